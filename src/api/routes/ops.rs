@@ -1,0 +1,64 @@
+//! Operations: liveness, readiness and metrics (no API key needed).
+
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::api::error::{ApiError, ErrorCode};
+use crate::api::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct Status {
+    /// `ok` when healthy.
+    pub status: String,
+    /// `sqlite` or `postgres` (readiness only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+}
+
+/// Liveness: the process is up and answering.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "Alive", body = Status)))]
+pub async fn healthz() -> web::Json<Status> {
+    web::Json(Status {
+        status: "ok".into(),
+        database: None,
+    })
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = Status),
+        (status = 503, description = "Database unreachable", body = crate::api::error::ErrorResponse),
+    ))]
+pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Status>, ApiError> {
+    match state.store.ping().await {
+        Ok(()) => Ok(web::Json(Status {
+            status: "ok".into(),
+            database: Some(state.store.backend().into()),
+        })),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            Err(ApiError::new(
+                ErrorCode::DatabaseUnavailable,
+                "the database is unreachable",
+            ))
+        }
+    }
+}
+
+/// Prometheus metrics: requests by route and status, latency histograms.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render())
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics));
+}

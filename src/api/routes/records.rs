@@ -1,0 +1,189 @@
+//! Ingestion and read-back of the CRM entities: `POST /v1/{entity}` (a batch upsert),
+//! `GET /v1/{entity}/{id}` and `GET /v1/{entity}?limit=&after=`.
+//!
+//! The handlers are generic over the entity; a macro stamps out the thin, documented wrappers the
+//! OpenAPI spec needs (one per entity and verb).
+
+use actix_web::web::{self, Json, Path, Query};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::auth::{Authed, IngestScope, ReadScope};
+use crate::api::error::ApiError;
+use crate::api::AppState;
+use crate::domain::Record;
+use crate::service;
+use crate::store::UpsertCounts;
+
+/// Paging of a listing.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Page size, 1..=1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+    /// Return records whose key sorts after this one (the `next_after` of the previous page).
+    pub after: Option<String>,
+    /// Only stage events, snapshots or churn events of this opportunity or account, or quotas of this rep.
+    pub parent: Option<String>,
+}
+
+/// A page of records and the cursor to the next.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageOf<T: ToSchema> {
+    pub data: Vec<T>,
+    /// Pass as `after` to get the next page; null on the last page.
+    pub next_after: Option<String>,
+}
+
+pub(crate) async fn upsert<T: Record>(
+    state: &AppState,
+    rows: Vec<serde_json::Value>,
+) -> Result<Json<UpsertCounts>, ApiError> {
+    let counts = service::ingest::<T>(&state.store, rows).await?;
+    Ok(Json(counts))
+}
+
+pub(crate) async fn get_one<T: Record>(state: &AppState, id: &str) -> Result<Json<T>, ApiError> {
+    match state.store.get::<T>(id).await? {
+        Some(r) => Ok(Json(r)),
+        None => Err(ApiError::not_found(format!(
+            "no {} with id `{}`",
+            T::PATH.trim_end_matches('s'),
+            crate::domain::truncate_for_message(id)
+        ))),
+    }
+}
+
+pub(crate) async fn list<T: Record + ToSchema>(
+    state: &AppState,
+    params: ListParams,
+    parent_column: Option<&'static str>,
+) -> Result<Json<PageOf<T>>, ApiError> {
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request("limit", "must be between 1 and 1000"));
+    }
+    let filter = match (params.parent.as_deref(), parent_column) {
+        (Some(v), Some(c)) => Some((c, v)),
+        (Some(_), None) => {
+            return Err(ApiError::bad_request(
+                "parent",
+                format!("{} have no parent to filter by", T::PATH),
+            ))
+        }
+        (None, _) => None,
+    };
+    let page = state
+        .store
+        .page::<T>(params.after.as_deref(), limit as u32, filter)
+        .await?;
+    Ok(Json(PageOf {
+        data: page.items.into_iter().map(|(_, r)| r).collect(),
+        next_after: page.next_after,
+    }))
+}
+
+/// Stamps out the documented handlers of one entity and its `configure` function.
+macro_rules! record_routes {
+    ($module:ident, $T:ty, $path:tt, $item_path:tt, $tag:tt, $parent:expr) => {
+        pub mod $module {
+            use super::*;
+
+            /// Upsert a batch by the CRM's ids: all rows or none.
+            #[utoipa::path(post, path = $path, tag = $tag,
+                request_body(content = Vec<$T>, description = "1 to 50,000 rows"),
+                responses(
+                    (status = 200, description = "Counts of inserted, updated and unchanged rows", body = UpsertCounts),
+                    (status = 400, description = "Malformed JSON", body = crate::api::error::ErrorResponse),
+                    (status = 401, description = "No or unknown API key", body = crate::api::error::ErrorResponse),
+                    (status = 403, description = "The key lacks the ingest scope", body = crate::api::error::ErrorResponse),
+                    (status = 413, description = "Body too large", body = crate::api::error::ErrorResponse),
+                    (status = 422, description = "Invalid rows, each named by index and field; nothing written", body = crate::api::error::ErrorResponse),
+                    (status = 503, description = "Database unavailable", body = crate::api::error::ErrorResponse),
+                ),
+                security(("bearer" = ["ingest"])))]
+            pub async fn create(
+                _auth: Authed<IngestScope>,
+                state: web::Data<AppState>,
+                body: Json<Vec<serde_json::Value>>,
+            ) -> Result<Json<UpsertCounts>, ApiError> {
+                upsert::<$T>(&state, body.into_inner()).await
+            }
+
+            /// Read one record by its key.
+            #[utoipa::path(get, path = $item_path, tag = $tag,
+                params(("id" = String, Path, description = "The CRM id (or composite key)")),
+                responses(
+                    (status = 200, description = "The record", body = $T),
+                    (status = 401, description = "No or unknown API key", body = crate::api::error::ErrorResponse),
+                    (status = 403, description = "The key lacks the read scope", body = crate::api::error::ErrorResponse),
+                    (status = 404, description = "No such record", body = crate::api::error::ErrorResponse),
+                    (status = 503, description = "Database unavailable", body = crate::api::error::ErrorResponse),
+                ),
+                security(("bearer" = ["read"])))]
+            pub async fn read(
+                _auth: Authed<ReadScope>,
+                state: web::Data<AppState>,
+                id: Path<String>,
+            ) -> Result<Json<$T>, ApiError> {
+                get_one::<$T>(&state, &id).await
+            }
+
+            /// List records in key order, a page at a time.
+            #[utoipa::path(get, path = $path, tag = $tag,
+                params(ListParams),
+                responses(
+                    (status = 200, description = "A page of records", body = PageOf<$T>),
+                    (status = 400, description = "Bad paging parameters", body = crate::api::error::ErrorResponse),
+                    (status = 401, description = "No or unknown API key", body = crate::api::error::ErrorResponse),
+                    (status = 403, description = "The key lacks the read scope", body = crate::api::error::ErrorResponse),
+                    (status = 503, description = "Database unavailable", body = crate::api::error::ErrorResponse),
+                ),
+                security(("bearer" = ["read"])))]
+            pub async fn index(
+                _auth: Authed<ReadScope>,
+                state: web::Data<AppState>,
+                params: Query<ListParams>,
+            ) -> Result<Json<PageOf<$T>>, ApiError> {
+                list::<$T>(&state, params.into_inner(), $parent).await
+            }
+
+            pub fn configure(cfg: &mut web::ServiceConfig) {
+                cfg.service(
+                    web::resource($path)
+                        .route(web::post().to(create))
+                        .route(web::get().to(index)),
+                )
+                .service(web::resource($item_path).route(web::get().to(read)));
+            }
+        }
+    };
+}
+
+use crate::domain::{
+    Account, AccountSnapshot, ChurnEvent, Lead, Opportunity, Quota, Rep, Spend, StageEvent,
+};
+
+record_routes!(accounts, Account, "/v1/accounts", "/v1/accounts/{id}", "ingest", None);
+record_routes!(leads, Lead, "/v1/leads", "/v1/leads/{id}", "ingest", None);
+record_routes!(opportunities, Opportunity, "/v1/opportunities", "/v1/opportunities/{id}", "ingest", None);
+record_routes!(stage_events, StageEvent, "/v1/stage-events", "/v1/stage-events/{id}", "ingest", Some("opportunity_id"));
+record_routes!(reps, Rep, "/v1/reps", "/v1/reps/{id}", "ingest", None);
+record_routes!(quotas, Quota, "/v1/quotas", "/v1/quotas/{id}", "ingest", Some("rep_id"));
+record_routes!(account_snapshots, AccountSnapshot, "/v1/account-snapshots", "/v1/account-snapshots/{id}", "ingest", Some("account_id"));
+record_routes!(churn_events, ChurnEvent, "/v1/churn-events", "/v1/churn-events/{id}", "ingest", Some("account_id"));
+record_routes!(spend, Spend, "/v1/spend", "/v1/spend/{id}", "ingest", None);
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(accounts::configure)
+        .configure(leads::configure)
+        .configure(opportunities::configure)
+        .configure(stage_events::configure)
+        .configure(reps::configure)
+        .configure(quotas::configure)
+        .configure(account_snapshots::configure)
+        .configure(churn_events::configure)
+        .configure(spend::configure);
+}

@@ -1,0 +1,148 @@
+//! Parsing a batch of JSON rows into entities, all-or-nothing, naming every bad row.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::Record;
+
+/// One problem with one row of a batch: its 0-based index, the field, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RowProblem {
+    /// 0-based position in the batch (the importer reports 1-based file lines instead).
+    pub index: usize,
+    /// The field at fault, as a path (`amount`, `attributes.visits`); empty when the row itself is wrong.
+    pub field: String,
+    pub reason: String,
+}
+
+/// Parses every row; returns the entities, or every problem of every bad row.
+pub fn parse_batch<T: Record>(rows: Vec<serde_json::Value>) -> Result<Vec<T>, Vec<RowProblem>> {
+    let mut out = Vec::with_capacity(rows.len());
+    let mut problems = Vec::new();
+    for (index, row) in rows.into_iter().enumerate() {
+        match parse_row::<T>(row) {
+            Ok(r) => out.push(r),
+            Err(mut p) => {
+                for x in &mut p {
+                    x.index = index;
+                }
+                problems.extend(p);
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Parses one row (index 0 in the problems; the caller sets the real one).
+pub fn parse_row<T: Record>(row: serde_json::Value) -> Result<T, Vec<RowProblem>> {
+    if !row.is_object() {
+        return Err(vec![RowProblem {
+            index: 0,
+            field: String::new(),
+            reason: format!("must be a JSON object, got {}", kind_of(&row)),
+        }]);
+    }
+    let record: T = serde_path_to_error::deserialize(row).map_err(|e| {
+        let path = e.path().to_string();
+        let reason = clean_reason(&e.into_inner().to_string());
+        let field = match unknown_field(&reason) {
+            Some(name) if path == "." => name.to_string(),
+            Some(name) => format!("{path}.{name}"),
+            None if path == "." => String::new(),
+            None => path,
+        };
+        vec![RowProblem {
+            index: 0,
+            field,
+            reason,
+        }]
+    })?;
+    let checks = record.check();
+    if checks.is_empty() {
+        Ok(record)
+    } else {
+        Err(checks
+            .into_iter()
+            .map(|(field, reason)| RowProblem {
+                index: 0,
+                field: field.to_string(),
+                reason,
+            })
+            .collect())
+    }
+}
+
+/// The name in serde's "unknown field `x`, expected ..." message.
+fn unknown_field(reason: &str) -> Option<&str> {
+    let rest = reason.strip_prefix("unknown field `")?;
+    rest.split('`').next()
+}
+
+fn kind_of(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// serde's messages carry no position here (we parse from a value), but strip any anyway.
+fn clean_reason(s: &str) -> String {
+    match s.find(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Lead, Opportunity};
+    use serde_json::json;
+
+    #[test]
+    fn a_good_batch_parses_whole() {
+        let rows = vec![
+            json!({"id": "L1", "source": "webinar", "attributes": {"visits": 3}}),
+            json!({"id": "L2", "created_at": "2026-01-05", "converted": true}),
+        ];
+        let leads = parse_batch::<Lead>(rows).unwrap();
+        assert_eq!(leads.len(), 2);
+        assert_eq!(leads[0].attributes["visits"], json!(3));
+    }
+
+    #[test]
+    fn every_bad_row_is_named_by_index_and_field() {
+        let rows = vec![
+            json!({"id": "O1", "stage": "Won", "amount": -5}),
+            json!({"id": "O2", "stage": "Open"}),
+            json!({"id": "O3", "stage": "Open", "colour": "red"}),
+            json!({"id": "", "stage": "Open"}),
+            json!({"id": "O5", "stage": "Won", "won": true}),
+            json!(7),
+        ];
+        let problems = parse_batch::<Opportunity>(rows).unwrap_err();
+        let seen: Vec<(usize, &str)> = problems.iter().map(|p| (p.index, p.field.as_str())).collect();
+        assert_eq!(
+            seen,
+            vec![(0, "amount"), (2, "colour"), (3, "id"), (4, "closed_at"), (5, "")]
+        );
+        assert!(problems[1].reason.contains("colour"), "{:?}", problems[1]);
+        assert!(problems[0].reason.contains("negative"));
+    }
+
+    #[test]
+    fn wrong_types_name_the_nested_field() {
+        let rows = vec![json!({"id": "L1", "converted": "yes"})];
+        let p = parse_batch::<Lead>(rows).unwrap_err();
+        assert_eq!(p[0].field, "converted");
+        assert!(p[0].reason.contains("invalid type"), "{}", p[0].reason);
+    }
+}

@@ -1,0 +1,20 @@
+//! Domain types: the CRM entities revcast stores, and the checked values they are built from.
+//!
+//! Nothing here knows HTTP or SQL. Values are parsed at the edge (`Id::parse`, `Money::parse`,
+//! `Period::parse`, ...) so that an invalid value cannot travel inward.
+
+mod batch;
+mod entities;
+mod period;
+mod record;
+mod values;
+
+pub use batch::{parse_batch, parse_row, RowProblem};
+pub use entities::{
+    Account, AccountSnapshot, ChurnEvent, DealType, Lead, Opportunity, Quota, Rep, Spend,
+    StageEvent,
+};
+pub use period::{Period, PeriodError};
+pub use record::{Attributes, ColType, Column, Record, RecordError, SqlValue};
+pub use values::{Id, Money, Probability, Timestamp, ValueError};
+pub(crate) use values::truncate as truncate_for_message;

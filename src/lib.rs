@@ -1,0 +1,6 @@
+#![forbid(unsafe_code)]
+//! revcast: revenue intelligence from CRM history.
+
+pub mod domain;
+pub mod store;
+pub mod service;

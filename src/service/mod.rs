@@ -1,0 +1,44 @@
+//! The use cases that both the HTTP API and the CLI call: ingest a batch, manage API keys, and
+//! (as they land) train, score, forecast and report. Reads the store, calls the pure logic,
+//! writes back. Knows neither actix nor clap.
+
+mod ingest;
+mod keys;
+
+pub use ingest::ingest;
+pub use keys::{authenticate, create_key, list_keys, revoke_key, ApiKeyInfo, NewKey, Principal, Scope};
+
+use crate::domain::RowProblem;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Rows of a batch failed validation; nothing was written.
+    #[error("{} problem(s) in the batch", .0.len())]
+    Invalid(Vec<RowProblem>),
+    /// A named thing does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// A parameter is wrong (not a batch row).
+    #[error("invalid `{field}`: {reason}")]
+    BadInput { field: String, reason: String },
+    /// The request conflicts with the current state (e.g. a training already running).
+    #[error("{0}")]
+    Conflict(String),
+    /// Not possible right now (e.g. no active model yet).
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ServiceError {
+    pub fn bad_input(field: &str, reason: impl Into<String>) -> Self {
+        ServiceError::BadInput {
+            field: field.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;

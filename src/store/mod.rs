@@ -1,0 +1,157 @@
+//! Persistence: the CRM copy, API keys and (later) the model registry and ledgers, on SQLite or
+//! PostgreSQL. The database URL picks the backend; each backend runs its own migrations at connect.
+//!
+//! Queries are written once and run on either pool through [`on_pool!`]: the SQL differs only in
+//! placeholders and casts, which [`sql::Dialect`] renders.
+
+mod keys;
+mod records;
+pub(crate) mod sql;
+
+pub use keys::ApiKeyRow;
+pub use records::{Page, UpsertCounts};
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sql::Dialect;
+
+/// The default embedded database, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://revcast.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached (down, pool exhausted, network): a 503 for the caller.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The URL names no supported backend.
+    #[error("unsupported database URL `{0}`: use sqlite://FILE or postgres://...")]
+    BadUrl(String),
+    /// Anything else: a defect or a schema problem, logged in full, never shown to callers.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+            other => StoreError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Internal(anyhow::Error::new(e).context("running migrations"))
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone, Debug)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same query code on whichever pool the store holds. `$p` is bound to the pool.
+macro_rules! on_pool {
+    ($store:expr, $p:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($p) => $body,
+            $crate::store::Pool::Postgres($p) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// A handle on the database; cheap to clone (it holds a connection pool).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) pool: Pool,
+}
+
+impl Store {
+    /// Connects (creating the SQLite file if missing) and runs the backend's migrations.
+    pub async fn connect(url: &str) -> Result<Store> {
+        let store = Store::connect_lazy(url)?;
+        match &store.pool {
+            Pool::Sqlite(p) => sqlx::migrate!("src/store/migrations/sqlite").run(p).await?,
+            Pool::Postgres(p) => sqlx::migrate!("src/store/migrations/postgres").run(p).await?,
+        }
+        Ok(store)
+    }
+
+    /// Builds the pool without touching the database (connections open on first use).
+    pub fn connect_lazy(url: &str) -> Result<Store> {
+        let timeout = Duration::from_secs(5);
+        if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(|_| StoreError::BadUrl(url.to_string()))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(false);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(timeout)
+                .connect_lazy_with(opts);
+            Ok(Store {
+                pool: Pool::Sqlite(pool),
+            })
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let opts = PgConnectOptions::from_str(url)
+                .map_err(|_| StoreError::BadUrl(redact(url)))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(timeout)
+                .connect_lazy_with(opts);
+            Ok(Store {
+                pool: Pool::Postgres(pool),
+            })
+        } else {
+            Err(StoreError::BadUrl(redact(url)))
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        }
+    }
+
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self.pool {
+            Pool::Sqlite(_) => Dialect::Sqlite,
+            Pool::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Succeeds when the database answers a trivial query.
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(self, p => { sqlx::query("SELECT 1").execute(p).await?; });
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, p => p.close().await)
+    }
+}
+
+/// Drops the password from a URL before it reaches a message.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}

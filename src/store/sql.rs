@@ -1,0 +1,140 @@
+//! SQL text for the generic record queries, rendered per backend.
+
+use crate::domain::{ColType, Column};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// The most bind parameters one statement may carry (SQLite 32,766; PostgreSQL 65,535).
+    pub fn max_params(self) -> usize {
+        match self {
+            Dialect::Sqlite => 32_766,
+            Dialect::Postgres => 65_535,
+        }
+    }
+
+    /// The `n`th (1-based) bind parameter.
+    pub fn param(self, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("?{n}"),
+            Dialect::Postgres => format!("${n}"),
+        }
+    }
+
+    /// A parameter as it is written into a column of type `ty` (JSON travels as text).
+    fn value_param(self, n: usize, ty: ColType) -> String {
+        match (self, ty) {
+            (Dialect::Postgres, ColType::Json) => format!("CAST(${n} AS json)"),
+            _ => self.param(n),
+        }
+    }
+
+    /// A column as it is selected (JSON comes back as text, exactly as stored).
+    fn select_col(self, c: &Column) -> String {
+        match (self, c.ty) {
+            (Dialect::Postgres, ColType::Json) => format!("{0}::text AS {0}", c.name),
+            _ => c.name.to_string(),
+        }
+    }
+
+    fn differs(self, table: &str, c: &Column) -> String {
+        match (self, c.ty) {
+            (Dialect::Postgres, ColType::Json) => format!(
+                "{table}.{0}::text IS DISTINCT FROM excluded.{0}::text",
+                c.name
+            ),
+            (Dialect::Postgres, _) => format!("{table}.{0} IS DISTINCT FROM excluded.{0}", c.name),
+            (Dialect::Sqlite, _) => format!("{table}.{0} IS NOT excluded.{0}", c.name),
+        }
+    }
+
+    /// `INSERT ... ON CONFLICT (id) DO UPDATE` for `rows` rows; a row whose values are all
+    /// unchanged is not touched (so it is not counted as affected).
+    pub fn upsert(self, table: &str, columns: &[Column], rows: usize) -> String {
+        let names: Vec<&str> = columns.iter().map(|c| c.name).collect();
+        let width = columns.len() + 1;
+        let mut sql = format!("INSERT INTO {table} (id, {}) VALUES ", names.join(", "));
+        for r in 0..rows {
+            if r > 0 {
+                sql.push_str(", ");
+            }
+            let base = r * width;
+            let mut cells = vec![self.param(base + 1)];
+            for (i, c) in columns.iter().enumerate() {
+                cells.push(self.value_param(base + 2 + i, c.ty));
+            }
+            sql.push('(');
+            sql.push_str(&cells.join(", "));
+            sql.push(')');
+        }
+        let sets: Vec<String> = names.iter().map(|n| format!("{n} = excluded.{n}")).collect();
+        let changed: Vec<String> = columns.iter().map(|c| self.differs(table, c)).collect();
+        sql.push_str(&format!(
+            " ON CONFLICT (id) DO UPDATE SET {} WHERE {}",
+            sets.join(", "),
+            changed.join(" OR ")
+        ));
+        sql
+    }
+
+    fn select_list(self, columns: &[Column]) -> String {
+        let mut cols = vec!["id".to_string()];
+        cols.extend(columns.iter().map(|c| self.select_col(c)));
+        cols.join(", ")
+    }
+
+    pub fn select_by_id(self, table: &str, columns: &[Column]) -> String {
+        format!(
+            "SELECT {} FROM {table} WHERE id = {}",
+            self.select_list(columns),
+            self.param(1)
+        )
+    }
+
+    /// Keyset page: rows after a key (`after`: parameter 1, may be null), then `limit` (parameter 2).
+    /// With `filter`, parameter 3 restricts `filter = value`.
+    pub fn select_page(self, table: &str, columns: &[Column], filter: Option<&str>) -> String {
+        let (p1, p2) = (self.param(1), self.param(2));
+        let extra = filter
+            .map(|f| format!(" AND {f} = {}", self.param(3)))
+            .unwrap_or_default();
+        format!(
+            "SELECT {} FROM {table} WHERE ({p1} IS NULL OR id > {p1}){extra} ORDER BY id LIMIT {p2}",
+            self.select_list(columns)
+        )
+    }
+
+    pub fn select_all(self, table: &str, columns: &[Column]) -> String {
+        format!("SELECT {} FROM {table} ORDER BY id", self.select_list(columns))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Quota, Record};
+
+    #[test]
+    fn upsert_numbers_parameters_row_by_row() {
+        let sql = Dialect::Postgres.upsert("quotas", Quota::COLUMNS, 2);
+        assert!(sql.contains("VALUES ($1, $2, $3, $4), ($5, $6, $7, $8)"), "{sql}");
+        assert!(sql.contains("WHERE quotas.rep_id IS DISTINCT FROM excluded.rep_id OR"));
+        let sql = Dialect::Sqlite.upsert("quotas", Quota::COLUMNS, 1);
+        assert!(sql.contains("VALUES (?1, ?2, ?3, ?4)"), "{sql}");
+        assert!(sql.contains("quotas.amount IS NOT excluded.amount"));
+    }
+
+    #[test]
+    fn json_columns_travel_as_text_on_postgres() {
+        let cols = crate::domain::Lead::COLUMNS;
+        assert!(Dialect::Postgres.upsert("leads", cols, 1).contains("CAST($10 AS json)"));
+        assert!(Dialect::Postgres
+            .select_by_id("leads", cols)
+            .contains("attributes::text AS attributes"));
+        assert!(!Dialect::Sqlite.select_by_id("leads", cols).contains("::"));
+    }
+}
