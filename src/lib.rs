@@ -4,3 +4,5 @@
 pub mod domain;
 pub mod store;
 pub mod service;
+pub mod api;
+pub mod cli;

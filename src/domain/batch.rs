@@ -50,10 +50,9 @@ pub fn parse_row<T: Record>(row: serde_json::Value) -> Result<T, Vec<RowProblem>
         let path = e.path().to_string();
         let reason = clean_reason(&e.into_inner().to_string());
         let field = match unknown_field(&reason) {
-            Some(name) if path == "." => name.to_string(),
-            Some(name) => format!("{path}.{name}"),
-            None if path == "." => String::new(),
-            None => path,
+            _ if path != "." => path,
+            Some(name) => name.to_string(),
+            None => String::new(),
         };
         vec![RowProblem {
             index: 0,

@@ -51,7 +51,7 @@ pub(crate) async fn get_one<T: Record>(state: &AppState, id: &str) -> Result<Jso
         None => Err(ApiError::not_found(format!(
             "no {} with id `{}`",
             T::PATH.trim_end_matches('s'),
-            crate::domain::truncate_for_message(id)
+            crate::domain::truncate_for_message(id, 80)
         ))),
     }
 }
@@ -154,9 +154,14 @@ macro_rules! record_routes {
                 cfg.service(
                     web::resource($path)
                         .route(web::post().to(create))
-                        .route(web::get().to(index)),
+                        .route(web::get().to(index))
+                        .default_service(web::to(crate::api::startup::method_not_allowed)),
                 )
-                .service(web::resource($item_path).route(web::get().to(read)));
+                .service(
+                    web::resource($item_path)
+                        .route(web::get().to(read))
+                        .default_service(web::to(crate::api::startup::method_not_allowed)),
+                );
             }
         }
     };

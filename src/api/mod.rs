@@ -1,0 +1,30 @@
+//! The HTTP face of revcast (actix-web): routes, API keys, the error contract, metrics and the
+//! OpenAPI spec. Handlers extract, parse, make one service call and respond.
+
+pub mod auth;
+pub mod error;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub(crate) mod startup;
+
+pub use startup::{Application, Settings};
+
+use crate::store::Store;
+
+/// The state every handler shares, built once per process.
+pub struct AppState {
+    pub store: Store,
+    pub keys: auth::KeyCache,
+    pub metrics: metrics::Metrics,
+}
+
+impl AppState {
+    pub fn new(store: Store) -> Self {
+        AppState {
+            store,
+            keys: auth::KeyCache::default(),
+            metrics: metrics::Metrics::default(),
+        }
+    }
+}

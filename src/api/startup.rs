@@ -1,0 +1,129 @@
+//! Building and running the HTTP server. Binding happens in `build`, so tests can bind port 0 and
+//! ask for `port()`.
+
+use actix_web::dev::Server;
+use actix_web::error::{JsonPayloadError, QueryPayloadError};
+use actix_web::middleware::{from_fn, Logger};
+use actix_web::{web, App, HttpRequest, HttpServer};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use super::error::{ApiError, ErrorCode};
+use super::{metrics, openapi, routes, AppState};
+
+/// Largest request body accepted, in bytes (a 50,000-row batch of leads fits).
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address to listen on, e.g. `127.0.0.1:8080` (port 0 picks a free port).
+    pub bind: String,
+    /// Worker threads (default: one per core).
+    pub workers: Option<usize>,
+}
+
+pub struct Application {
+    server: Server,
+    port: u16,
+}
+
+impl Application {
+    pub fn build(settings: &Settings, state: Arc<AppState>) -> anyhow::Result<Application> {
+        use anyhow::Context;
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("failed to bind {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let data = web::Data::from(state);
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(json_config())
+                .app_data(web::QueryConfig::default().error_handler(query_error))
+                .app_data(web::PathConfig::default().error_handler(|e, _| {
+                    ApiError::new(ErrorCode::NotFound, e.to_string()).into()
+                }))
+                .wrap(from_fn(metrics::record))
+                .wrap(Logger::new("%r %s %Dms").exclude("/healthz").exclude("/metrics"))
+                .configure(routes::ops::configure)
+                .configure(routes::records::configure)
+                .configure(openapi::configure)
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)?
+        .shutdown_timeout(30);
+        if let Some(w) = settings.workers {
+            server = server.workers(w);
+        }
+        Ok(Application {
+            server: server.run(),
+            port,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM or Ctrl-C; in-flight requests finish first (graceful shutdown).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(MAX_BODY_BYTES)
+        .error_handler(|e, _req| json_error(e).into())
+}
+
+/// Maps body errors onto the contract: syntax 400, wrong shape 422, too big 413.
+fn json_error(e: JsonPayloadError) -> ApiError {
+    match e {
+        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("the body is larger than {limit} bytes; send smaller batches"),
+            )
+        }
+        JsonPayloadError::ContentType => ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "send the body as JSON with `Content-Type: application/json`",
+        ),
+        JsonPayloadError::Deserialize(err) | JsonPayloadError::Serialize(err) => {
+            use serde_json::error::Category;
+            match err.classify() {
+                Category::Data => ApiError::new(
+                    ErrorCode::ValidationFailed,
+                    format!("the body has the wrong shape: {err}"),
+                ),
+                _ => ApiError::new(ErrorCode::MalformedJson, format!("malformed JSON: {err}")),
+            }
+        }
+        other => ApiError::new(ErrorCode::MalformedJson, format!("unreadable body: {other}")),
+    }
+}
+
+fn query_error(e: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let message = match &e {
+        QueryPayloadError::Deserialize(d) => d.to_string(),
+        other => other.to_string(),
+    };
+    ApiError::new(ErrorCode::BadRequest, format!("invalid query parameters: {message}")).into()
+}
+
+async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::new(
+        ErrorCode::NotFound,
+        format!("no route for {} {}", req.method(), req.path()),
+    ))
+}
+
+/// For a known path with a method it does not serve.
+pub(crate) async fn method_not_allowed(
+    req: HttpRequest,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        format!("{} is not allowed on {}", req.method(), req.path()),
+    ))
+}

@@ -1,0 +1,86 @@
+//! The `revcast` command line (clap). Each command parses its arguments and calls the same service
+//! functions as the HTTP API.
+
+mod keys;
+mod serve;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+use crate::store::DEFAULT_DATABASE_URL;
+
+#[derive(Parser)]
+#[command(name = "revcast", version, about = "Revenue intelligence from CRM history")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the data lives: `sqlite://FILE` (embedded, created on first start) or `postgres://...`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct DbArgs {
+    #[arg(long, env = "REVCAST_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API.
+    Serve(serve::ServeArgs),
+    /// Create a fresh database filled with a synthetic CRM world, print the URL and an admin key, serve.
+    Demo(serve::DemoArgs),
+    /// Manage API keys (only their SHA-256 is stored).
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Print the OpenAPI document (YAML), as checked in at api-spec/openapi.yaml.
+    Openapi,
+}
+
+/// Parses the command line, runs the command, and turns errors into a message and exit code 1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let result = actix_web::rt::System::new().block_on(run(cli));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve::serve(args).await,
+        Command::Demo(args) => serve::demo(args).await,
+        Command::Keys(cmd) => keys::run(cmd).await,
+        Command::Openapi => {
+            print!("{}", crate::api::openapi::spec_yaml());
+            Ok(())
+        }
+    }
+}
+
+/// Logs go to stderr; `RUST_LOG` filters (default `info`), `REVCAST_LOG_FORMAT=json` structures them.
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,actix_server=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if std::env::var("REVCAST_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Connects to the database named by the arguments and runs its migrations.
+pub(crate) async fn connect(db: &DbArgs) -> anyhow::Result<crate::store::Store> {
+    use anyhow::Context;
+    crate::store::Store::connect(&db.database_url)
+        .await
+        .context("could not open the database")
+}

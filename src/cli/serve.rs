@@ -1,0 +1,78 @@
+//! `revcast serve` and `revcast demo`.
+
+use chrono::NaiveDate;
+use std::sync::Arc;
+
+use super::{connect, DbArgs};
+use crate::api::{AppState, Application, Settings};
+use crate::service::{self, Scope};
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "REVCAST_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// The demo's database; the default file is recreated on every run.
+    #[arg(long, env = "REVCAST_DATABASE_URL", default_value = DEMO_DATABASE_URL)]
+    pub database_url: String,
+    /// Seed of the synthetic world.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// The day the synthetic world ends (default: today).
+    #[arg(long)]
+    pub as_of: Option<NaiveDate>,
+}
+
+const DEMO_DATABASE_URL: &str = "sqlite://revcast-demo.db";
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let store = connect(&args.db).await?;
+    let settings = Settings {
+        bind: args.bind,
+        workers: args.workers,
+    };
+    run(settings, store).await
+}
+
+async fn run(settings: Settings, store: crate::store::Store) -> anyhow::Result<()> {
+    let state = Arc::new(AppState::new(store));
+    let app = Application::build(&settings, state)?;
+    let host = settings.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h);
+    tracing::info!(port = app.port(), "serving");
+    println!("URL: http://{}:{}", host, app.port());
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
+    if args.database_url == DEMO_DATABASE_URL {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("revcast-demo.db{suffix}"));
+        }
+    }
+    let db = DbArgs {
+        database_url: args.database_url.clone(),
+    };
+    let store = connect(&db).await?;
+    let as_of = args.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let summary: String = anyhow::bail!("the synthetic world is not merged yet ({as_of}, seed {})", args.seed);
+    eprintln!("{summary}");
+    let key = service::create_key(&store, "demo admin", &[Scope::Admin]).await?;
+    println!("API key: {}", key.key);
+    let settings = Settings {
+        bind: args.bind,
+        workers: None,
+    };
+    run(settings, store).await
+}

@@ -1,0 +1,39 @@
+//! Loading the synthetic demo world into a store.
+
+use chrono::NaiveDate;
+
+use super::Result;
+use crate::store::Store;
+use crate::synth::{generate, SynthSettings};
+
+/// Generates the synthetic world for `seed` ending on `as_of`, and upserts every entity.
+/// Returns a one-line summary of what was loaded.
+pub async fn load_demo_world(store: &Store, seed: u64, as_of: NaiveDate) -> Result<String> {
+    let settings = SynthSettings {
+        seed,
+        ..SynthSettings::default()
+    };
+    let w = generate(&settings, as_of);
+    store.upsert(&w.reps).await?;
+    store.upsert(&w.quotas).await?;
+    store.upsert(&w.accounts).await?;
+    store.upsert(&w.leads).await?;
+    store.upsert(&w.opportunities).await?;
+    store.upsert(&w.stage_events).await?;
+    store.upsert(&w.snapshots).await?;
+    store.upsert(&w.churn_events).await?;
+    store.upsert(&w.spend).await?;
+    Ok(format!(
+        "synthetic world (seed {seed}, as of {as_of}): {} reps, {} quotas, {} accounts, {} leads, \
+         {} opportunities, {} stage events, {} account snapshots, {} churn events, {} spend rows",
+        w.reps.len(),
+        w.quotas.len(),
+        w.accounts.len(),
+        w.leads.len(),
+        w.opportunities.len(),
+        w.stage_events.len(),
+        w.snapshots.len(),
+        w.churn_events.len(),
+        w.spend.len()
+    ))
+}
