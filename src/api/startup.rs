@@ -20,6 +20,18 @@ pub struct Settings {
     pub bind: String,
     /// Worker threads (default: one per core).
     pub workers: Option<usize>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Settings {
+    pub fn new(bind: impl Into<String>) -> Self {
+        Settings {
+            bind: bind.into(),
+            workers: None,
+            max_body_bytes: MAX_BODY_BYTES,
+        }
+    }
 }
 
 pub struct Application {
@@ -34,10 +46,11 @@ impl Application {
             .with_context(|| format!("failed to bind {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let data = web::Data::from(state);
+        let limit = settings.max_body_bytes;
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
-                .app_data(json_config())
+                .app_data(json_config(limit))
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .app_data(web::PathConfig::default().error_handler(|e, _| {
                     ApiError::new(ErrorCode::NotFound, e.to_string()).into()
@@ -70,9 +83,9 @@ impl Application {
     }
 }
 
-fn json_config() -> web::JsonConfig {
+fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
-        .limit(MAX_BODY_BYTES)
+        .limit(limit)
         .error_handler(|e, _req| json_error(e).into())
 }
 

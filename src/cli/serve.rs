@@ -39,8 +39,8 @@ const DEMO_DATABASE_URL: &str = "sqlite://revcast-demo.db";
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = connect(&args.db).await?;
     let settings = Settings {
-        bind: args.bind,
         workers: args.workers,
+        ..Settings::new(args.bind)
     };
     run(settings, store).await
 }
@@ -70,9 +70,6 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     eprintln!("{summary}");
     let key = service::create_key(&store, "demo admin", &[Scope::Admin]).await?;
     println!("API key: {}", key.key);
-    let settings = Settings {
-        bind: args.bind,
-        workers: None,
-    };
+    let settings = Settings::new(args.bind);
     run(settings, store).await
 }

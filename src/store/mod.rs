@@ -143,6 +143,29 @@ impl Store {
         Ok(())
     }
 
+    /// Creates an empty PostgreSQL database on this server (for test isolation and set-up scripts).
+    /// The name must be lowercase letters, digits and underscores.
+    pub async fn create_database(&self, name: &str) -> Result<()> {
+        let ok = !name.is_empty()
+            && name.len() <= 63
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !ok {
+            return Err(StoreError::Internal(anyhow::anyhow!("bad database name {name:?}")));
+        }
+        match &self.pool {
+            Pool::Postgres(p) => {
+                let sql = format!("CREATE DATABASE {name}");
+                sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await?;
+                Ok(())
+            }
+            Pool::Sqlite(_) => Err(StoreError::Internal(anyhow::anyhow!(
+                "create_database is for PostgreSQL"
+            ))),
+        }
+    }
+
     pub async fn close(&self) {
         on_pool!(self, p => p.close().await)
     }

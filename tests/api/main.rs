@@ -1,0 +1,9 @@
+//! API tests: the real server on a random port, through HTTP, against SQLite and (when
+//! `REVCAST_TEST_DATABASE_URL` is set) PostgreSQL.
+
+mod helpers;
+
+mod auth;
+mod errors;
+mod ingest;
+mod ops;
