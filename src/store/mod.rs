@@ -4,11 +4,15 @@
 //! Queries are written once and run on either pool through [`on_pool!`]: the SQL differs only in
 //! placeholders and casts, which [`sql::Dialect`] renders.
 
+mod jobs;
 mod keys;
+mod models;
 mod records;
 pub(crate) mod sql;
 
+pub use jobs::{JobRow, TrainingLock};
 pub use keys::ApiKeyRow;
+pub use models::ModelVersionRow;
 pub use records::{Page, UpsertCounts};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

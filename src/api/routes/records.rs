@@ -100,6 +100,7 @@ macro_rules! record_routes {
                     (status = 401, description = "No or unknown API key", body = crate::api::error::ErrorResponse),
                     (status = 403, description = "The key lacks the ingest scope", body = crate::api::error::ErrorResponse),
                     (status = 413, description = "Body too large", body = crate::api::error::ErrorResponse),
+                    (status = 415, description = "The body is not sent as application/json", body = crate::api::error::ErrorResponse),
                     (status = 422, description = "Invalid rows, each named by index and field; nothing written", body = crate::api::error::ErrorResponse),
                     (status = 503, description = "Database unavailable", body = crate::api::error::ErrorResponse),
                 ),

@@ -12,16 +12,21 @@ use crate::domain::{Attributes, Id, Money, Period, Timestamp};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Account {
-    #[schema(value_type = String, example = "A-301")]
+    #[schema(value_type = String, example = "A-301", min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub id: Id,
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
     pub name: String,
+    #[schema(max_length = 1000)]
     pub industry: Option<String>,
     /// Size segment (smb, mid_market, enterprise, ...).
+    #[schema(max_length = 1000)]
     pub segment: Option<String>,
+    #[schema(max_length = 1000)]
     pub region: Option<String>,
+    #[schema(minimum = 0)]
     pub employees: Option<i64>,
     /// The customer-success manager or account owner.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub owner_id: Option<Id>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub created_at: Option<Timestamp>,
@@ -94,25 +99,33 @@ impl Record for Account {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountSnapshot {
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub account_id: Id,
     pub as_of: NaiveDate,
     /// Annual recurring revenue at `as_of`.
     #[schema(value_type = f64, minimum = 0)]
     pub arr: Money,
     /// Seats purchased.
+    #[schema(minimum = 0)]
     pub seats: Option<i64>,
     /// Users active in the last 30 days.
+    #[schema(minimum = 0)]
     pub active_users: Option<i64>,
     /// Logins in the last 30 days.
+    #[schema(minimum = 0)]
     pub logins: Option<i64>,
     /// Net promoter score, -100..=100 (a single respondent's 0..=10 also fits).
+    #[schema(minimum = -100, maximum = 100)]
     pub nps: Option<f64>,
     /// Customer satisfaction, 0..=100.
+    #[schema(minimum = 0, maximum = 100)]
     pub csat: Option<f64>,
+    #[schema(minimum = 0)]
     pub open_tickets: Option<i64>,
     /// Mean hours to resolve the tickets closed in the last 30 days.
+    #[schema(minimum = 0, maximum = 1000000)]
     pub ticket_resolution_hours: Option<f64>,
+    #[schema(max_length = 1000)]
     pub plan: Option<String>,
     pub renewal_date: Option<NaiveDate>,
     #[serde(default)]
@@ -204,11 +217,12 @@ impl Record for AccountSnapshot {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChurnEvent {
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub account_id: Id,
     pub churned_at: NaiveDate,
     #[schema(value_type = Option<f64>, minimum = 0)]
     pub arr_lost: Option<Money>,
+    #[schema(max_length = 1000)]
     pub reason: Option<String>,
 }
 
@@ -262,8 +276,9 @@ impl Record for ChurnEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Spend {
-    #[schema(value_type = String, example = "2026-10")]
+    #[schema(value_type = String, example = "2026-10", pattern = "^(19[0-9]{2}|2[01][0-9]{2}|2200)(-(Q[1-4]|0[1-9]|1[0-2]))?$")]
     pub period: Period,
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
     pub channel: String,
     #[schema(value_type = f64, minimum = 0)]
     pub amount: Money,

@@ -12,17 +12,19 @@ use crate::domain::{Attributes, Id, Money, Period, Timestamp};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Lead {
-    #[schema(value_type = String, example = "L-1001")]
+    #[schema(value_type = String, example = "L-1001", min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub id: Id,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub account_id: Option<Id>,
     /// When the lead was created; absent when the CRM export carries no dates.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub created_at: Option<Timestamp>,
     /// Where the lead came from (webinar, referral, paid search, ...).
+    #[schema(max_length = 1000)]
     pub source: Option<String>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub owner_id: Option<Id>,
+    #[schema(max_length = 1000)]
     pub status: Option<String>,
     /// The outcome: converted into an opportunity or customer; absent while undecided.
     pub converted: Option<bool>,
@@ -129,15 +131,16 @@ impl DealType {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Opportunity {
-    #[schema(value_type = String, example = "OPP-2001")]
+    #[schema(value_type = String, example = "OPP-2001", min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub id: Id,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub account_id: Option<Id>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub owner_id: Option<Id>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub created_at: Option<Timestamp>,
     /// The current stage, as the CRM names it.
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
     pub stage: String,
     /// Deal value in the company's currency, not negative.
     #[schema(value_type = Option<f64>, minimum = 0)]
@@ -148,7 +151,9 @@ pub struct Opportunity {
     /// The outcome: true won, false lost, absent while open.
     pub won: Option<bool>,
     /// The CRM's own call: pipeline, best_case, commit, closed, omitted.
+    #[schema(max_length = 1000)]
     pub forecast_category: Option<String>,
+    #[schema(max_length = 1000)]
     pub product: Option<String>,
     #[serde(rename = "type")]
     pub deal_type: Option<DealType>,
@@ -241,8 +246,9 @@ impl Record for Opportunity {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StageEvent {
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub opportunity_id: Id,
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
     pub stage: String,
     #[schema(value_type = String, format = DateTime)]
     pub entered_at: Timestamp,
@@ -294,11 +300,15 @@ impl Record for StageEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rep {
-    #[schema(value_type = String, example = "R-07")]
+    #[schema(value_type = String, example = "R-07", min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub id: Id,
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
     pub name: String,
+    #[schema(max_length = 1000)]
     pub team: Option<String>,
+    #[schema(max_length = 1000)]
     pub manager: Option<String>,
+    #[schema(max_length = 1000)]
     pub region: Option<String>,
     pub hired_at: Option<NaiveDate>,
     #[serde(default)]
@@ -360,10 +370,10 @@ impl Record for Rep {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Quota {
-    #[schema(value_type = String)]
+    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub rep_id: Id,
     /// A month (2026-11), quarter (2026-Q4) or year (2026).
-    #[schema(value_type = String, example = "2026-Q4")]
+    #[schema(value_type = String, example = "2026-Q4", pattern = "^(19[0-9]{2}|2[01][0-9]{2}|2200)(-(Q[1-4]|0[1-9]|1[0-2]))?$")]
     pub period: Period,
     #[schema(value_type = f64, minimum = 0)]
     pub amount: Money,

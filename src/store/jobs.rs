@@ -1,0 +1,142 @@
+//! Asynchronous jobs (training runs) and the lock that lets only one training run at a time,
+//! across replicas on PostgreSQL (an advisory lock) and within the process on SQLite.
+
+use chrono::{DateTime, Utc};
+use sqlx::pool::PoolConnection;
+use sqlx::{AssertSqlSafe, Postgres, Row};
+use std::sync::OnceLock;
+
+use super::{on_pool, Pool, Result, Store};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRow {
+    pub id: String,
+    pub kind: String,
+    /// queued, running, succeeded or failed.
+    pub status: String,
+    /// 0..=1.
+    pub progress: f64,
+    pub message: String,
+    pub result: Option<serde_json::Value>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Held while a training runs; dropping it releases the lock.
+pub enum TrainingLock {
+    /// The session-level advisory lock lives as long as this connection.
+    Postgres(PoolConnection<Postgres>),
+    Local(tokio::sync::OwnedMutexGuard<()>),
+}
+
+const ADVISORY_KEY: i64 = 0x7265_7663_6173_74; // "revcast"
+
+fn local_lock() -> &'static std::sync::Arc<tokio::sync::Mutex<()>> {
+    static LOCK: OnceLock<std::sync::Arc<tokio::sync::Mutex<()>>> = OnceLock::new();
+    LOCK.get_or_init(Default::default)
+}
+
+impl TrainingLock {
+    /// Releases the lock explicitly (PostgreSQL: unlock before the connection returns to the pool).
+    pub async fn release(self) {
+        if let TrainingLock::Postgres(mut conn) = self {
+            let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(ADVISORY_KEY)
+                .execute(&mut *conn)
+                .await;
+        }
+    }
+}
+
+impl Store {
+    /// The training lock if it is free now, else None.
+    pub async fn try_training_lock(&self) -> Result<Option<TrainingLock>> {
+        match &self.pool {
+            Pool::Postgres(p) => {
+                let mut conn = p.acquire().await?;
+                let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                    .bind(ADVISORY_KEY)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                Ok(got.then_some(TrainingLock::Postgres(conn)))
+            }
+            Pool::Sqlite(_) => Ok(local_lock()
+                .clone()
+                .try_lock_owned()
+                .ok()
+                .map(TrainingLock::Local)),
+        }
+    }
+
+    pub async fn insert_job(&self, j: &JobRow) -> Result<()> {
+        let d = self.dialect();
+        let ps: Vec<String> = (1..=9).map(|n| d.param(n)).collect();
+        let sql = format!(
+            "INSERT INTO jobs (id, kind, status, progress, message, result, error, created_at, updated_at) VALUES ({})",
+            ps.join(", ")
+        );
+        let result = j.result.as_ref().map(|r| r.to_string());
+        let sql = if matches!(self.pool, Pool::Postgres(_)) {
+            sql.replace("$6", "CAST($6 AS json)")
+        } else {
+            sql
+        };
+        on_pool!(self, p => {
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(&j.id).bind(&j.kind).bind(&j.status).bind(j.progress).bind(&j.message)
+                .bind(result).bind(&j.error).bind(j.created_at).bind(j.updated_at)
+                .execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// Records progress, or the end of a job with its result or error.
+    pub async fn update_job(&self, j: &JobRow) -> Result<()> {
+        let d = self.dialect();
+        let result_param = match self.pool {
+            Pool::Postgres(_) => "CAST($4 AS json)".to_string(),
+            Pool::Sqlite(_) => d.param(4),
+        };
+        let sql = format!(
+            "UPDATE jobs SET status = {}, progress = {}, message = {}, result = {result_param}, error = {}, updated_at = {} WHERE id = {}",
+            d.param(1), d.param(2), d.param(3), d.param(5), d.param(6), d.param(7)
+        );
+        let result = j.result.as_ref().map(|r| r.to_string());
+        on_pool!(self, p => {
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(&j.status).bind(j.progress).bind(&j.message).bind(result)
+                .bind(&j.error).bind(j.updated_at).bind(&j.id)
+                .execute(p).await?;
+        });
+        Ok(())
+    }
+
+    pub async fn job(&self, id: &str) -> Result<Option<JobRow>> {
+        let result_col = match self.pool {
+            Pool::Postgres(_) => "result::text",
+            Pool::Sqlite(_) => "result",
+        };
+        let sql = format!(
+            "SELECT id, kind, status, progress, message, {result_col}, error, created_at, updated_at FROM jobs WHERE id = {}",
+            self.dialect().param(1)
+        );
+        on_pool!(self, p => {
+            let Some(r) = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(p).await? else {
+                return Ok(None);
+            };
+            let result: Option<String> = r.try_get(5)?;
+            Ok(Some(JobRow {
+                id: r.try_get(0)?,
+                kind: r.try_get(1)?,
+                status: r.try_get(2)?,
+                progress: r.try_get(3)?,
+                message: r.try_get(4)?,
+                result: result.map(|t| serde_json::from_str(&t)).transpose().map_err(anyhow::Error::new)?,
+                error: r.try_get(6)?,
+                created_at: r.try_get(7)?,
+                updated_at: r.try_get(8)?,
+            }))
+        })
+    }
+}
