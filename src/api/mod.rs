@@ -10,6 +10,9 @@ pub(crate) mod startup;
 
 pub use startup::{Application, Settings};
 
+use std::sync::Arc;
+
+use crate::service::models::{ModelRegistry, Rescorer};
 use crate::store::Store;
 
 /// The state every handler shares, built once per process.
@@ -17,6 +20,10 @@ pub struct AppState {
     pub store: Store,
     pub keys: auth::KeyCache,
     pub metrics: metrics::Metrics,
+    /// The active models, in memory.
+    pub registry: Arc<ModelRegistry>,
+    /// Rescores stored records after ingestion and promotion.
+    pub rescorer: Arc<Rescorer>,
 }
 
 impl AppState {
@@ -25,6 +32,8 @@ impl AppState {
             store,
             keys: auth::KeyCache::default(),
             metrics: metrics::Metrics::default(),
+            registry: Arc::new(ModelRegistry::default()),
+            rescorer: Arc::new(Rescorer::default()),
         }
     }
 }

@@ -6,7 +6,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::routes::{ops, records};
+use super::routes::{models, ops, records, scoring};
 
 struct BearerAuth;
 
@@ -37,10 +37,15 @@ impl Modify for BearerAuth {
         records::account_snapshots::create, records::account_snapshots::index, records::account_snapshots::read,
         records::churn_events::create, records::churn_events::index, records::churn_events::read,
         records::spend::create, records::spend::index, records::spend::read,
+        scoring::score_leads, scoring::score_opportunities, scoring::lead_score, scoring::win_probability,
+        scoring::prioritized_leads, scoring::prioritized_opportunities,
+        models::list, models::train, models::promote, models::rollback, models::job,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "ingest", description = "The CRM copy: batch upserts by the CRM's ids, read-back and listing"),
+        (name = "scores", description = "Lead scores and win probabilities with their reasons; the prioritized call lists"),
+        (name = "models", description = "The model registry: versions and metrics, training jobs, promotion and rollback"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -40,11 +40,17 @@ pub struct Application {
 }
 
 impl Application {
+    /// Binds, and starts the model upkeep on the current runtime (call it from within one).
     pub fn build(settings: &Settings, state: Arc<AppState>) -> anyhow::Result<Application> {
         use anyhow::Context;
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("failed to bind {}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        crate::service::models::upkeep::start(
+            state.store.clone(),
+            state.registry.clone(),
+            state.rescorer.clone(),
+        );
         let data = web::Data::from(state);
         let limit = settings.max_body_bytes;
         let mut server = HttpServer::new(move || {
@@ -58,6 +64,8 @@ impl Application {
                 .wrap(from_fn(metrics::record))
                 .wrap(Logger::new("%r %s %Dms").exclude("/healthz").exclude("/metrics"))
                 .configure(routes::ops::configure)
+                .configure(routes::scoring::configure)
+                .configure(routes::models::configure)
                 .configure(routes::records::configure)
                 .configure(openapi::configure)
                 .default_service(web::to(not_found))

@@ -1,7 +1,9 @@
 //! The `revcast` command line (clap). Each command parses its arguments and calls the same service
 //! functions as the HTTP API.
 
+mod import;
 mod keys;
+mod models;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +31,13 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Create a fresh database filled with a synthetic CRM world, print the URL and an admin key, serve.
     Demo(serve::DemoArgs),
+    /// Load a CRM export (CSV) through a column mapping.
+    Import(import::ImportArgs),
+    /// Train a model kind (lead, win) on the stored data; promote it if not worse than the active one.
+    Train(models::TrainArgs),
+    /// The model registry: list, promote, rollback, export.
+    #[command(subcommand)]
+    Models(models::ModelsCommand),
     /// Manage API keys (only their SHA-256 is stored).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -55,6 +64,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::serve(args).await,
         Command::Demo(args) => serve::demo(args).await,
         Command::Keys(cmd) => keys::run(cmd).await,
+        Command::Import(args) => import::run(args).await,
+        Command::Train(args) => models::train(args).await,
+        Command::Models(cmd) => models::run(cmd).await,
         Command::Openapi => {
             print!("{}", crate::api::openapi::spec_yaml());
             Ok(())

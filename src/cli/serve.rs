@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use super::{connect, DbArgs};
 use crate::api::{AppState, Application, Settings};
-use crate::service::{self, Scope};
+use crate::ml::ModelKind;
+use crate::service::{self, models, Scope};
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -46,7 +47,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn run(settings: Settings, store: crate::store::Store) -> anyhow::Result<()> {
-    let state = Arc::new(AppState::new(store));
+    let state = Arc::new(AppState::new(store.clone()));
+    if let Err(e) = state.registry.sync(&store).await {
+        tracing::warn!(error = %e, "could not load the active models yet");
+    }
     let app = Application::build(&settings, state)?;
     let host = settings.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h);
     tracing::info!(port = app.port(), "serving");
@@ -66,8 +70,19 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     };
     let store = connect(&db).await?;
     let as_of = args.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
-    let summary: String = anyhow::bail!("the synthetic world is not merged yet ({as_of}, seed {})", args.seed);
+    let summary = service::load_demo_world(&store, args.seed, as_of).await?;
     eprintln!("{summary}");
+    let registry = models::ModelRegistry::default();
+    for kind in [ModelKind::Lead, ModelKind::Win] {
+        let spec = models::default_spec(kind)?;
+        let quiet: models::training::Progress = std::sync::Arc::new(|_: &str, _: f64| {});
+        let o = models::train_kind(&store, &registry, spec, quiet).await?;
+        eprintln!(
+            "trained {} model {}: {} roc_auc {:.3}, log_loss {:.4}, ece {:.3}",
+            o.kind, o.version, o.algorithm, o.metrics["roc_auc"].as_f64().unwrap_or(f64::NAN),
+            o.metrics["log_loss"].as_f64().unwrap_or(f64::NAN), o.metrics["ece"].as_f64().unwrap_or(f64::NAN)
+        );
+    }
     let key = service::create_key(&store, "demo admin", &[Scope::Admin]).await?;
     println!("API key: {}", key.key);
     let settings = Settings::new(args.bind);

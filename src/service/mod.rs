@@ -2,9 +2,15 @@
 //! (as they land) train, score, forecast and report. Reads the store, calls the pure logic,
 //! writes back. Knows neither actix nor clap.
 
+mod demo;
+mod import;
 mod ingest;
+pub mod jobs;
 mod keys;
+pub mod models;
 
+pub use demo::load_demo_world;
+pub use import::{import_rows, ingest_path, ImportFailure, ImportOutcome, ENTITIES};
 pub use ingest::ingest;
 pub use keys::{authenticate, create_key, list_keys, revoke_key, ApiKeyInfo, NewKey, Principal, Scope};
 

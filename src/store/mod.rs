@@ -8,12 +8,14 @@ mod jobs;
 mod keys;
 mod models;
 mod records;
+mod scores;
 pub(crate) mod sql;
 
 pub use jobs::{JobRow, TrainingLock};
 pub use keys::ApiKeyRow;
 pub use models::ModelVersionRow;
 pub use records::{Page, UpsertCounts};
+pub use scores::ScoreRow;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -1,4 +1,6 @@
 //! Route groups, each mounted with `cfg.configure(...)`.
 
+pub mod models;
 pub mod ops;
 pub mod records;
+pub mod scoring;

@@ -42,6 +42,11 @@ pub(crate) async fn upsert<T: Record>(
     rows: Vec<serde_json::Value>,
 ) -> Result<Json<UpsertCounts>, ApiError> {
     let counts = service::ingest::<T>(&state.store, rows).await?;
+    match T::PATH {
+        "leads" => state.rescorer.mark(crate::ml::ModelKind::Lead),
+        "opportunities" | "stage-events" => state.rescorer.mark(crate::ml::ModelKind::Win),
+        _ => {}
+    }
     Ok(Json(counts))
 }
 

@@ -34,7 +34,7 @@ CREATE TABLE scores (
     owner_id TEXT,
     probability DOUBLE PRECISION NOT NULL,
     previous_probability DOUBLE PRECISION,
-    value DOUBLE PRECISION,
+    value DOUBLE PRECISION NOT NULL,
     model_version TEXT NOT NULL,
     explanation JSON NOT NULL,
     scored_at TIMESTAMPTZ NOT NULL

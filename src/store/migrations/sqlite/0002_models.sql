@@ -34,7 +34,7 @@ CREATE TABLE scores (
     owner_id TEXT,
     probability REAL NOT NULL,
     previous_probability REAL,
-    value REAL,
+    value REAL NOT NULL,
     model_version TEXT NOT NULL,
     explanation TEXT NOT NULL,
     scored_at TEXT NOT NULL

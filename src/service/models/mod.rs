@@ -1,0 +1,36 @@
+//! Model use cases: the in-memory registry of active models, training with champion/challenger,
+//! promotion and rollback, scoring inline and stored records, and the prioritized lists.
+
+mod card;
+mod registry;
+mod rescore;
+mod scoring;
+pub(crate) mod training;
+pub mod upkeep;
+mod versions;
+
+pub use registry::{ActiveModel, ModelRegistry};
+pub use rescore::{refresh_scores, Rescorer};
+pub use scoring::{
+    prioritized, score_leads, score_opportunities, score_stored_lead, score_stored_opportunity,
+    ScoredRecord,
+};
+pub use training::{default_spec, train_kind, TrainOutcome};
+pub use versions::{export_version, list_versions, promote, rollback, ModelVersionInfo};
+
+use crate::ml::ModelKind;
+
+use super::ServiceError;
+
+/// Parses `lead`, `win` or `churn`.
+pub fn parse_kind(s: &str) -> Result<ModelKind, ServiceError> {
+    match s {
+        "lead" => Ok(ModelKind::Lead),
+        "win" => Ok(ModelKind::Win),
+        "churn" => Ok(ModelKind::Churn),
+        other => Err(ServiceError::bad_input(
+            "kind",
+            format!("unknown model kind `{other}`; use lead, win or churn"),
+        )),
+    }
+}

@@ -1,0 +1,38 @@
+//! Background upkeep of a serving process: follow the registry (a version promoted through another
+//! replica is served here within seconds) and keep the stored scores fresh.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{parse_kind, ModelRegistry, Rescorer};
+use crate::ml::ModelKind;
+use crate::store::Store;
+
+/// How often a replica checks the registry for a newly promoted version.
+pub const MODEL_SYNC_EVERY: Duration = Duration::from_secs(2);
+
+/// Spawns the rescorer and the registry follower on the current runtime.
+pub fn start(store: Store, registry: Arc<ModelRegistry>, rescorer: Arc<Rescorer>) {
+    tokio::spawn(rescorer.clone().run(store.clone(), registry.clone()));
+    for kind in [ModelKind::Lead, ModelKind::Win] {
+        rescorer.mark(kind);
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(MODEL_SYNC_EVERY);
+        loop {
+            tick.tick().await;
+            match registry.sync(&store).await {
+                Ok(loaded) => {
+                    for version in loaded {
+                        tracing::info!(%version, "now serving");
+                        let kind = version.split('-').next().and_then(|k| parse_kind(k).ok());
+                        if let Some(kind) = kind {
+                            rescorer.mark(kind);
+                        }
+                    }
+                }
+                Err(e) => tracing::debug!(error = %e, "model sync skipped"),
+            }
+        }
+    });
+}

@@ -1,0 +1,98 @@
+//! The registry's versions: listing, promotion by hand, rollback and export.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use utoipa::ToSchema;
+
+use super::registry::{ActiveModel, ModelRegistry};
+use crate::ml::TrainedModel;
+use crate::service::{Result, ServiceError};
+use crate::store::{ModelVersionRow, Store};
+
+/// A version as listed by `GET /v1/models`: its metrics under their names, without the artifact.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ModelVersionInfo {
+    pub id: String,
+    /// lead, win or churn.
+    pub kind: String,
+    /// candidate, active or retired.
+    pub status: String,
+    pub algorithm: String,
+    pub trained_at: DateTime<Utc>,
+    pub activated_at: Option<DateTime<Utc>>,
+    /// `validation` (roc_auc, pr_auc, log_loss, brier, ece, top_decile_lift, reliability, rows,
+    /// positives), `candidates`, `data` (slices and training window), `calibration`.
+    #[schema(value_type = Object)]
+    pub metrics: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub spec: serde_json::Value,
+}
+
+fn info(r: ModelVersionRow) -> ModelVersionInfo {
+    ModelVersionInfo {
+        id: r.id,
+        kind: r.kind,
+        status: r.status,
+        algorithm: r.algorithm,
+        trained_at: r.trained_at,
+        activated_at: r.activated_at,
+        metrics: r.metrics,
+        spec: r.spec,
+    }
+}
+
+pub async fn list_versions(store: &Store, kind: Option<&str>) -> Result<Vec<ModelVersionInfo>> {
+    if let Some(k) = kind {
+        super::parse_kind(k)?;
+    }
+    Ok(store.model_versions(kind).await?.into_iter().map(info).collect())
+}
+
+async fn load(store: &Store, id: &str) -> Result<(ModelVersionRow, TrainedModel)> {
+    let row = store
+        .model_version(id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("no model version `{id}`")))?;
+    let model = TrainedModel::from_bytes(&row.artifact)
+        .map_err(|e| ServiceError::Store(anyhow::anyhow!("artifact of {id}: {e}").into()))?;
+    Ok((row, model))
+}
+
+/// Puts a version into service by hand, whatever its metrics.
+pub async fn promote(store: &Store, registry: &ModelRegistry, id: &str) -> Result<ModelVersionInfo> {
+    let (row, model) = load(store, id).await?;
+    let kind = super::parse_kind(&row.kind)?;
+    store.activate_model_version(&row.kind, id, Utc::now()).await?;
+    registry.install(kind, ActiveModel { version: id.to_string(), model });
+    let fresh = store.model_version(id).await?.map(info);
+    fresh.ok_or_else(|| ServiceError::NotFound(format!("no model version `{id}`")))
+}
+
+/// Re-activates the version that was active before the current one.
+pub async fn rollback(store: &Store, registry: &ModelRegistry, kind: &str) -> Result<ModelVersionInfo> {
+    super::parse_kind(kind)?;
+    let versions = store.model_versions(Some(kind)).await?;
+    let previous = versions
+        .iter()
+        .filter(|v| v.status != "active" && v.activated_at.is_some())
+        .max_by_key(|v| v.activated_at)
+        .ok_or_else(|| {
+            ServiceError::Conflict(format!("no earlier {kind} version was ever active; nothing to roll back to"))
+        })?;
+    promote(store, registry, &previous.id.clone()).await
+}
+
+/// Writes `dir/<kind>/<version>/` with `artifact.json` and `MODEL_CARD.md`; returns the folder.
+pub async fn export_version(store: &Store, id: &str, dir: &Path) -> Result<PathBuf> {
+    let (row, model) = load(store, id).await?;
+    let folder = dir.join(&row.kind).join(&row.id);
+    let write = |name: &str, bytes: &[u8]| -> Result<()> {
+        std::fs::create_dir_all(&folder)
+            .and_then(|_| std::fs::write(folder.join(name), bytes))
+            .map_err(|e| ServiceError::bad_input("dir", format!("cannot write {}: {e}", folder.display())))
+    };
+    write("artifact.json", &row.artifact)?;
+    write("MODEL_CARD.md", super::card::model_card(&model, &row.id, row.trained_at).as_bytes())?;
+    Ok(folder)
+}

@@ -1,0 +1,121 @@
+//! The latest score of each stored open lead, deal or account, with the previous probability.
+
+use chrono::{DateTime, Utc};
+use sqlx::{AssertSqlSafe, Row};
+use std::collections::HashMap;
+
+use super::{on_pool, Pool, Result, Store};
+
+#[derive(Debug, Clone)]
+pub struct ScoreRow {
+    /// lead, win or churn.
+    pub kind: String,
+    pub entity_id: String,
+    pub owner_id: Option<String>,
+    pub probability: f64,
+    /// The probability of the score this one replaced.
+    pub previous_probability: Option<f64>,
+    /// What the list is ordered by: probability, expected value or revenue at risk.
+    pub value: f64,
+    pub model_version: String,
+    /// The full scored record as served.
+    pub explanation: serde_json::Value,
+    pub scored_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// The current probability of every scored entity of a kind.
+    pub async fn score_probabilities(&self, kind: &str) -> Result<HashMap<String, f64>> {
+        let sql = format!("SELECT entity_id, probability FROM scores WHERE kind = {}", self.dialect().param(1));
+        on_pool!(self, p => {
+            let rows = sqlx::query(AssertSqlSafe(sql)).bind(kind).fetch_all(p).await?;
+            let mut out = HashMap::with_capacity(rows.len());
+            for r in rows {
+                out.insert(r.try_get(0)?, r.try_get(1)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Replaces every score of `kind` with `rows`, in one transaction (records no longer open drop out).
+    pub async fn replace_scores(&self, kind: &str, rows: &[ScoreRow]) -> Result<()> {
+        let d = self.dialect();
+        let delete = format!("DELETE FROM scores WHERE kind = {}", d.param(1));
+        const WIDTH: usize = 10;
+        let json = |n: usize| match self.pool {
+            Pool::Postgres(_) => format!("CAST(${n} AS json)"),
+            Pool::Sqlite(_) => d.param(n),
+        };
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query(AssertSqlSafe(delete)).bind(kind).execute(&mut *tx).await?;
+            for chunk in rows.chunks(d.max_params() / WIDTH) {
+                let values: Vec<String> = (0..chunk.len())
+                    .map(|i| {
+                        let b = i * WIDTH;
+                        let ps: Vec<String> = (1..=WIDTH)
+                            .map(|k| if k == 9 { json(b + k) } else { d.param(b + k) })
+                            .collect();
+                        format!("({})", ps.join(", "))
+                    })
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO scores (id, kind, entity_id, owner_id, probability, previous_probability, value, model_version, explanation, scored_at) VALUES {}",
+                    values.join(", ")
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for r in chunk {
+                    q = q
+                        .bind(format!("{}|{}", r.kind, r.entity_id))
+                        .bind(&r.kind)
+                        .bind(&r.entity_id)
+                        .bind(&r.owner_id)
+                        .bind(r.probability)
+                        .bind(r.previous_probability)
+                        .bind(r.value)
+                        .bind(&r.model_version)
+                        .bind(r.explanation.to_string())
+                        .bind(r.scored_at);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The best `limit` scores of a kind (by value, then entity id), optionally of one owner.
+    pub async fn top_scores(&self, kind: &str, owner: Option<&str>, limit: u32) -> Result<Vec<ScoreRow>> {
+        let d = self.dialect();
+        let explanation = match self.pool {
+            Pool::Postgres(_) => "explanation::text",
+            Pool::Sqlite(_) => "explanation",
+        };
+        let sql = format!(
+            "SELECT kind, entity_id, owner_id, probability, previous_probability, value, model_version, {explanation}, scored_at \
+             FROM scores WHERE kind = {} AND ({p2} IS NULL OR owner_id = {p2}) ORDER BY value DESC, entity_id LIMIT {}",
+            d.param(1),
+            d.param(3),
+            p2 = d.param(2)
+        );
+        on_pool!(self, p => {
+            let rows = sqlx::query(AssertSqlSafe(sql)).bind(kind).bind(owner).bind(i64::from(limit)).fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                let text: String = r.try_get(7)?;
+                out.push(ScoreRow {
+                    kind: r.try_get(0)?,
+                    entity_id: r.try_get(1)?,
+                    owner_id: r.try_get(2)?,
+                    probability: r.try_get(3)?,
+                    previous_probability: r.try_get(4)?,
+                    value: r.try_get(5)?,
+                    model_version: r.try_get(6)?,
+                    explanation: serde_json::from_str(&text).map_err(anyhow::Error::new)?,
+                    scored_at: r.try_get(8)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+}
