@@ -1,0 +1,1 @@
+//! Tests that the hidden model shows in the data: informative truth, seasonality, rep skill.
