@@ -1,8 +1,11 @@
 #![forbid(unsafe_code)]
 //! revcast: revenue intelligence from CRM history.
 
-pub mod domain;
-pub mod store;
-pub mod service;
 pub mod api;
 pub mod cli;
+pub mod domain;
+pub mod import;
+pub mod kpi;
+pub mod service;
+pub mod store;
+pub mod synth;

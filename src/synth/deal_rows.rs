@@ -1,0 +1,116 @@
+//! Cuts simulated deals at `as_of` into the rows a CRM shows: opportunities and stage events.
+
+use chrono::NaiveDate;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use super::opportunities::Pending;
+use super::reps::Staff;
+use super::settings::SynthSettings;
+use super::util::{add_months, end_of_month};
+use super::Span;
+use crate::domain::{Attributes, Id, Money, Opportunity, StageEvent, Timestamp};
+
+/// The deal rows, and per opportunity id its true per-stage pass probabilities.
+pub(crate) struct DealRows {
+    pub opportunities: Vec<Opportunity>,
+    pub stage_events: Vec<StageEvent>,
+    pub pass: Vec<(String, Vec<f64>)>,
+}
+
+/// Numbers the deals in creation order (`O-00001`, ...) and observes each at the end of `as_of`.
+pub(crate) fn observe_all(
+    s: &SynthSettings,
+    staff: &Staff,
+    mut deals: Vec<Pending>,
+    span: &Span,
+    rng: &mut ChaCha8Rng,
+) -> DealRows {
+    // Stable sort: ties keep their generation order, so ids are deterministic.
+    deals.sort_by_key(|d| d.draft.created);
+    let mut out = DealRows { opportunities: Vec::new(), stage_events: Vec::new(), pass: Vec::new() };
+    for (i, d) in deals.iter().enumerate() {
+        let id = Id::parse(format!("O-{:05}", i + 1)).expect("generated ids are valid");
+        out.pass.push((id.to_string(), d.path.pass.clone()));
+        let (opp, events) = observe(s, staff, id, d, span, rng);
+        out.opportunities.push(opp);
+        out.stage_events.extend(events);
+    }
+    out
+}
+
+fn observe(
+    s: &SynthSettings,
+    staff: &Staff,
+    id: Id,
+    d: &Pending,
+    span: &Span,
+    rng: &mut ChaCha8Rng,
+) -> (Opportunity, Vec<StageEvent>) {
+    let o = &s.opportunities;
+    let p = &d.path;
+    let seen: Vec<_> = p.entries.iter().filter(|(t, _)| *t < span.cutoff).collect();
+    let mut events: Vec<StageEvent> = seen
+        .iter()
+        .enumerate()
+        .map(|(k, (t, expected))| StageEvent {
+            opportunity_id: id.clone(),
+            stage: o.stages[k].clone(),
+            entered_at: Timestamp::new(*t),
+            expected_close_date: Some(*expected),
+        })
+        .collect();
+    let closed = p.closed < span.cutoff;
+    let last_expected = seen.last().map(|(_, e)| *e);
+    let (stage, expected, category) = if closed {
+        let stage = if p.won { &o.won_stage } else { &o.lost_stage };
+        let date = p.closed.date_naive();
+        events.push(StageEvent {
+            opportunity_id: id.clone(),
+            stage: stage.clone(),
+            entered_at: Timestamp::new(p.closed),
+            expected_close_date: Some(date),
+        });
+        (stage.clone(), Some(date), if p.won { "closed" } else { "omitted" })
+    } else {
+        let k = seen.len().saturating_sub(1);
+        let expected = last_expected.map(|e| refresh_stale(e, o.stale_close_date_fix, span.as_of, rng));
+        (o.stages[k].clone(), expected, category(k, o.stages.len()))
+    };
+    let opp = Opportunity {
+        id,
+        account_id: Some(d.account.clone()),
+        owner_id: Some(staff.reps[d.owner].id.clone()),
+        created_at: Some(Timestamp::new(d.draft.created)),
+        stage,
+        amount: Some(Money::parse(d.draft.amount).expect("amounts are finite and positive")),
+        expected_close_date: expected,
+        closed_at: closed.then(|| Timestamp::new(p.closed)),
+        won: closed.then_some(p.won),
+        forecast_category: Some(category.to_string()),
+        product: Some(o.products[d.draft.product].name.clone()),
+        deal_type: Some(d.draft.deal_type),
+        attributes: Attributes::new(),
+    };
+    (opp, events)
+}
+
+/// The CRM forecast category of an open deal in open stage `k` of `n`.
+fn category(k: usize, n: usize) -> &'static str {
+    if k + 1 == n {
+        "commit"
+    } else if k + 2 == n {
+        "best_case"
+    } else {
+        "pipeline"
+    }
+}
+
+/// A past-due expected close date that the rep has (or has not) pushed out to next month's end.
+fn refresh_stale(expected: NaiveDate, fix: f64, as_of: NaiveDate, rng: &mut ChaCha8Rng) -> NaiveDate {
+    if expected < as_of && rng.gen_bool(fix) {
+        end_of_month(add_months(as_of, 1))
+    } else {
+        expected
+    }
+}

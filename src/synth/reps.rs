@@ -1,0 +1,154 @@
+//! Reps in teams and regions, their hidden skill and ramp, and quotas per rep per quarter.
+
+use chrono::NaiveDate;
+use rand::seq::SliceRandom;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use super::settings::RepSettings;
+use super::util::{add_months, lognormal, normal, quarter_start, sub_months};
+use super::Span;
+use crate::domain::{Attributes, DealType, Id, Money, Opportunity, Period, Quota, Rep};
+
+const FIRST: [&str; 12] = [
+    "Avery", "Jordan", "Priya", "Mateo", "Chloe", "Tariq", "Hannah", "Wei", "Sofia", "Kwame",
+    "Elena", "Marcus",
+];
+const LAST: [&str; 11] = [
+    "Nguyen", "Schmidt", "Okafor", "Rossi", "Patel", "Kowalski", "Haddad", "Tanaka", "Moreau",
+    "Silva", "Brennan",
+];
+
+/// A rep as the generator knows them, hidden traits included.
+#[derive(Debug, Clone)]
+pub(crate) struct RepInfo {
+    pub id: String,
+    pub region: String,
+    pub hired: NaiveDate,
+    /// Added to every stage-pass logit of the rep's deals (before the ramp penalty).
+    pub skill: f64,
+    /// Multiplies the hours the rep takes to respond to a lead.
+    pub response_factor: f64,
+}
+
+/// The sales team: the rows to emit and the hidden traits.
+pub(crate) struct Staff {
+    pub reps: Vec<Rep>,
+    pub info: Vec<RepInfo>,
+}
+
+/// Fraction of the ramp still ahead at `at`: 1 on the hire date, 0 after `ramp_months`.
+pub(crate) fn ramp_left(hired: NaiveDate, at: NaiveDate, ramp_months: u32) -> f64 {
+    let days = (at - hired).num_days().max(0) as f64;
+    (1.0 - days / (ramp_months as f64 * 30.44)).clamp(0.0, 1.0)
+}
+
+impl Staff {
+    pub fn build(s: &RepSettings, span: &Span, rng: &mut ChaCha8Rng) -> Staff {
+        let total = s.teams.len() * s.per_team;
+        let recent = recent_hire_slots(s);
+        let mut established: Vec<usize> = (0..total).filter(|i| !recent.contains(i)).collect();
+        established.shuffle(rng);
+        let mut reps = Vec::with_capacity(total);
+        let mut info = Vec::with_capacity(total);
+        for i in 0..total {
+            let team = &s.teams[i / s.per_team];
+            let hired = if recent.contains(&i) {
+                let back = rng.gen_range(30..(s.recent_hire_months as i64 * 30).max(31));
+                span.as_of - chrono::Duration::days(back)
+            } else {
+                sub_months(span.start, rng.gen_range(1..48))
+            };
+            let rank = established.iter().position(|&e| e == i);
+            let skill = match rank {
+                Some(r) if r < s.strong_reps => s.strong_skill,
+                Some(r) if r < s.strong_reps + s.weak_reps => s.weak_skill,
+                _ => s.skill_sd * normal(rng),
+            };
+            let id = format!("R-{:02}", i + 1);
+            info.push(RepInfo {
+                id: id.clone(),
+                region: team.region.clone(),
+                hired,
+                skill,
+                response_factor: lognormal(rng, 1.0, s.response_sd),
+            });
+            reps.push(Rep {
+                id: Id::parse(id).expect("generated ids are valid"),
+                name: format!("{} {}", FIRST[i % FIRST.len()], LAST[(i * 7 + i / 11) % LAST.len()]),
+                team: Some(team.name.clone()),
+                manager: Some(team.manager.clone()),
+                region: Some(team.region.clone()),
+                hired_at: Some(hired),
+                attributes: Attributes::new(),
+            });
+        }
+        Staff { reps, info }
+    }
+
+    /// A rep of `region` already hired at `at`, drawn uniformly; any hired rep if the region has
+    /// none; the earliest hire if nobody was hired yet.
+    pub fn assign(&self, rng: &mut ChaCha8Rng, region: &str, at: NaiveDate) -> usize {
+        let hired: Vec<usize> = (0..self.info.len()).filter(|&i| self.info[i].hired <= at).collect();
+        let local: Vec<usize> = hired.iter().copied().filter(|&i| self.info[i].region == region).collect();
+        let pool = if local.is_empty() { &hired } else { &local };
+        match pool.choose(rng) {
+            Some(&i) => i,
+            None => (0..self.info.len()).min_by_key(|&i| self.info[i].hired).unwrap_or(0),
+        }
+    }
+
+    /// The rep's stage-pass logit shift for a deal created at `at`: skill plus the fading ramp penalty.
+    pub fn effective_skill(&self, rep: usize, at: NaiveDate, s: &RepSettings) -> f64 {
+        let r = &self.info[rep];
+        r.skill + s.ramp_penalty * ramp_left(r.hired, at, s.ramp_months)
+    }
+}
+
+/// Recent hires are the last seats of the teams, spread over teams in turn.
+fn recent_hire_slots(s: &RepSettings) -> Vec<usize> {
+    let teams = s.teams.len();
+    (0..s.recent_hires)
+        .map(|j| (j % teams) * s.per_team + s.per_team - 1 - j / teams)
+        .collect()
+}
+
+/// Quotas for every rep and quarter from the history's first quarter to the current one.
+///
+/// A ramped rep's quota is the mean won new + upsell amount per ramped rep-quarter over the complete
+/// quarters, times `quota_stretch` (rounded to 1,000); a rep in ramp gets the share of the ramp done
+/// (at least a quarter of it).
+pub(crate) fn quotas(staff: &Staff, opps: &[Opportunity], span: &Span, s: &RepSettings) -> Vec<Quota> {
+    let mut quarters = Vec::new();
+    let mut q = quarter_start(span.start);
+    while q <= span.as_of {
+        quarters.push(q);
+        q = add_months(q, 3);
+    }
+    let share = |rep: &RepInfo, q: NaiveDate| -> Option<f64> {
+        (rep.hired < add_months(q, 3)).then(|| (1.0 - ramp_left(rep.hired, q, s.ramp_months)).max(0.25))
+    };
+    let complete: Vec<NaiveDate> =
+        quarters.iter().copied().filter(|&q| add_months(q, 3) <= span.as_of && q >= span.start).collect();
+    let capacity: f64 = complete.iter().flat_map(|&q| staff.info.iter().filter_map(move |r| share(r, q))).sum();
+    let booked: f64 = opps
+        .iter()
+        .filter(|o| o.won == Some(true) && o.deal_type != Some(DealType::Renewal))
+        .filter(|o| o.closed_at.is_some_and(|c| complete.iter().any(|&q| q <= c.date() && c.date() < add_months(q, 3))))
+        .filter_map(|o| o.amount.map(Money::get))
+        .sum();
+    let base = booked / capacity.max(1.0) * s.quota_stretch;
+    let mut out = Vec::new();
+    for (rep, row) in staff.info.iter().zip(&staff.reps) {
+        for &q in &quarters {
+            if let Some(f) = share(rep, q) {
+                out.push(Quota {
+                    rep_id: row.id.clone(),
+                    period: Period::quarter_of(q),
+                    amount: Money::parse(((base * f) / 1000.0).round() * 1000.0).expect("quota is finite"),
+                });
+            }
+        }
+    }
+    out
+}
