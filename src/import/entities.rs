@@ -9,7 +9,7 @@ use crate::domain::{
 
 use super::ImportError;
 
-type Parser = fn(Value) -> Result<(), Vec<RowProblem>>;
+pub(crate) type Parser = fn(Value) -> Result<(), Vec<RowProblem>>;
 
 fn parse<T: Record>(row: Value) -> Result<(), Vec<RowProblem>> {
     parse_row::<T>(row).map(|_| ())
