@@ -1,0 +1,92 @@
+//! Checking mapped rows with the entity's own parser, reported by CSV line.
+
+use serde_json::Value;
+
+use super::entities::{entity_names, parser, Parser};
+use super::{EntityRows, LineProblem};
+
+/// Runs the domain parser on every row and returns every problem of every line: the cells the
+/// mapping could not convert, then what the entity itself rejects (a missing required field, a
+/// negative amount, a close date before the creation date, ...). A field already reported by
+/// the mapping is not reported again.
+pub fn check_rows(rows: &EntityRows) -> Result<(), Vec<LineProblem>> {
+    let Some(parse) = parser(&rows.entity) else {
+        return Err(vec![LineProblem {
+            line: 0,
+            field: String::new(),
+            reason: format!(
+                "unknown entity `{}`; expected one of: {}",
+                rows.entity,
+                entity_names()
+            ),
+        }]);
+    };
+    let mut problems = Vec::new();
+    for row in &rows.rows {
+        problems.extend(row.problems.iter().cloned());
+        if row.value.is_null() {
+            continue;
+        }
+        let known = |field: &str| row.problems.iter().any(|p| p.field == field);
+        let found = domain_problems(parse, row.value.clone());
+        problems.extend(found.into_iter().filter(|(field, _)| !known(field)).map(
+            |(field, reason)| LineProblem {
+                line: row.line,
+                field,
+                reason,
+            },
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// Every (field, reason) the parser finds in one row. The parser stops at the first field it
+/// cannot read, so that field is taken out and the row parsed again, until it parses, only
+/// cross-field checks remain, or the field cannot be taken out (a missing one). Bounded by the
+/// number of fields.
+fn domain_problems(parse: Parser, mut value: Value) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = Vec::new();
+    loop {
+        let Err(problems) = parse(value.clone()) else {
+            return found;
+        };
+        let single = problems.len() == 1;
+        let mut removed = false;
+        for p in problems {
+            let field = missing_field(&p.reason).unwrap_or(p.field);
+            if single {
+                removed = remove(&mut value, &field);
+            }
+            if !found.iter().any(|(f, _)| *f == field) {
+                found.push((field, p.reason));
+            }
+        }
+        if !removed {
+            return found;
+        }
+    }
+}
+
+/// serde names a missing field only in its message (`missing field `id``).
+fn missing_field(reason: &str) -> Option<String> {
+    let rest = reason.strip_prefix("missing field `")?;
+    rest.split('`').next().map(str::to_string)
+}
+
+/// Takes `field` (`amount`, or `attributes.visits`) out of the row; false when it is not there.
+fn remove(value: &mut Value, field: &str) -> bool {
+    let Some(object) = value.as_object_mut() else {
+        return false;
+    };
+    match field.split_once('.') {
+        Some((top, rest)) => object
+            .get_mut(top)
+            .and_then(Value::as_object_mut)
+            .is_some_and(|inner| inner.remove(rest).is_some()),
+        None => object.remove(field).is_some(),
+    }
+}

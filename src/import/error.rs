@@ -1,0 +1,66 @@
+//! File-level import problems: the mapping or the CSV as a whole cannot be used.
+//!
+//! Problems with single cells are not errors here: they travel as [`super::LineProblem`]s so a user
+//! sees every bad line at once.
+
+use std::path::PathBuf;
+
+/// Why a mapping cannot be loaded or a CSV file cannot be mapped at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("the mapping is not valid TOML or has a wrong key: {0}")]
+    Toml(#[from] toml::de::Error),
+
+    #[error("mapping key `{key}`: {reason}")]
+    Invalid { key: String, reason: String },
+
+    #[error("mapping key `{key}`: unknown entity `{entity}`; expected one of: {expected}")]
+    UnknownEntity {
+        key: String,
+        entity: String,
+        expected: String,
+    },
+
+    #[error("mapping key `{key}`: {entity} has no field `{field}` ({reason})")]
+    UnknownField {
+        key: String,
+        entity: String,
+        field: String,
+        reason: String,
+    },
+
+    #[error("mapping key `{key}`: bad date/time format `{format}` (chrono strftime syntax, e.g. %Y-%m-%d)")]
+    BadFormat { key: String, format: String },
+
+    #[error("this mapping imports `{mapping}`, not `{named}`; run the import for `{mapping}` or pick a mapping for `{named}`")]
+    EntityMismatch { named: String, mapping: String },
+
+    #[error("the CSV has no column `{column}`, which the mapping uses at `{key}`; columns found: {found}")]
+    MissingColumn {
+        column: String,
+        key: String,
+        found: String,
+    },
+
+    #[error("the CSV header names column `{column}` twice; rename one of them")]
+    DuplicateColumn { column: String },
+
+    #[error("lookup `{name}`: cannot read {}: {reason}", path.display())]
+    LookupFile {
+        name: String,
+        path: PathBuf,
+        reason: String,
+    },
+
+    #[error("cannot read the CSV: {0}")]
+    Csv(String),
+}
+
+impl ImportError {
+    pub(crate) fn invalid(key: impl Into<String>, reason: impl Into<String>) -> Self {
+        ImportError::Invalid {
+            key: key.into(),
+            reason: reason.into(),
+        }
+    }
+}

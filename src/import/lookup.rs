@@ -1,0 +1,46 @@
+//! Lookup tables: a second CSV read into key -> value (e.g. product -> list price).
+
+use std::path::Path;
+
+use super::mapping::Table;
+use super::source::csv_reader;
+use super::spec::LookupSpec;
+use super::ImportError;
+
+/// Reads the lookup CSV at `spec.file` (relative to `base_dir`). Keys and values are trimmed;
+/// a key seen twice with different values is an error, since either choice would be a guess.
+pub(crate) fn load(name: &str, spec: &LookupSpec, base_dir: &Path) -> Result<Table, ImportError> {
+    let path = base_dir.join(&spec.file);
+    let fail = |reason: String| ImportError::LookupFile {
+        name: name.to_string(),
+        path: path.clone(),
+        reason,
+    };
+    let file = std::fs::File::open(&path).map_err(|e| fail(e.to_string()))?;
+    let mut reader = csv_reader(file);
+    let headers = reader.headers().map_err(|e| fail(e.to_string()))?.clone();
+    let col = |c: &str| {
+        headers.iter().position(|h| h.trim() == c).ok_or_else(|| {
+            fail(format!(
+                "no column `{c}` (columns: {})",
+                headers.iter().collect::<Vec<_>>().join(", ")
+            ))
+        })
+    };
+    let (k, v) = (col(&spec.key)?, col(&spec.value)?);
+    let mut table = Table::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| fail(e.to_string()))?;
+        let key = record.get(k).unwrap_or("").trim().to_string();
+        let value = record.get(v).unwrap_or("").trim().to_string();
+        if let Some(old) = table.get(&key) {
+            if *old != value {
+                return Err(fail(format!(
+                    "key `{key}` has two values, `{old}` and `{value}`"
+                )));
+            }
+        }
+        table.insert(key, value);
+    }
+    Ok(table)
+}
