@@ -41,6 +41,8 @@ mod scope;
 mod targets;
 
 #[cfg(test)]
+mod fixture;
+#[cfg(test)]
 mod fixture_tests;
 #[cfg(test)]
 mod maven_tests;
