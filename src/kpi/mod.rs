@@ -41,6 +41,8 @@ mod scope;
 mod targets;
 
 #[cfg(test)]
+mod edge_tests;
+#[cfg(test)]
 mod fixture;
 #[cfg(test)]
 mod fixture_tests;
