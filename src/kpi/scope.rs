@@ -1,0 +1,40 @@
+//! The records one KPI computation sees: all of them, or one group's share.
+
+use chrono::{DateTime, Utc};
+
+use super::KpiData;
+use crate::domain::{AccountSnapshot, ChurnEvent, Lead, Opportunity, Quota, Spend, StageEvent};
+
+/// Borrowed views of the records of a report or of one group.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Scope<'a> {
+    pub leads: Vec<&'a Lead>,
+    pub opps: Vec<&'a Opportunity>,
+    pub events: Vec<&'a StageEvent>,
+    pub quotas: Vec<&'a Quota>,
+    pub snapshots: Vec<&'a AccountSnapshot>,
+    pub churns: Vec<&'a ChurnEvent>,
+    pub spend: Vec<&'a Spend>,
+    /// 0..=1 expected; checked where it is used.
+    pub gross_margin: f64,
+}
+
+impl<'a> Scope<'a> {
+    pub fn all(d: &KpiData<'a>) -> Self {
+        Scope {
+            leads: d.leads.iter().collect(),
+            opps: d.opportunities.iter().collect(),
+            events: d.stage_events.iter().collect(),
+            quotas: d.quotas.iter().collect(),
+            snapshots: d.snapshots.iter().collect(),
+            churns: d.churn_events.iter().collect(),
+            spend: d.spend.iter().collect(),
+            gross_margin: d.gross_margin.unwrap_or(1.0),
+        }
+    }
+}
+
+/// Fractional days from `a` to `b` (negative when `b` is earlier).
+pub(crate) fn days_between(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
+    (b - a).num_seconds() as f64 / 86_400.0
+}
