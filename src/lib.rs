@@ -6,6 +6,7 @@ pub mod cli;
 pub mod domain;
 pub mod import;
 pub mod kpi;
+pub mod ml;
 pub mod service;
 pub mod store;
 pub mod synth;
