@@ -77,7 +77,7 @@ impl Store {
     pub async fn upsert<T: Record>(&self, rows: &[T]) -> Result<UpsertCounts> {
         let unique = last_per_key(rows);
         let d = self.dialect();
-        let per_statement = (d.max_params() / (T::COLUMNS.len() + 1)).max(1);
+        let per_statement = d.rows_per_statement(T::COLUMNS.len() + 1);
         let count_sql = format!("SELECT COUNT(*) FROM {}", T::TABLE);
         let (before, affected, after) = on_pool!(self, p => {
             let mut tx = p.begin().await?;

@@ -49,7 +49,7 @@ impl Store {
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query(AssertSqlSafe(delete)).bind(kind).execute(&mut *tx).await?;
-            for chunk in rows.chunks(d.max_params() / WIDTH) {
+            for chunk in rows.chunks(d.rows_per_statement(WIDTH)) {
                 let values: Vec<String> = (0..chunk.len())
                     .map(|i| {
                         let b = i * WIDTH;

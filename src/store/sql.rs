@@ -17,6 +17,17 @@ impl Dialect {
         }
     }
 
+    /// Rows per multi-row statement for rows of `width` cells. Measured on 10,000-row batches of
+    /// leads: SQLite slows down sharply past a few dozen rows per statement (3.9 s at 3,000 rows,
+    /// 0.16 s at 50), PostgreSQL is best around a few hundred.
+    pub fn rows_per_statement(self, width: usize) -> usize {
+        let cap = match self {
+            Dialect::Sqlite => 50,
+            Dialect::Postgres => 500,
+        };
+        (self.max_params() / width.max(1)).clamp(1, cap)
+    }
+
     /// The `n`th (1-based) bind parameter.
     pub fn param(self, n: usize) -> String {
         match self {
