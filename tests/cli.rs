@@ -1,0 +1,198 @@
+//! The `revcast` binary as a user runs it: import of the bundled real datasets, keys, the demo.
+
+use revcast::domain::{Account, AccountSnapshot, ChurnEvent, Lead, Opportunity, Rep, StageEvent};
+use revcast::store::Store;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_revcast");
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn data(rel: &str) -> Option<PathBuf> {
+    let p = root().join("../shared/data").join(rel);
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!("{} is absent: dataset case not run", p.display());
+        None
+    }
+}
+
+struct Db {
+    url: String,
+    dir: PathBuf,
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn sqlite_db() -> Db {
+    let dir = std::env::temp_dir().join(format!("revcast_cli_{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    Db {
+        url: format!("sqlite://{}", dir.join("cli.db").display()),
+        dir,
+    }
+}
+
+fn revcast(db: &Db, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("REVCAST_DATABASE_URL", &db.url)
+        .current_dir(root())
+        .output()
+        .expect("revcast runs")
+}
+
+fn import(db: &Db, entity: &str, file: &Path, mapping: &str) -> String {
+    let out = revcast(
+        db,
+        &[
+            "import",
+            entity,
+            file.to_str().unwrap(),
+            "--mapping",
+            &format!("training/mappings/{mapping}"),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "import {entity} failed: {}{}",
+        stdout,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[tokio::test]
+async fn the_real_datasets_import_with_the_right_counts_and_a_second_import_adds_nothing() {
+    let (Some(pipeline), Some(accounts), Some(teams), Some(leads), Some(telco)) = (
+        data("maven_crm_sales_opportunities/sales_pipeline.csv"),
+        data("maven_crm_sales_opportunities/accounts.csv"),
+        data("maven_crm_sales_opportunities/sales_teams.csv"),
+        data("xeducation_lead_scoring/Leads.csv"),
+        data("ibm_telco_customer_churn/Telco-Customer-Churn.csv"),
+    ) else {
+        return;
+    };
+    let db = sqlite_db();
+    import(&db, "accounts", &accounts, "maven-accounts.toml");
+    import(&db, "reps", &teams, "maven-reps.toml");
+    let first = import(&db, "opportunities", &pipeline, "maven-opportunities.toml");
+    assert!(first.contains("8800 rows: 8800 inserted"), "{first}");
+    let again = import(&db, "opportunities", &pipeline, "maven-opportunities.toml");
+    assert!(again.contains("8800 rows: 0 inserted, 0 updated, 8800 unchanged"), "{again}");
+    import(&db, "leads", &leads, "xeducation-leads.toml");
+    import(&db, "accounts", &telco, "telco-customers.toml");
+
+    let store = Store::connect(&db.url).await.unwrap();
+    assert_eq!(store.all::<Opportunity>().await.unwrap().len(), 8_800);
+    assert_eq!(store.all::<Rep>().await.unwrap().len(), 35);
+    assert_eq!(store.all::<Lead>().await.unwrap().len(), 9_240);
+    assert_eq!(store.all::<Account>().await.unwrap().len(), 85 + 7_043);
+    assert_eq!(store.all::<AccountSnapshot>().await.unwrap().len(), 7_043);
+    assert_eq!(store.all::<ChurnEvent>().await.unwrap().len(), 1_869);
+    let events = store.all::<StageEvent>().await.unwrap();
+    assert!(events.len() > 8_000, "stage events derived from engage and close dates: {}", events.len());
+    let leaky = ["tags", "lead_quality", "last_activity", "last_notable_activity"];
+    for l in store.all::<Lead>().await.unwrap().iter().take(500) {
+        for k in l.attributes.keys() {
+            let k = k.to_lowercase();
+            assert!(!leaky.iter().any(|x| k.contains(x)) && !k.contains("asymmetrique"), "leaky column {k} imported");
+        }
+    }
+}
+
+#[test]
+fn a_file_with_bad_lines_names_every_line_and_imports_nothing() {
+    let db = sqlite_db();
+    let csv = db.dir.join("bad.csv");
+    std::fs::write(
+        &csv,
+        "sales_agent,manager,regional_office\nAnn,Bo,East\n,Bo,East\nCy,Di,West\n,Di,West\n",
+    )
+    .unwrap();
+    let out = revcast(
+        &db,
+        &["import", "reps", csv.to_str().unwrap(), "--mapping", "training/mappings/maven-reps.toml"],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3") && err.contains("line 5"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+    let out = revcast(&db, &["keys", "list"]);
+    assert!(out.status.success());
+}
+
+#[test]
+fn keys_are_printed_once_listed_without_the_key_and_revoked() {
+    let db = sqlite_db();
+    let out = revcast(&db, &["keys", "create", "--name", "crm", "--scopes", "score,ingest"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let key = stdout.lines().last().unwrap().to_string();
+    assert!(key.starts_with("rvc_") && key.len() > 60, "{stdout}");
+    let id = stdout.lines().find_map(|l| l.strip_prefix("id: ")).unwrap().to_string();
+    let list = String::from_utf8_lossy(&revcast(&db, &["keys", "list"]).stdout).to_string();
+    assert!(list.contains(&id) && list.contains("score,ingest") && !list.contains(&key), "{list}");
+    assert!(revcast(&db, &["keys", "revoke", &id]).status.success());
+    let list = String::from_utf8_lossy(&revcast(&db, &["keys", "list"]).stdout).to_string();
+    assert!(list.lines().any(|l| l.contains(&id) && l.contains("UTC") && !l.ends_with('-')), "{list}");
+    let bad = revcast(&db, &["keys", "create", "--name", "x", "--scopes", "root"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown scope"));
+}
+
+#[tokio::test]
+async fn the_demo_prints_its_url_and_key_and_serves_scores() {
+    let db = sqlite_db();
+    let mut child = Command::new(BIN)
+        .args(["demo", "--bind", "127.0.0.1:0", "--database-url", &db.url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut url, mut key) = (None, None);
+    while url.is_none() || key.is_none() {
+        let line = lines.next().expect("demo output").unwrap();
+        if let Some(u) = line.strip_prefix("URL: ") {
+            url = Some(u.to_string());
+        }
+        if let Some(k) = line.strip_prefix("API key: ") {
+            key = Some(k.to_string());
+        }
+    }
+    let (url, key) = (url.unwrap(), key.unwrap());
+    let client = reqwest::Client::new();
+    let mut listed = serde_json::Value::Null;
+    for _ in 0..50 {
+        let res = client
+            .get(format!("{url}/v1/leads/prioritized?limit=5"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        listed = res.json().await.unwrap();
+        if listed["data"].as_array().is_some_and(|a| a.len() == 5) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let top = listed["data"].as_array().expect("a call list");
+    assert_eq!(top.len(), 5, "{listed}");
+    let scores: Vec<u64> = top.iter().map(|r| r["score"].as_u64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first: {scores:?}");
+    assert!(top[0]["positive_factors"].as_array().is_some_and(|f| !f.is_empty()));
+}
