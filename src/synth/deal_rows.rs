@@ -28,7 +28,11 @@ pub(crate) fn observe_all(
 ) -> DealRows {
     // Stable sort: ties keep their generation order, so ids are deterministic.
     deals.sort_by_key(|d| d.draft.created);
-    let mut out = DealRows { opportunities: Vec::new(), stage_events: Vec::new(), pass: Vec::new() };
+    let mut out = DealRows {
+        opportunities: Vec::new(),
+        stage_events: Vec::new(),
+        pass: Vec::new(),
+    };
     for (i, d) in deals.iter().enumerate() {
         let id = Id::parse(format!("O-{:05}", i + 1)).expect("generated ids are valid");
         out.pass.push((id.to_string(), d.path.pass.clone()));
@@ -71,10 +75,15 @@ fn observe(
             entered_at: Timestamp::new(p.closed),
             expected_close_date: Some(date),
         });
-        (stage.clone(), Some(date), if p.won { "closed" } else { "omitted" })
+        (
+            stage.clone(),
+            Some(date),
+            if p.won { "closed" } else { "omitted" },
+        )
     } else {
         let k = seen.len().saturating_sub(1);
-        let expected = last_expected.map(|e| refresh_stale(e, o.stale_close_date_fix, span.as_of, rng));
+        let expected =
+            last_expected.map(|e| refresh_stale(e, o.stale_close_date_fix, span.as_of, rng));
         (o.stages[k].clone(), expected, category(k, o.stages.len()))
     };
     let opp = Opportunity {
@@ -107,7 +116,12 @@ fn category(k: usize, n: usize) -> &'static str {
 }
 
 /// A past-due expected close date that the rep has (or has not) pushed out to next month's end.
-fn refresh_stale(expected: NaiveDate, fix: f64, as_of: NaiveDate, rng: &mut ChaCha8Rng) -> NaiveDate {
+fn refresh_stale(
+    expected: NaiveDate,
+    fix: f64,
+    as_of: NaiveDate,
+    rng: &mut ChaCha8Rng,
+) -> NaiveDate {
     if expected < as_of && rng.gen_bool(fix) {
         end_of_month(add_months(as_of, 1))
     } else {

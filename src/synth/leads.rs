@@ -11,10 +11,20 @@ use super::util::{logistic, lognormal, pick_weighted, plus_days, poisson, workin
 use super::Span;
 use crate::domain::{Account, Attributes, Id, Lead, Timestamp};
 
-const NAME_A: [&str; 10] =
-    ["Blue", "North", "Bright", "Summit", "Iron", "Clear", "Silver", "Harbor", "Pine", "Nova"];
-const NAME_B: [&str; 9] =
-    ["Labs", "Systems", "Works", "Health", "Logistics", "Capital", "Foods", "Learning", "Energy"];
+const NAME_A: [&str; 10] = [
+    "Blue", "North", "Bright", "Summit", "Iron", "Clear", "Silver", "Harbor", "Pine", "Nova",
+];
+const NAME_B: [&str; 9] = [
+    "Labs",
+    "Systems",
+    "Works",
+    "Health",
+    "Logistics",
+    "Capital",
+    "Foods",
+    "Learning",
+    "Energy",
+];
 
 /// A lead that converted by `as_of`: its new account, and what the opportunity inherits.
 pub(crate) struct Conversion {
@@ -47,11 +57,22 @@ struct Draft {
     outcome: (bool, DateTime<Utc>),
 }
 
-pub(crate) fn generate(s: &SynthSettings, staff: &Staff, span: &Span, rng: &mut ChaCha8Rng) -> LeadWorld {
-    let mut drafts: Vec<Draft> = (0..s.leads.count).map(|_| draft(s, staff, span, rng)).collect();
+pub(crate) fn generate(
+    s: &SynthSettings,
+    staff: &Staff,
+    span: &Span,
+    rng: &mut ChaCha8Rng,
+) -> LeadWorld {
+    let mut drafts: Vec<Draft> = (0..s.leads.count)
+        .map(|_| draft(s, staff, span, rng))
+        .collect();
     // Ids follow creation order, as a CRM's auto-numbering would.
     drafts.sort_by_key(|d| d.created);
-    let mut out = LeadWorld { leads: Vec::new(), truth: Vec::new(), conversions: Vec::new() };
+    let mut out = LeadWorld {
+        leads: Vec::new(),
+        truth: Vec::new(),
+        conversions: Vec::new(),
+    };
     for (i, d) in drafts.into_iter().enumerate() {
         let id = format!("L-{:05}", i + 1);
         out.truth.push((id.clone(), d.p));
@@ -70,16 +91,32 @@ fn draft(s: &SynthSettings, staff: &Staff, span: &Span, rng: &mut ChaCha8Rng) ->
     let region = s.reps.teams[team].region.clone();
     let owner = staff.assign(rng, &region, created.date_naive());
     let source = pick_weighted(rng, &l.sources.iter().map(|x| x.weight).collect::<Vec<_>>());
-    let industry = pick_weighted(rng, &l.industries.iter().map(|x| x.weight).collect::<Vec<_>>());
-    let segment = pick_weighted(rng, &l.segments.iter().map(|x| x.weight).collect::<Vec<_>>());
+    let industry = pick_weighted(
+        rng,
+        &l.industries.iter().map(|x| x.weight).collect::<Vec<_>>(),
+    );
+    let segment = pick_weighted(
+        rng,
+        &l.segments.iter().map(|x| x.weight).collect::<Vec<_>>(),
+    );
     let visit_rate = lognormal(rng, 2.5, 0.8);
     let visits = poisson(rng, visit_rate);
     let pages_per_visit = (lognormal(rng, 2.5, 0.35).max(1.0) * 10.0).round() / 10.0;
     let email_rate = lognormal(rng, 2.0, 0.9);
     let emails = poisson(rng, email_rate);
-    let webinar = rng.gen_bool(if l.sources[source].name == "webinar" { 0.65 } else { 0.12 });
-    let employees = lognormal(rng, l.segments[segment].employees_median, 0.5).round().max(1.0) as i64;
-    let hours = lognormal(rng, l.response_median_hours * staff.info[owner].response_factor, l.response_sigma);
+    let webinar = rng.gen_bool(if l.sources[source].name == "webinar" {
+        0.65
+    } else {
+        0.12
+    });
+    let employees = lognormal(rng, l.segments[segment].employees_median, 0.5)
+        .round()
+        .max(1.0) as i64;
+    let hours = lognormal(
+        rng,
+        l.response_median_hours * staff.info[owner].response_factor,
+        l.response_sigma,
+    );
     let logit = l.intercept
         + l.sources[source].effect
         + l.industries[industry].effect
@@ -92,7 +129,11 @@ fn draft(s: &SynthSettings, staff: &Staff, span: &Span, rng: &mut ChaCha8Rng) ->
     let p = logistic(logit);
     let converts = rng.gen_bool(p);
     let responded = plus_days(created, hours / 24.0);
-    let median = if converts { l.convert_median_days } else { l.disqualify_median_days };
+    let median = if converts {
+        l.convert_median_days
+    } else {
+        l.disqualify_median_days
+    };
     let decided = plus_days(responded, lognormal(rng, median, 0.6));
     let mut attributes = Attributes::new();
     attributes.insert("visits".into(), json!(visits));
@@ -103,7 +144,11 @@ fn draft(s: &SynthSettings, staff: &Staff, span: &Span, rng: &mut ChaCha8Rng) ->
     attributes.insert("segment".into(), json!(l.segments[segment].name));
     attributes.insert("employees".into(), json!(employees));
     attributes.insert("region".into(), json!(region));
-    let company = format!("{} {}", NAME_A[rng.gen_range(0..NAME_A.len())], NAME_B[rng.gen_range(0..NAME_B.len())]);
+    let company = format!(
+        "{} {}",
+        NAME_A[rng.gen_range(0..NAME_A.len())],
+        NAME_B[rng.gen_range(0..NAME_B.len())]
+    );
     attributes.insert("company".into(), json!(company));
     Draft {
         created,
@@ -158,8 +203,12 @@ fn observe(
             owner: d.owner,
             segment: d.segment,
             account: Account {
-                id: Id::parse(format!("A-{:05}", conversion_no + 1)).expect("generated ids are valid"),
-                name: d.attributes["company"].as_str().unwrap_or("Company").to_string(),
+                id: Id::parse(format!("A-{:05}", conversion_no + 1))
+                    .expect("generated ids are valid"),
+                name: d.attributes["company"]
+                    .as_str()
+                    .unwrap_or("Company")
+                    .to_string(),
                 industry: Some(s.leads.industries[d.industry].name.clone()),
                 segment: Some(segment.name.clone()),
                 region: Some(d.region.clone()),

@@ -75,7 +75,11 @@ impl Staff {
             });
             reps.push(Rep {
                 id: Id::parse(id).expect("generated ids are valid"),
-                name: format!("{} {}", FIRST[i % FIRST.len()], LAST[(i * 7 + i / 11) % LAST.len()]),
+                name: format!(
+                    "{} {}",
+                    FIRST[i % FIRST.len()],
+                    LAST[(i * 7 + i / 11) % LAST.len()]
+                ),
                 team: Some(team.name.clone()),
                 manager: Some(team.manager.clone()),
                 region: Some(team.region.clone()),
@@ -89,12 +93,20 @@ impl Staff {
     /// A rep of `region` already hired at `at`, drawn uniformly; any hired rep if the region has
     /// none; the earliest hire if nobody was hired yet.
     pub fn assign(&self, rng: &mut ChaCha8Rng, region: &str, at: NaiveDate) -> usize {
-        let hired: Vec<usize> = (0..self.info.len()).filter(|&i| self.info[i].hired <= at).collect();
-        let local: Vec<usize> = hired.iter().copied().filter(|&i| self.info[i].region == region).collect();
+        let hired: Vec<usize> = (0..self.info.len())
+            .filter(|&i| self.info[i].hired <= at)
+            .collect();
+        let local: Vec<usize> = hired
+            .iter()
+            .copied()
+            .filter(|&i| self.info[i].region == region)
+            .collect();
         let pool = if local.is_empty() { &hired } else { &local };
         match pool.choose(rng) {
             Some(&i) => i,
-            None => (0..self.info.len()).min_by_key(|&i| self.info[i].hired).unwrap_or(0),
+            None => (0..self.info.len())
+                .min_by_key(|&i| self.info[i].hired)
+                .unwrap_or(0),
         }
     }
 
@@ -118,7 +130,12 @@ fn recent_hire_slots(s: &RepSettings) -> Vec<usize> {
 /// A ramped rep's quota is the mean won new + upsell amount per ramped rep-quarter over the complete
 /// quarters, times `quota_stretch` (rounded to 1,000); a rep in ramp gets the share of the ramp done
 /// (at least a quarter of it).
-pub(crate) fn quotas(staff: &Staff, opps: &[Opportunity], span: &Span, s: &RepSettings) -> Vec<Quota> {
+pub(crate) fn quotas(
+    staff: &Staff,
+    opps: &[Opportunity],
+    span: &Span,
+    s: &RepSettings,
+) -> Vec<Quota> {
     let mut quarters = Vec::new();
     let mut q = quarter_start(span.start);
     while q <= span.as_of {
@@ -126,15 +143,28 @@ pub(crate) fn quotas(staff: &Staff, opps: &[Opportunity], span: &Span, s: &RepSe
         q = add_months(q, 3);
     }
     let share = |rep: &RepInfo, q: NaiveDate| -> Option<f64> {
-        (rep.hired < add_months(q, 3)).then(|| (1.0 - ramp_left(rep.hired, q, s.ramp_months)).max(0.25))
+        (rep.hired < add_months(q, 3))
+            .then(|| (1.0 - ramp_left(rep.hired, q, s.ramp_months)).max(0.25))
     };
-    let complete: Vec<NaiveDate> =
-        quarters.iter().copied().filter(|&q| add_months(q, 3) <= span.as_of && q >= span.start).collect();
-    let capacity: f64 = complete.iter().flat_map(|&q| staff.info.iter().filter_map(move |r| share(r, q))).sum();
+    let complete: Vec<NaiveDate> = quarters
+        .iter()
+        .copied()
+        .filter(|&q| add_months(q, 3) <= span.as_of && q >= span.start)
+        .collect();
+    let capacity: f64 = complete
+        .iter()
+        .flat_map(|&q| staff.info.iter().filter_map(move |r| share(r, q)))
+        .sum();
     let booked: f64 = opps
         .iter()
         .filter(|o| o.won == Some(true) && o.deal_type != Some(DealType::Renewal))
-        .filter(|o| o.closed_at.is_some_and(|c| complete.iter().any(|&q| q <= c.date() && c.date() < add_months(q, 3))))
+        .filter(|o| {
+            o.closed_at.is_some_and(|c| {
+                complete
+                    .iter()
+                    .any(|&q| q <= c.date() && c.date() < add_months(q, 3))
+            })
+        })
         .filter_map(|o| o.amount.map(Money::get))
         .sum();
     let base = booked / capacity.max(1.0) * s.quota_stretch;
@@ -145,7 +175,8 @@ pub(crate) fn quotas(staff: &Staff, opps: &[Opportunity], span: &Span, s: &RepSe
                 out.push(Quota {
                     rep_id: row.id.clone(),
                     period: Period::quarter_of(q),
-                    amount: Money::parse(((base * f) / 1000.0).round() * 1000.0).expect("quota is finite"),
+                    amount: Money::parse(((base * f) / 1000.0).round() * 1000.0)
+                        .expect("quota is finite"),
                 });
             }
         }

@@ -93,7 +93,9 @@ pub(crate) fn sub_months(d: NaiveDate, n: u32) -> NaiveDate {
 
 /// Last day of the month containing `d`.
 pub(crate) fn end_of_month(d: NaiveDate) -> NaiveDate {
-    add_months(first_of_month(d), 1).pred_opt().expect("date in range")
+    add_months(first_of_month(d), 1)
+        .pred_opt()
+        .expect("date in range")
 }
 
 /// First day of the quarter containing `d`.
@@ -103,5 +105,5 @@ pub(crate) fn quarter_start(d: NaiveDate) -> NaiveDate {
 
 /// True when `d` falls in the last month of its quarter.
 pub(crate) fn in_last_month_of_quarter(d: NaiveDate) -> bool {
-    d.month() % 3 == 0
+    d.month().is_multiple_of(3)
 }
