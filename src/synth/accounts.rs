@@ -11,7 +11,7 @@ use serde_json::json;
 use super::health::{path, MonthState, PathInput};
 use super::reps::Staff;
 use super::settings::SynthSettings;
-use super::util::{add_months, first_of_month, lognormal, pick_weighted};
+use super::util::{add_months, first_of_month, lognormal, pick_weighted, weights};
 use super::Span;
 use crate::domain::{Account, AccountSnapshot, Attributes, ChurnEvent, Id, Money, Timestamp};
 
@@ -49,56 +49,57 @@ pub(crate) fn initial_customers(
     span: &Span,
     rng: &mut ChaCha8Rng,
 ) -> (Vec<Account>, Vec<CustomerSeed>) {
+    (0..s.accounts.initial_customers)
+        .map(|i| initial_customer(s, staff, span, i, rng))
+        .unzip()
+}
+
+fn initial_customer(
+    s: &SynthSettings,
+    staff: &Staff,
+    span: &Span,
+    i: usize,
+    rng: &mut ChaCha8Rng,
+) -> (Account, CustomerSeed) {
     let (l, o) = (&s.leads, &s.opportunities);
     let max_days = (s.accounts.max_initial_tenure_years * 365.0) as i64;
-    let mut accounts = Vec::new();
-    let mut seeds = Vec::new();
-    for i in 0..s.accounts.initial_customers {
-        let segment = pick_weighted(
-            rng,
-            &l.segments.iter().map(|x| x.weight).collect::<Vec<_>>(),
-        );
-        let industry = pick_weighted(
-            rng,
-            &l.industries.iter().map(|x| x.weight).collect::<Vec<_>>(),
-        );
-        let product = pick_weighted(
-            rng,
-            &o.products.iter().map(|x| x.weight).collect::<Vec<_>>(),
-        );
-        let seg = &l.segments[segment];
-        let plan = s.plan_index(&seg.plan).unwrap_or(0);
-        let region = s.reps.teams[rng.gen_range(0..s.reps.teams.len())]
-            .region
-            .clone();
-        let since = span.start - Duration::days(rng.gen_range(30..max_days.max(31)));
-        let owner = staff.assign(rng, &region, span.start);
-        let p = &o.products[product];
-        let arr =
-            (lognormal(rng, p.median_amount * seg.amount_factor, p.sigma) / 100.0).round() * 100.0;
-        let id = Id::parse(format!("C-{:04}", i + 1)).expect("generated ids are valid");
-        accounts.push(Account {
-            id: id.clone(),
-            name: format!("Customer {:04}", i + 1),
-            industry: Some(l.industries[industry].name.clone()),
-            segment: Some(seg.name.clone()),
-            region: Some(region),
-            employees: Some(lognormal(rng, seg.employees_median, 0.5).round().max(1.0) as i64),
-            owner_id: Some(staff.reps[owner].id.clone()),
-            created_at: Some(Timestamp::from_date(since)),
-            attributes: Attributes::new(),
-        });
-        seeds.push(CustomerSeed {
-            account: id,
-            since,
-            plan,
-            seats: seats(s, plan, arr),
-            arr,
-            product,
-            owner,
-        });
-    }
-    (accounts, seeds)
+    let segment = &l.segments[pick_weighted(rng, &weights(&l.segments, |x| x.weight))];
+    let industry = &l.industries[pick_weighted(rng, &weights(&l.industries, |x| x.weight))];
+    let product = pick_weighted(rng, &weights(&o.products, |x| x.weight));
+    let plan = s.plan_index(&segment.plan).unwrap_or(0);
+    let region = &s.reps.teams[rng.gen_range(0..s.reps.teams.len())].region;
+    let since = span.start - Duration::days(rng.gen_range(30..max_days.max(31)));
+    let owner = staff.assign(rng, region, span.start);
+    let p = &o.products[product];
+    let median = p.median_amount * segment.amount_factor;
+    let arr = (lognormal(rng, median, p.sigma) / 100.0).round() * 100.0;
+    let id = Id::parse(format!("C-{:04}", i + 1)).expect("generated ids are valid");
+    let account = Account {
+        id: id.clone(),
+        name: format!("Customer {:04}", i + 1),
+        industry: Some(industry.name.clone()),
+        segment: Some(segment.name.clone()),
+        region: Some(region.clone()),
+        employees: Some(
+            lognormal(rng, segment.employees_median, 0.5)
+                .round()
+                .max(1.0) as i64,
+        ),
+        owner_id: Some(staff.reps[owner].id.clone()),
+        created_at: Some(Timestamp::from_date(since)),
+        attributes: Attributes::new(),
+    };
+    let seats = seats(s, plan, arr);
+    let seed = CustomerSeed {
+        account: id,
+        since,
+        plan,
+        seats,
+        arr,
+        product,
+        owner,
+    };
+    (account, seed)
 }
 
 /// Seats bought for an ARR at the plan's price (at least 3).
@@ -220,6 +221,10 @@ pub(crate) fn rows(
             });
         }
     }
+    out.snapshots
+        .sort_by(|a, b| (&a.account_id, a.as_of).cmp(&(&b.account_id, b.as_of)));
+    out.churn_events
+        .sort_by(|a, b| a.account_id.cmp(&b.account_id));
     out
 }
 

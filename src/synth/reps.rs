@@ -136,12 +136,10 @@ pub(crate) fn quotas(
     span: &Span,
     s: &RepSettings,
 ) -> Vec<Quota> {
-    let mut quarters = Vec::new();
-    let mut q = quarter_start(span.start);
-    while q <= span.as_of {
-        quarters.push(q);
-        q = add_months(q, 3);
-    }
+    let quarters: Vec<NaiveDate> = std::iter::successors(Some(quarter_start(span.start)), |&q| {
+        Some(add_months(q, 3)).filter(|&n| n <= span.as_of)
+    })
+    .collect();
     let share = |rep: &RepInfo, q: NaiveDate| -> Option<f64> {
         (rep.hired < add_months(q, 3))
             .then(|| (1.0 - ramp_left(rep.hired, q, s.ramp_months)).max(0.25))
@@ -155,31 +153,29 @@ pub(crate) fn quotas(
         .iter()
         .flat_map(|&q| staff.info.iter().filter_map(move |r| share(r, q)))
         .sum();
-    let booked: f64 = opps
-        .iter()
-        .filter(|o| o.won == Some(true) && o.deal_type != Some(DealType::Renewal))
-        .filter(|o| {
-            o.closed_at.is_some_and(|c| {
-                complete
-                    .iter()
-                    .any(|&q| q <= c.date() && c.date() < add_months(q, 3))
-            })
-        })
-        .filter_map(|o| o.amount.map(Money::get))
-        .sum();
-    let base = booked / capacity.max(1.0) * s.quota_stretch;
+    let base = booked_in(opps, &complete) / capacity.max(1.0) * s.quota_stretch;
     let mut out = Vec::new();
     for (rep, row) in staff.info.iter().zip(&staff.reps) {
         for &q in &quarters {
             if let Some(f) = share(rep, q) {
+                let amount = ((base * f) / 1000.0).round() * 1000.0;
                 out.push(Quota {
                     rep_id: row.id.clone(),
                     period: Period::quarter_of(q),
-                    amount: Money::parse(((base * f) / 1000.0).round() * 1000.0)
-                        .expect("quota is finite"),
+                    amount: Money::parse(amount).expect("quota is finite"),
                 });
             }
         }
     }
     out
+}
+
+/// Won new + upsell amount closed inside the given quarters (by their first days).
+fn booked_in(opps: &[Opportunity], quarters: &[NaiveDate]) -> f64 {
+    let inside = |d: NaiveDate| quarters.iter().any(|&q| q <= d && d < add_months(q, 3));
+    opps.iter()
+        .filter(|o| o.won == Some(true) && o.deal_type != Some(DealType::Renewal))
+        .filter(|o| o.closed_at.is_some_and(|c| inside(c.date())))
+        .filter_map(|o| o.amount.map(Money::get))
+        .sum()
 }

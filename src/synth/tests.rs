@@ -260,3 +260,10 @@ fn expected_close_dates_slip_in_the_stage_history() {
     let share = slipped.len() as f64 / w.opportunities.len() as f64;
     assert!((0.1..0.9).contains(&share), "{share} of deals slipped");
 }
+
+#[test]
+fn a_nan_coefficient_is_rejected_not_propagated() {
+    let nan = SHIPPED_SETTINGS.replace("coef_log_emails = 0.35", "coef_log_emails = nan");
+    let e = SynthSettings::from_toml(&nan).unwrap_err().to_string();
+    assert!(e.contains("coef_log_visits") && e.contains("finite"), "{e}");
+}

@@ -59,6 +59,11 @@ pub(crate) fn pick_weighted(rng: &mut ChaCha8Rng, weights: &[f64]) -> usize {
     weights.len() - 1
 }
 
+/// The weights of a list's entries, for [`pick_weighted`].
+pub(crate) fn weights<T>(items: &[T], w: impl Fn(&T) -> f64) -> Vec<f64> {
+    items.iter().map(w).collect()
+}
+
 /// Midnight UTC of a date.
 pub(crate) fn midnight(d: NaiveDate) -> DateTime<Utc> {
     d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()

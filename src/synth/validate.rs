@@ -129,9 +129,26 @@ impl SynthSettings {
                 ));
             }
         }
-        if l.sources.iter().any(|s| s.cost_per_lead.is_nan() || s.cost_per_lead < 0.0) {
+        if l.sources
+            .iter()
+            .any(|s| s.cost_per_lead.is_nan() || s.cost_per_lead < 0.0)
+        {
             return Err(invalid("leads.sources.cost_per_lead", "must be >= 0"));
         }
+        let effects = l.sources.iter().map(|x| x.effect);
+        let effects = effects.chain(l.industries.iter().map(|x| x.effect));
+        let effects: Vec<f64> = effects.chain(l.segments.iter().map(|x| x.effect)).collect();
+        finite("leads.sources.effect", &effects)?;
+        finite(
+            "leads.coef_log_visits",
+            &[
+                l.coef_log_visits,
+                l.coef_pages_per_visit,
+                l.coef_log_emails,
+                l.coef_webinar,
+                l.coef_log_response_hours,
+            ],
+        )?;
         finite(
             "leads.intercept",
             &[l.intercept, l.yearly_growth, l.response_sigma],
@@ -139,6 +156,59 @@ impl SynthSettings {
     }
 
     fn validate_opportunities(&self) -> Result<(), SynthError> {
+        let o = &self.opportunities;
+        let n = self.validate_stage_names()?;
+        for (field, len) in [
+            ("opportunities.stage_logit", o.stage_logit.len()),
+            ("opportunities.stage_median_days", o.stage_median_days.len()),
+        ] {
+            if len != n {
+                return Err(invalid(
+                    field,
+                    format!("has {len} entries but there are {n} stages"),
+                ));
+            }
+        }
+        for d in &o.stage_median_days {
+            positive("opportunities.stage_median_days", *d)?;
+        }
+        finite("opportunities.stage_logit", &o.stage_logit)?;
+        weights(
+            "opportunities.products",
+            o.products.iter().map(|p| &p.weight),
+        )?;
+        for p in &o.products {
+            positive("opportunities.products.median_amount", p.median_amount)?;
+        }
+        let d = &o.deal_type_effect;
+        let mut coefs = vec![
+            o.stage_sigma,
+            o.duration_amount_elasticity,
+            o.coef_log_amount,
+        ];
+        coefs.extend([
+            o.age_threshold_days,
+            o.coef_age_per_30d,
+            d.new,
+            d.renewal,
+            d.upsell,
+        ]);
+        coefs.extend(o.products.iter().flat_map(|p| [p.effect, p.sigma]));
+        finite("opportunities.coef_log_amount", &coefs)?;
+        unit("opportunities.quarter_end_pull", o.quarter_end_pull)?;
+        unit("opportunities.stale_close_date_fix", o.stale_close_date_fix)?;
+        positive("opportunities.close_date_optimism", o.close_date_optimism)?;
+        if o.renewal_lead_days < 1 || o.upsells_per_year < 0.0 {
+            return Err(invalid(
+                "opportunities.renewal_lead_days",
+                "renewal_lead_days >= 1 and upsells_per_year >= 0",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks the stage names; returns the number of open stages.
+    fn validate_stage_names(&self) -> Result<usize, SynthError> {
         let o = &self.opportunities;
         let n = o.stages.len();
         if n < 2 {
@@ -163,38 +233,7 @@ impl SynthSettings {
                 "stage names (with won_stage, lost_stage) must be distinct",
             ));
         }
-        for (field, len) in [
-            ("opportunities.stage_logit", o.stage_logit.len()),
-            ("opportunities.stage_median_days", o.stage_median_days.len()),
-        ] {
-            if len != n {
-                return Err(invalid(
-                    field,
-                    format!("has {len} entries but there are {n} stages"),
-                ));
-            }
-        }
-        for d in &o.stage_median_days {
-            positive("opportunities.stage_median_days", *d)?;
-        }
-        finite("opportunities.stage_logit", &o.stage_logit)?;
-        weights(
-            "opportunities.products",
-            o.products.iter().map(|p| &p.weight),
-        )?;
-        for p in &o.products {
-            positive("opportunities.products.median_amount", p.median_amount)?;
-        }
-        unit("opportunities.quarter_end_pull", o.quarter_end_pull)?;
-        unit("opportunities.stale_close_date_fix", o.stale_close_date_fix)?;
-        positive("opportunities.close_date_optimism", o.close_date_optimism)?;
-        if o.renewal_lead_days < 1 || o.upsells_per_year < 0.0 {
-            return Err(invalid(
-                "opportunities.renewal_lead_days",
-                "renewal_lead_days >= 1 and upsells_per_year >= 0",
-            ));
-        }
-        Ok(())
+        Ok(n)
     }
 
     fn validate_accounts(&self) -> Result<(), SynthError> {
@@ -206,6 +245,16 @@ impl SynthSettings {
             positive("accounts.plans.price_per_seat", p.price_per_seat)?;
         }
         unit("accounts.trouble_rate", a.trouble_rate)?;
+        let mut coefs = vec![
+            a.coef_trend_30,
+            a.coef_trend_90,
+            a.coef_utilisation,
+            a.coef_nps,
+        ];
+        coefs.extend([a.coef_csat, a.coef_log_tickets, a.coef_log_resolution]);
+        coefs.extend([a.coef_log_tenure, a.coef_renewal_month]);
+        coefs.extend(a.plans.iter().map(|p| p.effect));
+        finite("accounts.coef_trend_30", &coefs)?;
         positive(
             "accounts.max_initial_tenure_years",
             a.max_initial_tenure_years,
