@@ -5,7 +5,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::settings::RepSettings;
+use super::settings::{RepSettings, Team};
 use super::util::{add_months, lognormal, normal, quarter_start, sub_months};
 use super::Span;
 use crate::domain::{Attributes, DealType, Id, Money, Opportunity, Period, Quota, Rep};
@@ -65,27 +65,15 @@ impl Staff {
                 Some(r) if r < s.strong_reps + s.weak_reps => s.weak_skill,
                 _ => s.skill_sd * normal(rng),
             };
-            let id = format!("R-{:02}", i + 1);
-            info.push(RepInfo {
-                id: id.clone(),
+            let info_row = RepInfo {
+                id: format!("R-{:02}", i + 1),
                 region: team.region.clone(),
                 hired,
                 skill,
                 response_factor: lognormal(rng, 1.0, s.response_sd),
-            });
-            reps.push(Rep {
-                id: Id::parse(id).expect("generated ids are valid"),
-                name: format!(
-                    "{} {}",
-                    FIRST[i % FIRST.len()],
-                    LAST[(i * 7 + i / 11) % LAST.len()]
-                ),
-                team: Some(team.name.clone()),
-                manager: Some(team.manager.clone()),
-                region: Some(team.region.clone()),
-                hired_at: Some(hired),
-                attributes: Attributes::new(),
-            });
+            };
+            reps.push(rep_row(i, team, &info_row));
+            info.push(info_row);
         }
         Staff { reps, info }
     }
@@ -114,6 +102,23 @@ impl Staff {
     pub fn effective_skill(&self, rep: usize, at: NaiveDate, s: &RepSettings) -> f64 {
         let r = &self.info[rep];
         r.skill + s.ramp_penalty * ramp_left(r.hired, at, s.ramp_months)
+    }
+}
+
+/// The CRM row of rep number `i` (from 0).
+fn rep_row(i: usize, team: &Team, info: &RepInfo) -> Rep {
+    Rep {
+        id: Id::parse(info.id.clone()).expect("generated ids are valid"),
+        name: format!(
+            "{} {}",
+            FIRST[i % FIRST.len()],
+            LAST[(i * 7 + i / 11) % LAST.len()]
+        ),
+        team: Some(team.name.clone()),
+        manager: Some(team.manager.clone()),
+        region: Some(team.region.clone()),
+        hired_at: Some(info.hired),
+        attributes: Attributes::new(),
     }
 }
 

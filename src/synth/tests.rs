@@ -88,7 +88,7 @@ fn the_same_seed_gives_the_same_world_and_another_seed_another() {
 }
 
 #[test]
-fn counts_meet_the_minimums() {
+fn reps_form_teams_in_regions_with_recent_hires_and_quotas() {
     let w = world();
     assert!(w.reps.len() >= 20, "{} reps", w.reps.len());
     let teams: BTreeSet<_> = w.reps.iter().filter_map(|r| r.team.clone()).collect();
