@@ -11,7 +11,7 @@ use serde_json::json;
 use super::health::{path, MonthState, PathInput};
 use super::reps::Staff;
 use super::settings::SynthSettings;
-use super::util::{add_months, first_of_month, lognormal, pick_weighted};
+use super::util::{add_months, first_of_month, lognormal, pick_weighted, weights};
 use super::Span;
 use crate::domain::{Account, AccountSnapshot, Attributes, ChurnEvent, Id, Money, Timestamp};
 
@@ -49,57 +49,93 @@ pub(crate) fn initial_customers(
     span: &Span,
     rng: &mut ChaCha8Rng,
 ) -> (Vec<Account>, Vec<CustomerSeed>) {
+    (0..s.accounts.initial_customers)
+        .map(|i| initial_customer(s, staff, span, i, rng))
+        .unzip()
+}
+
+fn initial_customer(
+    s: &SynthSettings,
+    staff: &Staff,
+    span: &Span,
+    i: usize,
+    rng: &mut ChaCha8Rng,
+) -> (Account, CustomerSeed) {
     let (l, o) = (&s.leads, &s.opportunities);
     let max_days = (s.accounts.max_initial_tenure_years * 365.0) as i64;
-    let mut accounts = Vec::new();
-    let mut seeds = Vec::new();
-    for i in 0..s.accounts.initial_customers {
-        let segment = pick_weighted(rng, &l.segments.iter().map(|x| x.weight).collect::<Vec<_>>());
-        let industry = pick_weighted(rng, &l.industries.iter().map(|x| x.weight).collect::<Vec<_>>());
-        let product = pick_weighted(rng, &o.products.iter().map(|x| x.weight).collect::<Vec<_>>());
-        let seg = &l.segments[segment];
-        let plan = s.plan_index(&seg.plan).unwrap_or(0);
-        let region = s.reps.teams[rng.gen_range(0..s.reps.teams.len())].region.clone();
-        let since = span.start - Duration::days(rng.gen_range(30..max_days.max(31)));
-        let owner = staff.assign(rng, &region, span.start);
-        let p = &o.products[product];
-        let arr = (lognormal(rng, p.median_amount * seg.amount_factor, p.sigma) / 100.0).round() * 100.0;
-        let id = Id::parse(format!("C-{:04}", i + 1)).expect("generated ids are valid");
-        accounts.push(Account {
-            id: id.clone(),
-            name: format!("Customer {:04}", i + 1),
-            industry: Some(l.industries[industry].name.clone()),
-            segment: Some(seg.name.clone()),
-            region: Some(region),
-            employees: Some(lognormal(rng, seg.employees_median, 0.5).round().max(1.0) as i64),
-            owner_id: Some(staff.reps[owner].id.clone()),
-            created_at: Some(Timestamp::from_date(since)),
-            attributes: Attributes::new(),
-        });
-        seeds.push(CustomerSeed { account: id, since, plan, seats: seats(s, plan, arr), arr, product, owner });
-    }
-    (accounts, seeds)
+    let segment = &l.segments[pick_weighted(rng, &weights(&l.segments, |x| x.weight))];
+    let industry = &l.industries[pick_weighted(rng, &weights(&l.industries, |x| x.weight))];
+    let product = pick_weighted(rng, &weights(&o.products, |x| x.weight));
+    let plan = s.plan_index(&segment.plan).unwrap_or(0);
+    let region = &s.reps.teams[rng.gen_range(0..s.reps.teams.len())].region;
+    let since = span.start - Duration::days(rng.gen_range(30..max_days.max(31)));
+    let owner = staff.assign(rng, region, span.start);
+    let p = &o.products[product];
+    let median = p.median_amount * segment.amount_factor;
+    let arr = (lognormal(rng, median, p.sigma) / 100.0).round() * 100.0;
+    let id = Id::parse(format!("C-{:04}", i + 1)).expect("generated ids are valid");
+    let account = Account {
+        id: id.clone(),
+        name: format!("Customer {:04}", i + 1),
+        industry: Some(industry.name.clone()),
+        segment: Some(segment.name.clone()),
+        region: Some(region.clone()),
+        employees: Some(
+            lognormal(rng, segment.employees_median, 0.5)
+                .round()
+                .max(1.0) as i64,
+        ),
+        owner_id: Some(staff.reps[owner].id.clone()),
+        created_at: Some(Timestamp::from_date(since)),
+        attributes: Attributes::new(),
+    };
+    let seats = seats(s, plan, arr);
+    let seed = CustomerSeed {
+        account: id,
+        since,
+        plan,
+        seats,
+        arr,
+        product,
+        owner,
+    };
+    (account, seed)
 }
 
 /// Seats bought for an ARR at the plan's price (at least 3).
 pub(crate) fn seats(s: &SynthSettings, plan: usize, arr: f64) -> i64 {
-    (arr / s.accounts.plans[plan].price_per_seat).round().max(3.0) as i64
+    (arr / s.accounts.plans[plan].price_per_seat)
+        .round()
+        .max(3.0) as i64
 }
 
 /// Simulates the customer's health path and draws its churn month by month up to `as_of`.
-pub(crate) fn live(s: &SynthSettings, seed: CustomerSeed, span: &Span, rng: &mut ChaCha8Rng) -> Customer {
+pub(crate) fn live(
+    s: &SynthSettings,
+    seed: CustomerSeed,
+    span: &Span,
+    rng: &mut ChaCha8Rng,
+) -> Customer {
     let existing = seed.since < span.start;
     let input = PathInput {
         since: seed.since,
         seats: seed.seats,
         plan_effect: s.accounts.plans[seed.plan].effect,
-        first: if existing { span.start } else { add_months(first_of_month(seed.since), 1) },
+        first: if existing {
+            span.start
+        } else {
+            add_months(first_of_month(seed.since), 1)
+        },
         last: add_months(first_of_month(span.as_of), 2),
         warm_up: if existing { 3 } else { 0 },
     };
     let months = path(&s.accounts, &input, rng);
     let mut churn = None;
-    for (m, state) in months.iter().enumerate().take_while(|(_, st)| st.date <= span.as_of) {
+    for (m, state) in months
+        .iter()
+        .enumerate()
+        .take_while(|(_, st)| st.date <= span.as_of)
+    {
         if rng.gen_bool(state.hazard) {
             let next = add_months(state.date, 1);
             let date = if state.renewal <= next {
@@ -111,7 +147,11 @@ pub(crate) fn live(s: &SynthSettings, seed: CustomerSeed, span: &Span, rng: &mut
             break;
         }
     }
-    Customer { seed, months, churn }
+    Customer {
+        seed,
+        months,
+        churn,
+    }
 }
 
 fn reason(months: &[MonthState], m: usize, rng: &mut ChaCha8Rng) -> &'static str {
@@ -124,7 +164,11 @@ fn reason(months: &[MonthState], m: usize, rng: &mut ChaCha8Rng) -> &'static str
     } else if s.nps < 0.0 {
         "unhappy with the product"
     } else {
-        ["budget cuts", "switched to a competitor", "company acquired"][rng.gen_range(0..3)]
+        [
+            "budget cuts",
+            "switched to a competitor",
+            "company acquired",
+        ][rng.gen_range(0..3)]
     }
 }
 
@@ -143,18 +187,29 @@ pub(crate) fn rows(
     upsells: &BTreeMap<String, Vec<(NaiveDate, f64)>>,
     span: &Span,
 ) -> CustomerRows {
-    let mut out = CustomerRows { snapshots: Vec::new(), churn_events: Vec::new(), churn_90d: BTreeMap::new() };
+    let mut out = CustomerRows {
+        snapshots: Vec::new(),
+        churn_events: Vec::new(),
+        churn_90d: BTreeMap::new(),
+    };
     for c in customers {
         let added = upsells.get(c.seed.account.as_str());
         let arr_at = |d: NaiveDate| {
-            c.seed.arr + added.map_or(0.0, |v| v.iter().filter(|(t, _)| *t <= d).map(|(_, a)| a).sum())
+            c.seed.arr
+                + added.map_or(0.0, |v| {
+                    v.iter().filter(|(t, _)| *t <= d).map(|(_, a)| a).sum()
+                })
         };
         for (m, st) in c.months.iter().enumerate() {
             if st.date > span.as_of || !c.alive_at(st.date) {
                 break;
             }
-            let survive: f64 = c.months[m..(m + 3).min(c.months.len())].iter().map(|x| 1.0 - x.hazard).product();
-            out.churn_90d.insert((c.seed.account.to_string(), st.date), 1.0 - survive);
+            let survive: f64 = c.months[m..(m + 3).min(c.months.len())]
+                .iter()
+                .map(|x| 1.0 - x.hazard)
+                .product();
+            out.churn_90d
+                .insert((c.seed.account.to_string(), st.date), 1.0 - survive);
             out.snapshots.push(snapshot(s, c, st, arr_at(st.date)));
         }
         if let Some((date, why)) = c.churn.filter(|(d, _)| *d <= span.as_of) {
@@ -166,6 +221,10 @@ pub(crate) fn rows(
             });
         }
     }
+    out.snapshots
+        .sort_by(|a, b| (&a.account_id, a.as_of).cmp(&(&b.account_id, b.as_of)));
+    out.churn_events
+        .sort_by(|a, b| a.account_id.cmp(&b.account_id));
     out
 }
 

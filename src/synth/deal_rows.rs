@@ -5,8 +5,9 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::opportunities::Pending;
+use super::pipeline::DealPath;
 use super::reps::Staff;
-use super::settings::SynthSettings;
+use super::settings::{OpportunitySettings, SynthSettings};
 use super::util::{add_months, end_of_month};
 use super::Span;
 use crate::domain::{Attributes, Id, Money, Opportunity, StageEvent, Timestamp};
@@ -28,7 +29,11 @@ pub(crate) fn observe_all(
 ) -> DealRows {
     // Stable sort: ties keep their generation order, so ids are deterministic.
     deals.sort_by_key(|d| d.draft.created);
-    let mut out = DealRows { opportunities: Vec::new(), stage_events: Vec::new(), pass: Vec::new() };
+    let mut out = DealRows {
+        opportunities: Vec::new(),
+        stage_events: Vec::new(),
+        pass: Vec::new(),
+    };
     for (i, d) in deals.iter().enumerate() {
         let id = Id::parse(format!("O-{:05}", i + 1)).expect("generated ids are valid");
         out.pass.push((id.to_string(), d.path.pass.clone()));
@@ -49,40 +54,29 @@ fn observe(
 ) -> (Opportunity, Vec<StageEvent>) {
     let o = &s.opportunities;
     let p = &d.path;
-    let seen: Vec<_> = p.entries.iter().filter(|(t, _)| *t < span.cutoff).collect();
-    let mut events: Vec<StageEvent> = seen
-        .iter()
-        .enumerate()
-        .map(|(k, (t, expected))| StageEvent {
-            opportunity_id: id.clone(),
-            stage: o.stages[k].clone(),
-            entered_at: Timestamp::new(*t),
-            expected_close_date: Some(*expected),
-        })
-        .collect();
+    let events = history(o, &id, p, span);
+    let last = events
+        .last()
+        .expect("a deal enters its first stage at creation");
     let closed = p.closed < span.cutoff;
-    let last_expected = seen.last().map(|(_, e)| *e);
-    let (stage, expected, category) = if closed {
-        let stage = if p.won { &o.won_stage } else { &o.lost_stage };
-        let date = p.closed.date_naive();
-        events.push(StageEvent {
-            opportunity_id: id.clone(),
-            stage: stage.clone(),
-            entered_at: Timestamp::new(p.closed),
-            expected_close_date: Some(date),
-        });
-        (stage.clone(), Some(date), if p.won { "closed" } else { "omitted" })
+    let (expected, category) = if closed {
+        (
+            last.expected_close_date,
+            if p.won { "closed" } else { "omitted" },
+        )
     } else {
-        let k = seen.len().saturating_sub(1);
-        let expected = last_expected.map(|e| refresh_stale(e, o.stale_close_date_fix, span.as_of, rng));
-        (o.stages[k].clone(), expected, category(k, o.stages.len()))
+        let fix = o.stale_close_date_fix;
+        let expected = last
+            .expected_close_date
+            .map(|e| refresh_stale(e, fix, span.as_of, rng));
+        (expected, category(events.len() - 1, o.stages.len()))
     };
     let opp = Opportunity {
         id,
         account_id: Some(d.account.clone()),
         owner_id: Some(staff.reps[d.owner].id.clone()),
         created_at: Some(Timestamp::new(d.draft.created)),
-        stage,
+        stage: last.stage.clone(),
         amount: Some(Money::parse(d.draft.amount).expect("amounts are finite and positive")),
         expected_close_date: expected,
         closed_at: closed.then(|| Timestamp::new(p.closed)),
@@ -93,6 +87,29 @@ fn observe(
         attributes: Attributes::new(),
     };
     (opp, events)
+}
+
+/// The stage events known at the cutoff; a closed deal's last one enters Closed Won or Closed
+/// Lost, carrying the close date as its expected close date.
+fn history(o: &OpportunitySettings, id: &Id, p: &DealPath, span: &Span) -> Vec<StageEvent> {
+    let event = |stage: &String, t, expected| StageEvent {
+        opportunity_id: id.clone(),
+        stage: stage.clone(),
+        entered_at: Timestamp::new(t),
+        expected_close_date: Some(expected),
+    };
+    let mut events: Vec<StageEvent> = p
+        .entries
+        .iter()
+        .filter(|(t, _)| *t < span.cutoff)
+        .zip(&o.stages)
+        .map(|((t, expected), stage)| event(stage, *t, *expected))
+        .collect();
+    if p.closed < span.cutoff {
+        let stage = if p.won { &o.won_stage } else { &o.lost_stage };
+        events.push(event(stage, p.closed, p.closed.date_naive()));
+    }
+    events
 }
 
 /// The CRM forecast category of an open deal in open stage `k` of `n`.
@@ -107,7 +124,12 @@ fn category(k: usize, n: usize) -> &'static str {
 }
 
 /// A past-due expected close date that the rep has (or has not) pushed out to next month's end.
-fn refresh_stale(expected: NaiveDate, fix: f64, as_of: NaiveDate, rng: &mut ChaCha8Rng) -> NaiveDate {
+fn refresh_stale(
+    expected: NaiveDate,
+    fix: f64,
+    as_of: NaiveDate,
+    rng: &mut ChaCha8Rng,
+) -> NaiveDate {
     if expected < as_of && rng.gen_bool(fix) {
         end_of_month(add_months(as_of, 1))
     } else {

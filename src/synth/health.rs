@@ -43,7 +43,11 @@ pub(crate) struct PathInput {
 
 /// Simulates the readings and hazards from `first - warm_up` months to `last`; returns the states
 /// from `first` on.
-pub(crate) fn path(a: &AccountSettings, input: &PathInput, rng: &mut ChaCha8Rng) -> Vec<MonthState> {
+pub(crate) fn path(
+    a: &AccountSettings,
+    input: &PathInput,
+    rng: &mut ChaCha8Rng,
+) -> Vec<MonthState> {
     let level = a.health_start + 0.5 * normal(rng);
     let mut x = level + 0.3 * normal(rng);
     let mut trouble_left = 0u32;
@@ -54,7 +58,11 @@ pub(crate) fn path(a: &AccountSettings, input: &PathInput, rng: &mut ChaCha8Rng)
         if trouble_left == 0 && rng.gen_bool(a.trouble_rate) {
             trouble_left = rng.gen_range(3..=8);
         }
-        let push = if trouble_left > 0 { a.trouble_drift } else { 0.0 };
+        let push = if trouble_left > 0 {
+            a.trouble_drift
+        } else {
+            0.0
+        };
         trouble_left = trouble_left.saturating_sub(1);
         x += a.health_reversion * (level - x) + a.health_sd * normal(rng) + push;
         let state = readings(a, input, x, date, &actives, rng);
@@ -68,7 +76,10 @@ pub(crate) fn path(a: &AccountSettings, input: &PathInput, rng: &mut ChaCha8Rng)
 }
 
 fn first_date(input: &PathInput) -> NaiveDate {
-    input.first.checked_sub_months(chrono::Months::new(input.warm_up)).expect("date in range")
+    input
+        .first
+        .checked_sub_months(chrono::Months::new(input.warm_up))
+        .expect("date in range")
 }
 
 fn readings(
@@ -83,10 +94,14 @@ fn readings(
     let u = logistic(x);
     let spread = (seats * u * (1.0 - u)).sqrt();
     let active = (seats * u + spread * normal(rng)).round().clamp(0.0, seats) as i64;
-    let nps = (10.0 + 35.0 * (x - 0.5) + 12.0 * normal(rng)).round().clamp(-100.0, 100.0);
-    let csat = ((72.0 + 8.0 * (x - 1.0) + 5.0 * normal(rng)).clamp(0.0, 100.0) * 10.0).round() / 10.0;
+    let nps = (10.0 + 35.0 * (x - 0.5) + 12.0 * normal(rng))
+        .round()
+        .clamp(-100.0, 100.0);
+    let csat =
+        ((72.0 + 8.0 * (x - 1.0) + 5.0 * normal(rng)).clamp(0.0, 100.0) * 10.0).round() / 10.0;
     let tickets = poisson(rng, 0.8 * seats.powf(0.4) * (-0.5 * (x - 1.0)).exp());
-    let resolution_hours = (lognormal(rng, 18.0 * (-0.3 * (x - 1.0)).exp(), 0.35) * 10.0).round() / 10.0;
+    let resolution_hours =
+        (lognormal(rng, 18.0 * (-0.3 * (x - 1.0)).exp(), 0.35) * 10.0).round() / 10.0;
     let renewal = next_renewal(input.since, date);
     let mut state = MonthState {
         date,
@@ -115,7 +130,12 @@ fn trend(active: i64, previous: &[i64], k: usize) -> f64 {
 }
 
 /// The monthly churn hazard (see `training/synthetic-truth.md`).
-pub(crate) fn hazard(a: &AccountSettings, input: &PathInput, s: &MonthState, previous: &[i64]) -> f64 {
+pub(crate) fn hazard(
+    a: &AccountSettings,
+    input: &PathInput,
+    s: &MonthState,
+    previous: &[i64],
+) -> f64 {
     let utilisation = s.active as f64 / input.seats.max(1) as f64;
     let tenure_years = (s.date - input.since).num_days().max(0) as f64 / 365.25;
     let next = add_months(s.date, 1);

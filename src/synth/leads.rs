@@ -7,14 +7,24 @@ use serde_json::json;
 
 use super::reps::Staff;
 use super::settings::{LeadSettings, SynthSettings};
-use super::util::{logistic, lognormal, pick_weighted, plus_days, poisson, working_time};
+use super::util::{logistic, lognormal, pick_weighted, plus_days, poisson, weights, working_time};
 use super::Span;
 use crate::domain::{Account, Attributes, Id, Lead, Timestamp};
 
-const NAME_A: [&str; 10] =
-    ["Blue", "North", "Bright", "Summit", "Iron", "Clear", "Silver", "Harbor", "Pine", "Nova"];
-const NAME_B: [&str; 9] =
-    ["Labs", "Systems", "Works", "Health", "Logistics", "Capital", "Foods", "Learning", "Energy"];
+const NAME_A: [&str; 10] = [
+    "Blue", "North", "Bright", "Summit", "Iron", "Clear", "Silver", "Harbor", "Pine", "Nova",
+];
+const NAME_B: [&str; 9] = [
+    "Labs",
+    "Systems",
+    "Works",
+    "Health",
+    "Logistics",
+    "Capital",
+    "Foods",
+    "Learning",
+    "Energy",
+];
 
 /// A lead that converted by `as_of`: its new account, and what the opportunity inherits.
 pub(crate) struct Conversion {
@@ -40,18 +50,30 @@ struct Draft {
     segment: usize,
     region: String,
     employees: i64,
-    attributes: Attributes,
+    engagement: Engagement,
+    company: String,
     responded: DateTime<Utc>,
     p: f64,
     /// (converts, when it is decided).
     outcome: (bool, DateTime<Utc>),
 }
 
-pub(crate) fn generate(s: &SynthSettings, staff: &Staff, span: &Span, rng: &mut ChaCha8Rng) -> LeadWorld {
-    let mut drafts: Vec<Draft> = (0..s.leads.count).map(|_| draft(s, staff, span, rng)).collect();
+pub(crate) fn generate(
+    s: &SynthSettings,
+    staff: &Staff,
+    span: &Span,
+    rng: &mut ChaCha8Rng,
+) -> LeadWorld {
+    let mut drafts: Vec<Draft> = (0..s.leads.count)
+        .map(|_| draft(s, staff, span, rng))
+        .collect();
     // Ids follow creation order, as a CRM's auto-numbering would.
     drafts.sort_by_key(|d| d.created);
-    let mut out = LeadWorld { leads: Vec::new(), truth: Vec::new(), conversions: Vec::new() };
+    let mut out = LeadWorld {
+        leads: Vec::new(),
+        truth: Vec::new(),
+        conversions: Vec::new(),
+    };
     for (i, d) in drafts.into_iter().enumerate() {
         let id = format!("L-{:05}", i + 1);
         out.truth.push((id.clone(), d.p));
@@ -62,49 +84,96 @@ pub(crate) fn generate(s: &SynthSettings, staff: &Staff, span: &Span, rng: &mut 
     out
 }
 
+/// Engagement counts of a lead, as its `attributes` carry them.
+struct Engagement {
+    visits: i64,
+    pages_per_visit: f64,
+    emails: i64,
+    webinar: bool,
+}
+
+impl Engagement {
+    fn draw(webinar_source: bool, rng: &mut ChaCha8Rng) -> Self {
+        let visit_rate = lognormal(rng, 2.5, 0.8);
+        let visits = poisson(rng, visit_rate);
+        let pages_per_visit = (lognormal(rng, 2.5, 0.35).max(1.0) * 10.0).round() / 10.0;
+        let email_rate = lognormal(rng, 2.0, 0.9);
+        let emails = poisson(rng, email_rate);
+        let webinar = rng.gen_bool(if webinar_source { 0.65 } else { 0.12 });
+        Engagement {
+            visits,
+            pages_per_visit,
+            emails,
+            webinar,
+        }
+    }
+
+    /// The engagement part of the conversion logit.
+    fn logit(&self, l: &LeadSettings) -> f64 {
+        l.coef_log_visits * (self.visits as f64).ln_1p()
+            + l.coef_pages_per_visit * (self.pages_per_visit - 2.5)
+            + l.coef_log_emails * (self.emails as f64).ln_1p()
+            + l.coef_webinar * f64::from(u8::from(self.webinar))
+    }
+}
+
+impl Draft {
+    fn attributes(&self, l: &LeadSettings) -> Attributes {
+        let e = &self.engagement;
+        [
+            ("visits", json!(e.visits)),
+            ("pages_per_visit", json!(e.pages_per_visit)),
+            ("emails_opened", json!(e.emails)),
+            ("webinar_attended", json!(e.webinar)),
+            ("industry", json!(l.industries[self.industry].name)),
+            ("segment", json!(l.segments[self.segment].name)),
+            ("employees", json!(self.employees)),
+            ("region", json!(self.region)),
+            ("company", json!(self.company)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+}
+
 fn draft(s: &SynthSettings, staff: &Staff, span: &Span, rng: &mut ChaCha8Rng) -> Draft {
     let l = &s.leads;
     let day = creation_day(l, span, rng);
     let created = working_time(rng, day);
-    let team = rng.gen_range(0..s.reps.teams.len());
-    let region = s.reps.teams[team].region.clone();
+    let region = s.reps.teams[rng.gen_range(0..s.reps.teams.len())]
+        .region
+        .clone();
     let owner = staff.assign(rng, &region, created.date_naive());
-    let source = pick_weighted(rng, &l.sources.iter().map(|x| x.weight).collect::<Vec<_>>());
-    let industry = pick_weighted(rng, &l.industries.iter().map(|x| x.weight).collect::<Vec<_>>());
-    let segment = pick_weighted(rng, &l.segments.iter().map(|x| x.weight).collect::<Vec<_>>());
-    let visit_rate = lognormal(rng, 2.5, 0.8);
-    let visits = poisson(rng, visit_rate);
-    let pages_per_visit = (lognormal(rng, 2.5, 0.35).max(1.0) * 10.0).round() / 10.0;
-    let email_rate = lognormal(rng, 2.0, 0.9);
-    let emails = poisson(rng, email_rate);
-    let webinar = rng.gen_bool(if l.sources[source].name == "webinar" { 0.65 } else { 0.12 });
-    let employees = lognormal(rng, l.segments[segment].employees_median, 0.5).round().max(1.0) as i64;
-    let hours = lognormal(rng, l.response_median_hours * staff.info[owner].response_factor, l.response_sigma);
+    let source = pick_weighted(rng, &weights(&l.sources, |x| x.weight));
+    let industry = pick_weighted(rng, &weights(&l.industries, |x| x.weight));
+    let segment = pick_weighted(rng, &weights(&l.segments, |x| x.weight));
+    let engagement = Engagement::draw(l.sources[source].name == "webinar", rng);
+    let employees = lognormal(rng, l.segments[segment].employees_median, 0.5)
+        .round()
+        .max(1.0) as i64;
+    let speed = staff.info[owner].response_factor;
+    let hours = lognormal(rng, l.response_median_hours * speed, l.response_sigma);
     let logit = l.intercept
         + l.sources[source].effect
         + l.industries[industry].effect
         + l.segments[segment].effect
-        + l.coef_log_visits * (visits as f64).ln_1p()
-        + l.coef_pages_per_visit * (pages_per_visit - 2.5)
-        + l.coef_log_emails * (emails as f64).ln_1p()
-        + l.coef_webinar * f64::from(u8::from(webinar))
+        + engagement.logit(l)
         + l.coef_log_response_hours * hours.ln_1p();
     let p = logistic(logit);
     let converts = rng.gen_bool(p);
     let responded = plus_days(created, hours / 24.0);
-    let median = if converts { l.convert_median_days } else { l.disqualify_median_days };
+    let median = if converts {
+        l.convert_median_days
+    } else {
+        l.disqualify_median_days
+    };
     let decided = plus_days(responded, lognormal(rng, median, 0.6));
-    let mut attributes = Attributes::new();
-    attributes.insert("visits".into(), json!(visits));
-    attributes.insert("pages_per_visit".into(), json!(pages_per_visit));
-    attributes.insert("emails_opened".into(), json!(emails));
-    attributes.insert("webinar_attended".into(), json!(webinar));
-    attributes.insert("industry".into(), json!(l.industries[industry].name));
-    attributes.insert("segment".into(), json!(l.segments[segment].name));
-    attributes.insert("employees".into(), json!(employees));
-    attributes.insert("region".into(), json!(region));
-    let company = format!("{} {}", NAME_A[rng.gen_range(0..NAME_A.len())], NAME_B[rng.gen_range(0..NAME_B.len())]);
-    attributes.insert("company".into(), json!(company));
+    let company = format!(
+        "{} {}",
+        NAME_A[rng.gen_range(0..NAME_A.len())],
+        NAME_B[rng.gen_range(0..NAME_B.len())]
+    );
     Draft {
         created,
         owner,
@@ -113,7 +182,8 @@ fn draft(s: &SynthSettings, staff: &Staff, span: &Span, rng: &mut ChaCha8Rng) ->
         segment,
         region,
         employees,
-        attributes,
+        engagement,
+        company,
         responded,
         p,
         outcome: (converts, decided),
@@ -151,25 +221,7 @@ fn observe(
         (false, _, true) => "working",
         (false, _, false) => "new",
     };
-    let conversion = (decided_known && converts).then(|| {
-        let segment = &s.leads.segments[d.segment];
-        Conversion {
-            at: decided,
-            owner: d.owner,
-            segment: d.segment,
-            account: Account {
-                id: Id::parse(format!("A-{:05}", conversion_no + 1)).expect("generated ids are valid"),
-                name: d.attributes["company"].as_str().unwrap_or("Company").to_string(),
-                industry: Some(s.leads.industries[d.industry].name.clone()),
-                segment: Some(segment.name.clone()),
-                region: Some(d.region.clone()),
-                employees: Some(d.employees),
-                owner_id: Some(staff.reps[d.owner].id.clone()),
-                created_at: Some(Timestamp::new(decided)),
-                attributes: Attributes::new(),
-            },
-        }
-    });
+    let conversion = (decided_known && converts).then(|| convert(s, staff, &d, conversion_no));
     let lead = Lead {
         id: Id::parse(id).expect("generated ids are valid"),
         account_id: conversion.as_ref().map(|c| c.account.id.clone()),
@@ -178,9 +230,30 @@ fn observe(
         owner_id: Some(staff.reps[d.owner].id.clone()),
         status: Some(status.to_string()),
         converted: decided_known.then_some(converts),
-        converted_at: (decided_known && converts).then(|| Timestamp::new(decided)),
+        converted_at: conversion.as_ref().map(|c| Timestamp::new(c.at)),
         first_response_at: known(d.responded).then(|| Timestamp::new(d.responded)),
-        attributes: d.attributes,
+        attributes: d.attributes(&s.leads),
     };
     (lead, conversion)
+}
+
+/// The account a converted lead becomes, numbered in conversion order (`A-00001`, ...).
+fn convert(s: &SynthSettings, staff: &Staff, d: &Draft, conversion_no: usize) -> Conversion {
+    let at = d.outcome.1;
+    Conversion {
+        at,
+        owner: d.owner,
+        segment: d.segment,
+        account: Account {
+            id: Id::parse(format!("A-{:05}", conversion_no + 1)).expect("generated ids are valid"),
+            name: d.company.clone(),
+            industry: Some(s.leads.industries[d.industry].name.clone()),
+            segment: Some(s.leads.segments[d.segment].name.clone()),
+            region: Some(d.region.clone()),
+            employees: Some(d.employees),
+            owner_id: Some(staff.reps[d.owner].id.clone()),
+            created_at: Some(Timestamp::new(at)),
+            attributes: Attributes::new(),
+        },
+    }
 }

@@ -23,6 +23,8 @@ mod tests;
 #[cfg(test)]
 mod tests_truth;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 pub use settings::{
@@ -90,8 +92,11 @@ pub fn generate(settings: &SynthSettings, as_of: NaiveDate) -> World {
 pub fn try_generate(settings: &SynthSettings, as_of: NaiveDate) -> Result<World, SynthError> {
     settings.validate()?;
     let s = settings;
-    let start = util::first_of_month(util::sub_months(as_of, s.history_months));
-    let span = Span { start, as_of, cutoff: util::midnight(as_of) + Duration::days(1) };
+    let span = Span {
+        start: util::first_of_month(util::sub_months(as_of, s.history_months)),
+        as_of,
+        cutoff: util::midnight(as_of) + Duration::days(1),
+    };
     let rng = |k| util::stream(s.seed, k);
     let staff = reps::Staff::build(&s.reps, &span, &mut rng(1));
     let lead_world = leads::generate(s, &staff, &span, &mut rng(2));
@@ -99,23 +104,32 @@ pub fn try_generate(settings: &SynthSettings, as_of: NaiveDate) -> Result<World,
     let (mut accounts, mut seeds) = accounts::initial_customers(s, &staff, &span, &mut rng(4));
     seeds.extend(opportunities::won_customers(s, &new_deals, &span));
     let mut lives = rng(5);
-    let customers: Vec<_> = seeds.into_iter().map(|c| accounts::live(s, c, &span, &mut lives)).collect();
+    let customers: Vec<_> = seeds
+        .into_iter()
+        .map(|c| accounts::live(s, c, &span, &mut lives))
+        .collect();
     let mut deals = new_deals;
-    deals.extend(opportunities::customer_deals(s, &staff, &customers, &span, &mut rng(6)));
+    let mut deal_rng = rng(6);
+    deals.extend(opportunities::customer_deals(
+        s,
+        &staff,
+        &customers,
+        &span,
+        &mut deal_rng,
+    ));
     let deal_rows = deal_rows::observe_all(s, &staff, deals, &span, &mut rng(7));
     let upsells = won_upsells(&deal_rows.opportunities);
-    let mut customer_rows = accounts::rows(s, &customers, &upsells, &span);
-    customer_rows.snapshots.sort_by(|a, b| (&a.account_id, a.as_of).cmp(&(&b.account_id, b.as_of)));
-    customer_rows.churn_events.sort_by(|a, b| (&a.account_id, a.churned_at).cmp(&(&b.account_id, b.churned_at)));
+    let customer_rows = accounts::rows(s, &customers, &upsells, &span);
     accounts.extend(lead_world.conversions.into_iter().map(|c| c.account));
     accounts.sort_by(|a, b| a.id.cmp(&b.id));
     let truth = Truth {
         lead_conversion: lead_world.truth.into_iter().collect(),
-        win_at_creation: deal_rows.pass.iter().map(|(id, p)| (id.clone(), p.iter().product())).collect(),
+        win_at_creation: BTreeMap::new(),
         stage_pass: deal_rows.pass.into_iter().collect(),
         churn_90d: customer_rows.churn_90d,
         rep_skill: staff.info.iter().map(|r| (r.id.clone(), r.skill)).collect(),
-    };
+    }
+    .with_win_at_creation();
     Ok(World {
         quotas: reps::quotas(&staff, &deal_rows.opportunities, &span, &s.reps),
         spend: spend::spend(s, &staff, &lead_world.leads, &span, &mut rng(8)),
@@ -131,11 +145,16 @@ pub fn try_generate(settings: &SynthSettings, as_of: NaiveDate) -> Result<World,
 }
 
 /// Per account, the won upsells as (close date, amount): they raise the account's ARR.
-fn won_upsells(opps: &[Opportunity]) -> std::collections::BTreeMap<String, Vec<(NaiveDate, f64)>> {
-    let mut out: std::collections::BTreeMap<String, Vec<(NaiveDate, f64)>> = Default::default();
-    for o in opps.iter().filter(|o| o.won == Some(true) && o.deal_type == Some(crate::domain::DealType::Upsell)) {
+fn won_upsells(opps: &[Opportunity]) -> BTreeMap<String, Vec<(NaiveDate, f64)>> {
+    let mut out: BTreeMap<String, Vec<(NaiveDate, f64)>> = BTreeMap::new();
+    for o in opps
+        .iter()
+        .filter(|o| o.won == Some(true) && o.deal_type == Some(crate::domain::DealType::Upsell))
+    {
         if let (Some(a), Some(c), Some(m)) = (&o.account_id, o.closed_at, o.amount) {
-            out.entry(a.to_string()).or_default().push((c.date(), m.get()));
+            out.entry(a.to_string())
+                .or_default()
+                .push((c.date(), m.get()));
         }
     }
     out

@@ -50,13 +50,23 @@ pub(crate) fn new_deals(
                 skill: staff.effective_skill(c.owner, c.at.date_naive(), &s.reps),
             };
             let path = simulate(&draft, &s.opportunities, rng);
-            Pending { draft, owner: c.owner, account: c.account.id.clone(), segment: Some(c.segment), path }
+            Pending {
+                draft,
+                owner: c.owner,
+                account: c.account.id.clone(),
+                segment: Some(c.segment),
+                path,
+            }
         })
         .collect()
 }
 
 /// New deals won by `as_of` become customers from their close date.
-pub(crate) fn won_customers(s: &SynthSettings, deals: &[Pending], span: &Span) -> Vec<CustomerSeed> {
+pub(crate) fn won_customers(
+    s: &SynthSettings,
+    deals: &[Pending],
+    span: &Span,
+) -> Vec<CustomerSeed> {
     deals
         .iter()
         .filter(|d| d.path.won && d.path.closed < span.cutoff)
@@ -94,14 +104,26 @@ pub(crate) fn customer_deals(
         for draft in drafts {
             let path = simulate(&draft, &s.opportunities, rng);
             if c.alive_at(path.full_end.date_naive()) {
-                out.push(Pending { draft, owner: c.seed.owner, account: c.seed.account.clone(), segment: None, path });
+                out.push(Pending {
+                    draft,
+                    owner: c.seed.owner,
+                    account: c.seed.account.clone(),
+                    segment: None,
+                    path,
+                });
             }
         }
     }
     out
 }
 
-fn renewal_drafts(s: &SynthSettings, staff: &Staff, c: &Customer, span: &Span, rng: &mut ChaCha8Rng) -> Vec<DealDraft> {
+fn renewal_drafts(
+    s: &SynthSettings,
+    staff: &Staff,
+    c: &Customer,
+    span: &Span,
+    rng: &mut ChaCha8Rng,
+) -> Vec<DealDraft> {
     let mut out = Vec::new();
     let mut years = 1;
     loop {
@@ -125,10 +147,20 @@ fn renewal_drafts(s: &SynthSettings, staff: &Staff, c: &Customer, span: &Span, r
     }
 }
 
-fn upsell_drafts(s: &SynthSettings, staff: &Staff, c: &Customer, span: &Span, rng: &mut ChaCha8Rng) -> Vec<DealDraft> {
+fn upsell_drafts(
+    s: &SynthSettings,
+    staff: &Staff,
+    c: &Customer,
+    span: &Span,
+    rng: &mut ChaCha8Rng,
+) -> Vec<DealDraft> {
     let weights = product_weights(s);
     let mut out = Vec::new();
-    for st in c.months.iter().filter(|m| m.date >= span.start && m.date <= span.as_of) {
+    for st in c
+        .months
+        .iter()
+        .filter(|m| m.date >= span.start && m.date <= span.as_of)
+    {
         let utilisation = st.active as f64 / c.seed.seats.max(1) as f64;
         let p = (s.opportunities.upsells_per_year / 12.0 * utilisation / 0.7).clamp(0.0, 1.0);
         if !rng.gen_bool(p) {
@@ -140,7 +172,10 @@ fn upsell_drafts(s: &SynthSettings, staff: &Staff, c: &Customer, span: &Span, rn
         }
         out.push(DealDraft {
             created: working_time(rng, day),
-            amount: (c.seed.arr * lognormal(rng, 0.25, 0.5) / 100.0).round().max(1.0) * 100.0,
+            amount: (c.seed.arr * lognormal(rng, 0.25, 0.5) / 100.0)
+                .round()
+                .max(1.0)
+                * 100.0,
             product: pick_weighted(rng, &weights),
             deal_type: DealType::Upsell,
             skill: staff.effective_skill(c.seed.owner, day, &s.reps),

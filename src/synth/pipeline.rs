@@ -7,8 +7,8 @@ use rand_chacha::ChaCha8Rng;
 
 use super::settings::OpportunitySettings;
 use super::util::{
-    add_months, days_between, end_of_month, in_last_month_of_quarter, logistic, lognormal, midnight,
-    plus_days, quarter_start,
+    add_months, days_between, end_of_month, in_last_month_of_quarter, logistic, lognormal,
+    midnight, plus_days, quarter_start,
 };
 use crate::domain::DealType;
 
@@ -47,8 +47,11 @@ pub(crate) fn simulate(d: &DealDraft, o: &OpportunitySettings, rng: &mut ChaCha8
     let stretch = rel_amount.powf(o.duration_amount_elasticity);
     // Durations are drawn first and independently of the outcome, so the pass probabilities,
     // which depend on the age at each stage entry, are all fixed at creation.
-    let durations: Vec<f64> =
-        o.stage_median_days.iter().map(|m| lognormal(rng, m * stretch, o.stage_sigma).max(0.5)).collect();
+    let durations: Vec<f64> = o
+        .stage_median_days
+        .iter()
+        .map(|m| lognormal(rng, m * stretch, o.stage_sigma).max(0.5))
+        .collect();
     let mut age = 0.0;
     let mut pass = Vec::with_capacity(durations.len());
     for (k, dur) in durations.iter().enumerate() {
@@ -66,7 +69,13 @@ pub(crate) fn simulate(d: &DealDraft, o: &OpportunitySettings, rng: &mut ChaCha8
     let (reached, won, natural_close) = outcome(d.created, &durations, &pass, rng);
     let closed = quarter_end_push(natural_close, o.quarter_end_pull, rng);
     let entries = expected_dates(d.created, &durations[..reached], o, rng);
-    DealPath { entries, pass, won, closed, full_end }
+    DealPath {
+        entries,
+        pass,
+        won,
+        closed,
+        full_end,
+    }
 }
 
 /// Walks the stages: returns how many open stages were entered, whether it won, and when it closed.

@@ -5,7 +5,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::settings::RepSettings;
+use super::settings::{RepSettings, Team};
 use super::util::{add_months, lognormal, normal, quarter_start, sub_months};
 use super::Span;
 use crate::domain::{Attributes, DealType, Id, Money, Opportunity, Period, Quota, Rep};
@@ -65,23 +65,15 @@ impl Staff {
                 Some(r) if r < s.strong_reps + s.weak_reps => s.weak_skill,
                 _ => s.skill_sd * normal(rng),
             };
-            let id = format!("R-{:02}", i + 1);
-            info.push(RepInfo {
-                id: id.clone(),
+            let info_row = RepInfo {
+                id: format!("R-{:02}", i + 1),
                 region: team.region.clone(),
                 hired,
                 skill,
                 response_factor: lognormal(rng, 1.0, s.response_sd),
-            });
-            reps.push(Rep {
-                id: Id::parse(id).expect("generated ids are valid"),
-                name: format!("{} {}", FIRST[i % FIRST.len()], LAST[(i * 7 + i / 11) % LAST.len()]),
-                team: Some(team.name.clone()),
-                manager: Some(team.manager.clone()),
-                region: Some(team.region.clone()),
-                hired_at: Some(hired),
-                attributes: Attributes::new(),
-            });
+            };
+            reps.push(rep_row(i, team, &info_row));
+            info.push(info_row);
         }
         Staff { reps, info }
     }
@@ -89,12 +81,20 @@ impl Staff {
     /// A rep of `region` already hired at `at`, drawn uniformly; any hired rep if the region has
     /// none; the earliest hire if nobody was hired yet.
     pub fn assign(&self, rng: &mut ChaCha8Rng, region: &str, at: NaiveDate) -> usize {
-        let hired: Vec<usize> = (0..self.info.len()).filter(|&i| self.info[i].hired <= at).collect();
-        let local: Vec<usize> = hired.iter().copied().filter(|&i| self.info[i].region == region).collect();
+        let hired: Vec<usize> = (0..self.info.len())
+            .filter(|&i| self.info[i].hired <= at)
+            .collect();
+        let local: Vec<usize> = hired
+            .iter()
+            .copied()
+            .filter(|&i| self.info[i].region == region)
+            .collect();
         let pool = if local.is_empty() { &hired } else { &local };
         match pool.choose(rng) {
             Some(&i) => i,
-            None => (0..self.info.len()).min_by_key(|&i| self.info[i].hired).unwrap_or(0),
+            None => (0..self.info.len())
+                .min_by_key(|&i| self.info[i].hired)
+                .unwrap_or(0),
         }
     }
 
@@ -102,6 +102,23 @@ impl Staff {
     pub fn effective_skill(&self, rep: usize, at: NaiveDate, s: &RepSettings) -> f64 {
         let r = &self.info[rep];
         r.skill + s.ramp_penalty * ramp_left(r.hired, at, s.ramp_months)
+    }
+}
+
+/// The CRM row of rep number `i` (from 0).
+fn rep_row(i: usize, team: &Team, info: &RepInfo) -> Rep {
+    Rep {
+        id: Id::parse(info.id.clone()).expect("generated ids are valid"),
+        name: format!(
+            "{} {}",
+            FIRST[i % FIRST.len()],
+            LAST[(i * 7 + i / 11) % LAST.len()]
+        ),
+        team: Some(team.name.clone()),
+        manager: Some(team.manager.clone()),
+        region: Some(team.region.clone()),
+        hired_at: Some(info.hired),
+        attributes: Attributes::new(),
     }
 }
 
@@ -118,37 +135,52 @@ fn recent_hire_slots(s: &RepSettings) -> Vec<usize> {
 /// A ramped rep's quota is the mean won new + upsell amount per ramped rep-quarter over the complete
 /// quarters, times `quota_stretch` (rounded to 1,000); a rep in ramp gets the share of the ramp done
 /// (at least a quarter of it).
-pub(crate) fn quotas(staff: &Staff, opps: &[Opportunity], span: &Span, s: &RepSettings) -> Vec<Quota> {
-    let mut quarters = Vec::new();
-    let mut q = quarter_start(span.start);
-    while q <= span.as_of {
-        quarters.push(q);
-        q = add_months(q, 3);
-    }
+pub(crate) fn quotas(
+    staff: &Staff,
+    opps: &[Opportunity],
+    span: &Span,
+    s: &RepSettings,
+) -> Vec<Quota> {
+    let quarters: Vec<NaiveDate> = std::iter::successors(Some(quarter_start(span.start)), |&q| {
+        Some(add_months(q, 3)).filter(|&n| n <= span.as_of)
+    })
+    .collect();
     let share = |rep: &RepInfo, q: NaiveDate| -> Option<f64> {
-        (rep.hired < add_months(q, 3)).then(|| (1.0 - ramp_left(rep.hired, q, s.ramp_months)).max(0.25))
+        (rep.hired < add_months(q, 3))
+            .then(|| (1.0 - ramp_left(rep.hired, q, s.ramp_months)).max(0.25))
     };
-    let complete: Vec<NaiveDate> =
-        quarters.iter().copied().filter(|&q| add_months(q, 3) <= span.as_of && q >= span.start).collect();
-    let capacity: f64 = complete.iter().flat_map(|&q| staff.info.iter().filter_map(move |r| share(r, q))).sum();
-    let booked: f64 = opps
+    let complete: Vec<NaiveDate> = quarters
         .iter()
-        .filter(|o| o.won == Some(true) && o.deal_type != Some(DealType::Renewal))
-        .filter(|o| o.closed_at.is_some_and(|c| complete.iter().any(|&q| q <= c.date() && c.date() < add_months(q, 3))))
-        .filter_map(|o| o.amount.map(Money::get))
+        .copied()
+        .filter(|&q| add_months(q, 3) <= span.as_of && q >= span.start)
+        .collect();
+    let capacity: f64 = complete
+        .iter()
+        .flat_map(|&q| staff.info.iter().filter_map(move |r| share(r, q)))
         .sum();
-    let base = booked / capacity.max(1.0) * s.quota_stretch;
+    let base = booked_in(opps, &complete) / capacity.max(1.0) * s.quota_stretch;
     let mut out = Vec::new();
     for (rep, row) in staff.info.iter().zip(&staff.reps) {
         for &q in &quarters {
             if let Some(f) = share(rep, q) {
+                let amount = ((base * f) / 1000.0).round() * 1000.0;
                 out.push(Quota {
                     rep_id: row.id.clone(),
                     period: Period::quarter_of(q),
-                    amount: Money::parse(((base * f) / 1000.0).round() * 1000.0).expect("quota is finite"),
+                    amount: Money::parse(amount).expect("quota is finite"),
                 });
             }
         }
     }
     out
+}
+
+/// Won new + upsell amount closed inside the given quarters (by their first days).
+fn booked_in(opps: &[Opportunity], quarters: &[NaiveDate]) -> f64 {
+    let inside = |d: NaiveDate| quarters.iter().any(|&q| q <= d && d < add_months(q, 3));
+    opps.iter()
+        .filter(|o| o.won == Some(true) && o.deal_type != Some(DealType::Renewal))
+        .filter(|o| o.closed_at.is_some_and(|c| inside(c.date())))
+        .filter_map(|o| o.amount.map(Money::get))
+        .sum()
 }

@@ -28,6 +28,16 @@ pub struct Truth {
 }
 
 impl Truth {
+    /// Fills `win_at_creation` from `stage_pass`.
+    pub(crate) fn with_win_at_creation(mut self) -> Self {
+        self.win_at_creation = self
+            .stage_pass
+            .iter()
+            .map(|(id, p)| (id.clone(), p.iter().product()))
+            .collect();
+        self
+    }
+
     /// P(win) of the opportunity given that it has passed `stages_passed` open stages, i.e. entered
     /// the open stage with index `stages_passed` (0 = at creation, equal to `win_at_creation`).
     /// `None` for an unknown id or when `stages_passed` is not below the number of open stages.

@@ -59,6 +59,11 @@ pub(crate) fn pick_weighted(rng: &mut ChaCha8Rng, weights: &[f64]) -> usize {
     weights.len() - 1
 }
 
+/// The weights of a list's entries, for [`pick_weighted`].
+pub(crate) fn weights<T>(items: &[T], w: impl Fn(&T) -> f64) -> Vec<f64> {
+    items.iter().map(w).collect()
+}
+
 /// Midnight UTC of a date.
 pub(crate) fn midnight(d: NaiveDate) -> DateTime<Utc> {
     d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
@@ -93,7 +98,9 @@ pub(crate) fn sub_months(d: NaiveDate, n: u32) -> NaiveDate {
 
 /// Last day of the month containing `d`.
 pub(crate) fn end_of_month(d: NaiveDate) -> NaiveDate {
-    add_months(first_of_month(d), 1).pred_opt().expect("date in range")
+    add_months(first_of_month(d), 1)
+        .pred_opt()
+        .expect("date in range")
 }
 
 /// First day of the quarter containing `d`.
@@ -103,5 +110,5 @@ pub(crate) fn quarter_start(d: NaiveDate) -> NaiveDate {
 
 /// True when `d` falls in the last month of its quarter.
 pub(crate) fn in_last_month_of_quarter(d: NaiveDate) -> bool {
-    d.month() % 3 == 0
+    d.month().is_multiple_of(3)
 }
