@@ -204,6 +204,7 @@ fn grouped_reports_split_the_deals_and_say_what_does_not_apply() {
         "no product",
     );
     assert_eq!(v(&by_product, "Pro", "lead_conversion_rate"), None);
+    let by_rep = compute(&w.data(), q1(), Some(KpiGroup::Rep));
     // Sources: webinar L1 converted, L2 not -> 1/2; win rate is not defined per source.
     let by_source = compute(&w.data(), q1(), Some(KpiGroup::Source));
     close(
@@ -213,8 +214,11 @@ fn grouped_reports_split_the_deals_and_say_what_does_not_apply() {
     );
     let k = by_source.group_kpi("webinar", "win_rate").unwrap();
     assert!(k.reason.as_deref().unwrap().contains("per source"), "{k:?}");
+    // R3's own deals never pass Propose and Negotiate together; the order comes from all deals.
+    let r3 = by_rep.group_kpi("R3", "stage_conversion").unwrap();
+    let stages: Vec<&str> = r3.breakdown.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(stages, ["Qualify", "Propose", "Negotiate"]);
     // Accounts follow their owner: R2 owns A3 (churned), A4, A7 (churned), A9 -> 2 / 4.
-    let by_rep = compute(&w.data(), q1(), Some(KpiGroup::Rep));
     close(v(&by_rep, "R2", "churn_rate").unwrap(), 0.5, "R2 churn");
     // The overall KPIs do not change with the grouping.
     assert_eq!(by_rep.kpis, compute(&w.data(), q1(), None).kpis);

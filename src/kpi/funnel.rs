@@ -52,8 +52,10 @@ fn paths<'a>(events: &[&'a StageEvent], opps: &[&'a Opportunity]) -> Vec<Path<'a
 /// Learns the stage order: a stage comes before another when more deals entered it first
 /// (stages ranked by how many others they precede by majority, ties by earliest mean position,
 /// then by name). Deterministic for the same events.
-pub fn learn_stage_order(events: &[&StageEvent], opps: &[&Opportunity]) -> StageOrder {
-    order_of(&paths(events, opps))
+pub fn learn_stage_order(events: &[StageEvent], opps: &[Opportunity]) -> StageOrder {
+    let events: Vec<&StageEvent> = events.iter().collect();
+    let opps: Vec<&Opportunity> = opps.iter().collect();
+    order_of(&paths(&events, &opps))
 }
 
 fn terminal_stages(paths: &[Path]) -> Vec<String> {
@@ -112,11 +114,11 @@ fn order_of(paths: &[Path]) -> StageOrder {
 
 pub(crate) fn kpis(s: &Scope, w: &Window) -> Vec<Kpi> {
     let paths = paths(&s.events, &s.opps);
-    let order = order_of(&paths);
+    let order = &s.stage_order;
     let stats: Vec<StageStats> = order
         .stages
         .iter()
-        .map(|st| stage_stats(&paths, &order, st, w))
+        .map(|st| stage_stats(&paths, order, st, w))
         .collect();
     vec![conversion(&paths, &stats, w), time_in_stage(&stats)]
 }

@@ -2,7 +2,9 @@
 //! for each grouping.
 
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
+use super::funnel::StageOrder;
 use super::report::Kpi;
 use super::scope::Scope;
 use super::{KpiData, KpiGroup, UNASSIGNED};
@@ -101,14 +103,16 @@ impl<'a> Keys<'a> {
 /// The group scopes being filled, by key.
 struct Split<'a> {
     margin: f64,
+    order: Rc<StageOrder>,
     out: BTreeMap<String, Scope<'a>>,
 }
 
 impl<'a> Split<'a> {
     fn at(&mut self, key: String) -> &mut Scope<'a> {
-        let margin = self.margin;
+        let (margin, order) = (self.margin, &self.order);
         self.out.entry(key).or_insert_with(|| Scope {
             gross_margin: margin,
+            stage_order: Rc::clone(order),
             ..Scope::default()
         })
     }
@@ -120,10 +124,11 @@ fn or_unassigned(v: &Option<String>) -> String {
 
 /// One scope per group key, sorted by key. Spend stays out of every group (see `SPEND_KPIS`);
 /// grouping by source keeps only leads, by product only deals and their stage events.
-pub(crate) fn split<'a>(d: &KpiData<'a>, g: KpiGroup) -> Vec<(String, Scope<'a>)> {
+pub(crate) fn split<'a>(all: &Scope<'a>, d: &KpiData<'a>, g: KpiGroup) -> Vec<(String, Scope<'a>)> {
     let keys = Keys::new(d, g);
     let mut sp = Split {
-        margin: d.gross_margin.unwrap_or(1.0),
+        margin: all.gross_margin,
+        order: Rc::clone(&all.stage_order),
         out: BTreeMap::new(),
     };
     if g != KpiGroup::Product {

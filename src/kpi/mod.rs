@@ -53,6 +53,7 @@ use std::fmt;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::domain::{
     Account, AccountSnapshot, ChurnEvent, Lead, Opportunity, Period, Quota, Rep, Spend, StageEvent,
@@ -90,7 +91,7 @@ pub struct KpiData<'a> {
 }
 
 /// A half-open date range `[from, to)`. An empty or inverted window yields null KPIs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Window {
     pub from: NaiveDate,
     /// Exclusive.
@@ -125,7 +126,7 @@ impl Window {
 }
 
 /// How to split a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum KpiGroup {
     /// The owner (rep id) of leads and deals, the owner of accounts.
@@ -179,10 +180,11 @@ impl std::str::FromStr for KpiGroup {
 
 /// Every KPI over `window`, and per group when `group_by` is set (see the module docs).
 pub fn compute(data: &KpiData, window: Window, group_by: Option<KpiGroup>) -> KpiReport {
-    let kpis = all_kpis(&scope::Scope::all(data), &window);
+    let all = scope::Scope::all(data);
+    let kpis = all_kpis(&all, &window);
     let groups = match group_by {
         None => Vec::new(),
-        Some(g) => groups::split(data, g)
+        Some(g) => groups::split(&all, data, g)
             .into_iter()
             .map(|(key, scope)| GroupReport {
                 key,

@@ -1,7 +1,10 @@
 //! The records one KPI computation sees: all of them, or one group's share.
 
+use std::rc::Rc;
+
 use chrono::{DateTime, Utc};
 
+use super::funnel::StageOrder;
 use super::KpiData;
 use crate::domain::{AccountSnapshot, ChurnEvent, Lead, Opportunity, Quota, Spend, StageEvent};
 
@@ -17,6 +20,8 @@ pub(crate) struct Scope<'a> {
     pub spend: Vec<&'a Spend>,
     /// 0..=1 expected; checked where it is used.
     pub gross_margin: f64,
+    /// Learned once from all the stage events, so that every group shares one funnel.
+    pub stage_order: Rc<StageOrder>,
 }
 
 impl<'a> Scope<'a> {
@@ -30,6 +35,7 @@ impl<'a> Scope<'a> {
             churns: d.churn_events.iter().collect(),
             spend: d.spend.iter().collect(),
             gross_margin: d.gross_margin.unwrap_or(1.0),
+            stage_order: Rc::new(super::learn_stage_order(d.stage_events, d.opportunities)),
         }
     }
 }
