@@ -51,7 +51,8 @@ fn conversion(created: &[&Lead]) -> Kpi {
     Kpi::new(
         "lead_conversion_rate",
         Unit::Ratio,
-        "leads created in the window that converted (ever, as of the data) / leads created in the window",
+        "leads created in the window that converted (ever, as of the data) / leads created in \
+         the window",
     )
     .count("numerator", converted as f64)
     .count("denominator", created.len() as f64)
