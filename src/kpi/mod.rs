@@ -27,9 +27,20 @@
 //! - **Open pipeline**: coverage uses the deals open at the window's start (created before
 //!   `from`, not closed before it) whose current expected close date is inside the window;
 //!   velocity uses the deals open at the window's end.
-//! - **Stages**: the order is learned from the stage events (see [`funnel`]); terminal stages
+//! - **Stages**: the order is learned from the stage events (see [`learn_stage_order`]); terminal stages
 //!   (entered only as the last step of closed deals of one outcome, e.g. "Closed Won") are not
-//!   funnel stages.
+//!   funnel stages. One order, learned from all the events, serves every group.
+//!
+//! KPIs (in report order): `leads_by_source`, `lead_conversion_rate`,
+//! `median_first_response_hours`, `stage_conversion`, `median_days_in_stage`, `win_rate`,
+//! `sales_cycle_days`, `average_deal_size`, `pipeline_coverage`, `quota_attainment`,
+//! `pipeline_velocity`, `cac`, `churn_rate` (accounts), `arr_churn_rate` (ARR),
+//! `gross_revenue_retention`, `net_revenue_retention`, `expansion_revenue`, `clv`, `clv_to_cac`.
+//!
+//! **Groups** repeat every KPI; those a grouping cannot define are null with the reason:
+//! by rep, team or region, `cac` and `clv_to_cac` (spend is not attributed to reps); by source,
+//! all but the three lead KPIs; by product, the lead KPIs, the quota KPIs and the account KPIs
+//! (churn, retention, expansion, CLV, CAC). Accounts belong to their owner (`Account::owner_id`).
 
 mod funnel;
 mod groups;
