@@ -27,9 +27,10 @@
 //! - **Open pipeline**: coverage uses the deals open at the window's start (created before
 //!   `from`, not closed before it) whose current expected close date is inside the window;
 //!   velocity uses the deals open at the window's end.
-//! - **Stages**: the order is learned from the stage events (see [`learn_stage_order`]); terminal stages
-//!   (entered only as the last step of closed deals of one outcome, e.g. "Closed Won") are not
-//!   funnel stages. One order, learned from all the events, serves every group.
+//! - **Stages**: the order is learned from the stage events (see [`learn_stage_order`]);
+//!   terminal stages (entered only as the last step of closed deals of one outcome, e.g.
+//!   "Closed Won") are not funnel stages. One order, learned from all the events, serves every
+//!   group.
 //!
 //! KPIs (in report order): `leads_by_source`, `lead_conversion_rate`,
 //! `median_first_response_hours`, `stage_conversion`, `median_days_in_stage`, `win_rate`,
