@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::KpiData;
 use crate::domain::{
     parse_batch, Account, AccountSnapshot, ChurnEvent, Lead, Opportunity, Quota, Record, Rep,
-    Spend, StageEvent,
+    Spend, StageEvent, Timestamp,
 };
 
 /// Owned rows; `data()` lends them to `compute`.
@@ -37,6 +37,7 @@ impl World {
             churn_events: &self.churns,
             spend: &self.spend,
             gross_margin: Some(0.8),
+            conversion_horizon_days: None,
         }
     }
 }
@@ -56,7 +57,7 @@ fn leads() -> Vec<Lead> {
         json!({"id": id, "created_at": c, "source": src, "owner_id": owner,
                "converted": conv, "first_response_at": r})
     };
-    rows(json!([
+    let mut leads: Vec<Lead> = rows(json!([
         l("L1", "2026-01-05T09:00:00Z", Some("webinar"), "R1", Some(true), Some("2026-01-05T11:00:00Z")),
         l("L2", "2026-01-10T09:00:00Z", Some("webinar"), "R1", Some(false), Some("2026-01-10T13:00:00Z")),
         l("L3", "2026-02-01T09:00:00Z", Some("referral"), "R2", Some(true), Some("2026-02-01T10:00:00Z")),
@@ -66,7 +67,12 @@ fn leads() -> Vec<Lead> {
         l("L7", "2025-12-20T09:00:00Z", Some("webinar"), "R1", Some(true), Some("2025-12-24T13:00:00Z")),
         l("L8", "2026-04-02T09:00:00Z", Some("referral"), "R2", Some(true), None),
         json!({"id": "L9", "source": "webinar", "converted": true}),
-    ]))
+    ]));
+    // Conversion dates: L1 15 days after creation, L3 42 days, L6 2 days.
+    for (i, at) in [(0, "2026-01-20T09:00:00Z"), (2, "2026-03-15T09:00:00Z"), (5, "2026-03-22T09:00:00Z")] {
+        leads[i].converted_at = Some(Timestamp::parse(at).unwrap());
+    }
+    leads
 }
 
 // (id, owner, account, product, created, expected close, closed, won, amount)

@@ -52,6 +52,15 @@ fn lead_kpis_match_the_hand_computation() {
     );
     // Converted: L1, L3, L6 -> 3 / 6 (L4 undecided counts as not converted).
     close(value(&r, "lead_conversion_rate"), 0.5, "conversion");
+    // Within 30 days of creation: L1 (15 days) and L6 (2 days), not L3 (42 days) -> 2 / 6.
+    let mut data = w.data();
+    data.conversion_horizon_days = Some(30);
+    let r30 = compute(&data, q1(), None);
+    close(
+        value(&r30, "lead_conversion_rate"),
+        2.0 / 6.0,
+        "conversion within 30 days",
+    );
     // Response hours: L1 2, L2 4, L3 1, L5 10, L6 6 -> sorted 1 2 4 6 10 -> median 4.
     close(
         value(&r, "median_first_response_hours"),

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use super::funnel::StageOrder;
 use super::report::Kpi;
-use super::scope::Scope;
+use super::scope::{Scope, Settings};
 use super::{KpiData, KpiGroup, UNASSIGNED};
 use crate::domain::{Id, Rep};
 
@@ -102,16 +102,16 @@ impl<'a> Keys<'a> {
 
 /// The group scopes being filled, by key.
 struct Split<'a> {
-    margin: f64,
+    settings: Settings,
     order: Rc<StageOrder>,
     out: BTreeMap<String, Scope<'a>>,
 }
 
 impl<'a> Split<'a> {
     fn at(&mut self, key: String) -> &mut Scope<'a> {
-        let (margin, order) = (self.margin, &self.order);
+        let (settings, order) = (self.settings, &self.order);
         self.out.entry(key).or_insert_with(|| Scope {
-            gross_margin: margin,
+            settings,
             stage_order: Rc::clone(order),
             ..Scope::default()
         })
@@ -127,7 +127,7 @@ fn or_unassigned(v: &Option<String>) -> String {
 pub(crate) fn split<'a>(all: &Scope<'a>, d: &KpiData<'a>, g: KpiGroup) -> Vec<(String, Scope<'a>)> {
     let keys = Keys::new(d, g);
     let mut sp = Split {
-        margin: all.gross_margin,
+        settings: all.settings,
         order: Rc::clone(&all.stage_order),
         out: BTreeMap::new(),
     };

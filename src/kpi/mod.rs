@@ -100,6 +100,9 @@ pub struct KpiData<'a> {
     pub spend: &'a [Spend],
     /// Gross margin for CLV, 0..=1; `None` means 1 (revenue is margin).
     pub gross_margin: Option<f64>,
+    /// Lead conversion counts only conversions within this many days of the lead's creation
+    /// (leads converted without a `converted_at` then do not count); `None`: converted ever.
+    pub conversion_horizon_days: Option<u32>,
 }
 
 /// A half-open date range `[from, to)`. An empty or inverted window yields null KPIs.

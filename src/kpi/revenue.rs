@@ -136,7 +136,7 @@ pub(crate) fn kpis(s: &Scope, w: &Window) -> Vec<Kpi> {
             .ratio(kept + c.expansion, c.arr_start, NO_COHORT),
         base("expansion_revenue", Unit::Currency, EXPANSION)
             .set((c.accounts > 0).then_some(c.expansion), NO_COHORT),
-        clv(&c, w, s.gross_margin),
+        clv(&c, w, s.settings.gross_margin),
     ]
 }
 
