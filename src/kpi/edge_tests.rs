@@ -172,9 +172,7 @@ fn results_do_not_depend_on_the_order_of_the_rows() {
     r.snapshots.reverse();
     r.quotas.reverse();
     assert_eq!(compute(&r.data(), win, Some(KpiGroup::Rep)), a);
-    let events: Vec<_> = r.events.iter().collect();
-    let opps: Vec<_> = r.opps.iter().collect();
-    let order = learn_stage_order(&events, &opps);
+    let order = learn_stage_order(&r.events, &r.opps);
     assert_eq!(order.terminal, ["Closed Lost", "Closed Won"]);
 }
 

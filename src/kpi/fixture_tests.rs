@@ -52,6 +52,15 @@ fn lead_kpis_match_the_hand_computation() {
     );
     // Converted: L1, L3, L6 -> 3 / 6 (L4 undecided counts as not converted).
     close(value(&r, "lead_conversion_rate"), 0.5, "conversion");
+    // Within 30 days of creation: L1 (15 days) and L6 (2 days), not L3 (42 days) -> 2 / 6.
+    let mut data = w.data();
+    data.conversion_horizon_days = Some(30);
+    let r30 = compute(&data, q1(), None);
+    close(
+        value(&r30, "lead_conversion_rate"),
+        2.0 / 6.0,
+        "conversion within 30 days",
+    );
     // Response hours: L1 2, L2 4, L3 1, L5 10, L6 6 -> sorted 1 2 4 6 10 -> median 4.
     close(
         value(&r, "median_first_response_hours"),
@@ -204,6 +213,7 @@ fn grouped_reports_split_the_deals_and_say_what_does_not_apply() {
         "no product",
     );
     assert_eq!(v(&by_product, "Pro", "lead_conversion_rate"), None);
+    let by_rep = compute(&w.data(), q1(), Some(KpiGroup::Rep));
     // Sources: webinar L1 converted, L2 not -> 1/2; win rate is not defined per source.
     let by_source = compute(&w.data(), q1(), Some(KpiGroup::Source));
     close(
@@ -213,8 +223,11 @@ fn grouped_reports_split_the_deals_and_say_what_does_not_apply() {
     );
     let k = by_source.group_kpi("webinar", "win_rate").unwrap();
     assert!(k.reason.as_deref().unwrap().contains("per source"), "{k:?}");
+    // R3's own deals never pass Propose and Negotiate together; the order comes from all deals.
+    let r3 = by_rep.group_kpi("R3", "stage_conversion").unwrap();
+    let stages: Vec<&str> = r3.breakdown.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(stages, ["Qualify", "Propose", "Negotiate"]);
     // Accounts follow their owner: R2 owns A3 (churned), A4, A7 (churned), A9 -> 2 / 4.
-    let by_rep = compute(&w.data(), q1(), Some(KpiGroup::Rep));
     close(v(&by_rep, "R2", "churn_rate").unwrap(), 0.5, "R2 churn");
     // The overall KPIs do not change with the grouping.
     assert_eq!(by_rep.kpis, compute(&w.data(), q1(), None).kpis);

@@ -52,8 +52,10 @@ fn paths<'a>(events: &[&'a StageEvent], opps: &[&'a Opportunity]) -> Vec<Path<'a
 /// Learns the stage order: a stage comes before another when more deals entered it first
 /// (stages ranked by how many others they precede by majority, ties by earliest mean position,
 /// then by name). Deterministic for the same events.
-pub fn learn_stage_order(events: &[&StageEvent], opps: &[&Opportunity]) -> StageOrder {
-    order_of(&paths(events, opps))
+pub fn learn_stage_order(events: &[StageEvent], opps: &[Opportunity]) -> StageOrder {
+    let events: Vec<&StageEvent> = events.iter().collect();
+    let opps: Vec<&Opportunity> = opps.iter().collect();
+    order_of(&paths(&events, &opps))
 }
 
 fn terminal_stages(paths: &[Path]) -> Vec<String> {
@@ -112,11 +114,11 @@ fn order_of(paths: &[Path]) -> StageOrder {
 
 pub(crate) fn kpis(s: &Scope, w: &Window) -> Vec<Kpi> {
     let paths = paths(&s.events, &s.opps);
-    let order = order_of(&paths);
+    let order = &s.stage_order;
     let stats: Vec<StageStats> = order
         .stages
         .iter()
-        .map(|st| stage_stats(&paths, &order, st, w))
+        .map(|st| stage_stats(&paths, order, st, w))
         .collect();
     vec![conversion(&paths, &stats, w), time_in_stage(&stats)]
 }
@@ -222,4 +224,36 @@ fn time_in_stage(stats: &[StageStats]) -> Kpi {
         "no deal entered and left a stage in the window",
     )
     .parts(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::learn_stage_order;
+    use crate::kpi::fixture::rows;
+
+    #[rustfmt::skip]
+    #[test]
+    fn the_majority_order_wins_over_names_and_noise() {
+        // True order Discovery < Demo < Contract (the reverse of alphabetical); O3 goes back once,
+        // O4 is entered out of order. Contract is not terminal: O2 is still open in it.
+        let steps = [
+            ("O1", "Discovery", "2026-01-01"), ("O1", "Demo", "2026-01-05"), ("O1", "Contract", "2026-01-09"),
+            ("O2", "Discovery", "2026-01-02"), ("O2", "Demo", "2026-01-03"), ("O2", "Contract", "2026-01-04"),
+            ("O3", "Discovery", "2026-01-01"), ("O3", "Demo", "2026-01-02"), ("O3", "Discovery", "2026-01-03"),
+            ("O4", "Demo", "2026-01-01"), ("O4", "Discovery", "2026-01-02"),
+        ];
+        let events = rows(json!(steps
+            .iter()
+            .map(|(o, s, t)| json!({"opportunity_id": o, "stage": s, "entered_at": t}))
+            .collect::<Vec<_>>()));
+        let opps = rows(json!([
+            {"id": "O1", "stage": "Won", "won": true, "closed_at": "2026-01-10"},
+            {"id": "O2", "stage": "Contract"},
+        ]));
+        let order = learn_stage_order(&events, &opps);
+        assert_eq!(order.stages, ["Discovery", "Demo", "Contract"]);
+        assert!(order.terminal.is_empty(), "{:?}", order.terminal);
+    }
 }

@@ -2,9 +2,11 @@
 //! for each grouping.
 
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
+use super::funnel::StageOrder;
 use super::report::Kpi;
-use super::scope::Scope;
+use super::scope::{Scope, Settings};
 use super::{KpiData, KpiGroup, UNASSIGNED};
 use crate::domain::{Id, Rep};
 
@@ -100,15 +102,17 @@ impl<'a> Keys<'a> {
 
 /// The group scopes being filled, by key.
 struct Split<'a> {
-    margin: f64,
+    settings: Settings,
+    order: Rc<StageOrder>,
     out: BTreeMap<String, Scope<'a>>,
 }
 
 impl<'a> Split<'a> {
     fn at(&mut self, key: String) -> &mut Scope<'a> {
-        let margin = self.margin;
+        let (settings, order) = (self.settings, &self.order);
         self.out.entry(key).or_insert_with(|| Scope {
-            gross_margin: margin,
+            settings,
+            stage_order: Rc::clone(order),
             ..Scope::default()
         })
     }
@@ -120,10 +124,11 @@ fn or_unassigned(v: &Option<String>) -> String {
 
 /// One scope per group key, sorted by key. Spend stays out of every group (see `SPEND_KPIS`);
 /// grouping by source keeps only leads, by product only deals and their stage events.
-pub(crate) fn split<'a>(d: &KpiData<'a>, g: KpiGroup) -> Vec<(String, Scope<'a>)> {
+pub(crate) fn split<'a>(all: &Scope<'a>, d: &KpiData<'a>, g: KpiGroup) -> Vec<(String, Scope<'a>)> {
     let keys = Keys::new(d, g);
     let mut sp = Split {
-        margin: d.gross_margin.unwrap_or(1.0),
+        settings: all.settings,
+        order: Rc::clone(&all.stage_order),
         out: BTreeMap::new(),
     };
     if g != KpiGroup::Product {

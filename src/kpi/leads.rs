@@ -19,7 +19,7 @@ pub(crate) fn kpis(s: &Scope, w: &Window) -> Vec<Kpi> {
     let undated = s.leads.iter().filter(|l| l.created_at.is_none()).count();
     vec![
         by_source(&created).count("skipped_without_created_at", undated as f64),
-        conversion(&created),
+        conversion(&created, s.settings.conversion_horizon_days),
         first_response(&created),
     ]
 }
@@ -45,14 +45,32 @@ fn by_source(created: &[&Lead]) -> Kpi {
     .parts(parts)
 }
 
-fn conversion(created: &[&Lead]) -> Kpi {
-    let converted = created.iter().filter(|l| l.converted == Some(true)).count();
+/// Converted, and within `horizon` days of creation when a horizon is given.
+fn converted_within(l: &Lead, horizon: Option<u32>) -> bool {
+    let Some(days) = horizon else {
+        return l.converted == Some(true);
+    };
+    match (l.converted, l.created_at, l.converted_at) {
+        (Some(true), Some(c), Some(at)) => {
+            (at.get() - c.get()).num_seconds() <= i64::from(days) * 86_400
+        }
+        _ => false,
+    }
+}
+
+fn conversion(created: &[&Lead], horizon: Option<u32>) -> Kpi {
+    let converted = created
+        .iter()
+        .filter(|l| converted_within(l, horizon))
+        .count();
     let undecided = created.iter().filter(|l| l.converted.is_none()).count();
     Kpi::new(
         "lead_conversion_rate",
         Unit::Ratio,
-        "leads created in the window that converted (ever, as of the data) / leads created in the window",
+        "leads created in the window that converted (ever, or within the horizon of \
+         horizon_days after creation) / leads created in the window",
     )
+    .count("horizon_days", horizon.map_or(0.0, f64::from))
     .count("numerator", converted as f64)
     .count("denominator", created.len() as f64)
     .count("undecided", undecided as f64)

@@ -27,9 +27,21 @@
 //! - **Open pipeline**: coverage uses the deals open at the window's start (created before
 //!   `from`, not closed before it) whose current expected close date is inside the window;
 //!   velocity uses the deals open at the window's end.
-//! - **Stages**: the order is learned from the stage events (see [`funnel`]); terminal stages
-//!   (entered only as the last step of closed deals of one outcome, e.g. "Closed Won") are not
-//!   funnel stages.
+//! - **Stages**: the order is learned from the stage events (see [`learn_stage_order`]);
+//!   terminal stages (entered only as the last step of closed deals of one outcome, e.g.
+//!   "Closed Won") are not funnel stages. One order, learned from all the events, serves every
+//!   group.
+//!
+//! KPIs (in report order): `leads_by_source`, `lead_conversion_rate`,
+//! `median_first_response_hours`, `stage_conversion`, `median_days_in_stage`, `win_rate`,
+//! `sales_cycle_days`, `average_deal_size`, `pipeline_coverage`, `quota_attainment`,
+//! `pipeline_velocity`, `cac`, `churn_rate` (accounts), `arr_churn_rate` (ARR),
+//! `gross_revenue_retention`, `net_revenue_retention`, `expansion_revenue`, `clv`, `clv_to_cac`.
+//!
+//! **Groups** repeat every KPI; those a grouping cannot define are null with the reason:
+//! by rep, team or region, `cac` and `clv_to_cac` (spend is not attributed to reps); by source,
+//! all but the three lead KPIs; by product, the lead KPIs, the quota KPIs and the account KPIs
+//! (churn, retention, expansion, CLV, CAC). Accounts belong to their owner (`Account::owner_id`).
 
 mod funnel;
 mod groups;
@@ -53,6 +65,7 @@ use std::fmt;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::domain::{
     Account, AccountSnapshot, ChurnEvent, Lead, Opportunity, Period, Quota, Rep, Spend, StageEvent,
@@ -87,10 +100,13 @@ pub struct KpiData<'a> {
     pub spend: &'a [Spend],
     /// Gross margin for CLV, 0..=1; `None` means 1 (revenue is margin).
     pub gross_margin: Option<f64>,
+    /// Lead conversion counts only conversions within this many days of the lead's creation
+    /// (leads converted without a `converted_at` then do not count); `None`: converted ever.
+    pub conversion_horizon_days: Option<u32>,
 }
 
 /// A half-open date range `[from, to)`. An empty or inverted window yields null KPIs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Window {
     pub from: NaiveDate,
     /// Exclusive.
@@ -125,7 +141,7 @@ impl Window {
 }
 
 /// How to split a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum KpiGroup {
     /// The owner (rep id) of leads and deals, the owner of accounts.
@@ -179,10 +195,11 @@ impl std::str::FromStr for KpiGroup {
 
 /// Every KPI over `window`, and per group when `group_by` is set (see the module docs).
 pub fn compute(data: &KpiData, window: Window, group_by: Option<KpiGroup>) -> KpiReport {
-    let kpis = all_kpis(&scope::Scope::all(data), &window);
+    let all = scope::Scope::all(data);
+    let kpis = all_kpis(&all, &window);
     let groups = match group_by {
         None => Vec::new(),
-        Some(g) => groups::split(data, g)
+        Some(g) => groups::split(&all, data, g)
             .into_iter()
             .map(|(key, scope)| GroupReport {
                 key,

@@ -7,11 +7,12 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::{KpiGroup, Window};
 
 /// What a KPI's value measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
     /// A share, 0..=1 (retention may exceed 1).
@@ -29,7 +30,7 @@ pub enum Unit {
 }
 
 /// One part of a KPI: a stage of the funnel, a rep's attainment, a lead source.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct KpiPart {
     pub key: String,
     pub value: Option<f64>,
@@ -40,7 +41,7 @@ pub struct KpiPart {
 }
 
 /// One measure. `value` is `None` exactly when `reason` is set.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Kpi {
     /// snake_case name, e.g. `win_rate`.
     pub name: String,
@@ -129,7 +130,7 @@ impl KpiPart {
 }
 
 /// The KPIs of one group (a rep, a team, a source...).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct GroupReport {
     /// The group's key; records without one fall in [`super::UNASSIGNED`].
     pub key: String,
@@ -137,7 +138,7 @@ pub struct GroupReport {
 }
 
 /// The answer of [`super::compute`]: the KPIs over all data, and per group when asked.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct KpiReport {
     pub window: Window,
     pub group_by: Option<KpiGroup>,
@@ -175,7 +176,7 @@ pub(crate) fn median(values: &[f64]) -> Option<f64> {
     }
     v.sort_by(f64::total_cmp);
     let mid = v.len() / 2;
-    Some(if v.len() % 2 == 0 {
+    Some(if v.len().is_multiple_of(2) {
         (v[mid - 1] + v[mid]) / 2.0
     } else {
         v[mid]

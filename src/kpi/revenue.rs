@@ -98,6 +98,17 @@ fn cohort(h: &History, w: &Window) -> Cohort {
     c
 }
 
+const CHURN: &str = "cohort accounts with a churn event in the window / accounts active at the \
+                     window's start";
+const ARR_CHURN: &str = "ARR at the window's start of the cohort accounts that churned in it / \
+                         the cohort's ARR at the start";
+const GRR: &str = "(ARR at start - churned ARR - contraction) / ARR at start, over accounts \
+                   active at the window's start";
+const NRR: &str = "(ARR at start - churned ARR - contraction + expansion) / ARR at start, over \
+                   accounts active at the window's start";
+const EXPANSION: &str = "ARR growth, from the window's start to its last day, of the accounts \
+                         active at the start that did not churn";
+
 pub(crate) fn kpis(s: &Scope, w: &Window) -> Vec<Kpi> {
     let c = cohort(&History::new(s), w);
     let base = |name: &str, unit, formula: &str| {
@@ -107,25 +118,25 @@ pub(crate) fn kpis(s: &Scope, w: &Window) -> Vec<Kpi> {
     };
     let kept = c.arr_start - c.churned_arr - c.contraction;
     vec![
-        base("churn_rate", Unit::Ratio, "cohort accounts with a churn event in the window / accounts active at the window's start")
+        base("churn_rate", Unit::Ratio, CHURN)
             .count("numerator", c.churned as f64)
             .count("arr_lost_reported", c.arr_lost_reported)
             .ratio(c.churned as f64, c.accounts as f64, NO_COHORT),
-        base("arr_churn_rate", Unit::Ratio, "ARR at the window's start of the cohort accounts that churned in it / the cohort's ARR at the start")
+        base("arr_churn_rate", Unit::Ratio, ARR_CHURN)
             .count("numerator", c.churned_arr)
             .ratio(c.churned_arr, c.arr_start, NO_COHORT),
-        base("gross_revenue_retention", Unit::Ratio, "(ARR at start - churned ARR - contraction) / ARR at start, over accounts active at the window's start")
+        base("gross_revenue_retention", Unit::Ratio, GRR)
             .count("churned_arr", c.churned_arr)
             .count("contraction", c.contraction)
             .ratio(kept, c.arr_start, NO_COHORT),
-        base("net_revenue_retention", Unit::Ratio, "(ARR at start - churned ARR - contraction + expansion) / ARR at start, over accounts active at the window's start")
+        base("net_revenue_retention", Unit::Ratio, NRR)
             .count("churned_arr", c.churned_arr)
             .count("contraction", c.contraction)
             .count("expansion", c.expansion)
             .ratio(kept + c.expansion, c.arr_start, NO_COHORT),
-        base("expansion_revenue", Unit::Currency, "ARR growth, from the window's start to its last day, of the accounts active at the start that did not churn")
+        base("expansion_revenue", Unit::Currency, EXPANSION)
             .set((c.accounts > 0).then_some(c.expansion), NO_COHORT),
-        clv(&c, w, s.gross_margin),
+        clv(&c, w, s.settings.gross_margin),
     ]
 }
 

@@ -1,7 +1,10 @@
 //! The records one KPI computation sees: all of them, or one group's share.
 
+use std::rc::Rc;
+
 use chrono::{DateTime, Utc};
 
+use super::funnel::StageOrder;
 use super::KpiData;
 use crate::domain::{AccountSnapshot, ChurnEvent, Lead, Opportunity, Quota, Spend, StageEvent};
 
@@ -15,8 +18,9 @@ pub(crate) struct Scope<'a> {
     pub snapshots: Vec<&'a AccountSnapshot>,
     pub churns: Vec<&'a ChurnEvent>,
     pub spend: Vec<&'a Spend>,
-    /// 0..=1 expected; checked where it is used.
-    pub gross_margin: f64,
+    pub settings: Settings,
+    /// Learned once from all the stage events, so that every group shares one funnel.
+    pub stage_order: Rc<StageOrder>,
 }
 
 impl<'a> Scope<'a> {
@@ -29,9 +33,21 @@ impl<'a> Scope<'a> {
             snapshots: d.snapshots.iter().collect(),
             churns: d.churn_events.iter().collect(),
             spend: d.spend.iter().collect(),
-            gross_margin: d.gross_margin.unwrap_or(1.0),
+            settings: Settings {
+                gross_margin: d.gross_margin.unwrap_or(1.0),
+                conversion_horizon_days: d.conversion_horizon_days,
+            },
+            stage_order: Rc::new(super::learn_stage_order(d.stage_events, d.opportunities)),
         }
     }
+}
+
+/// The caller's choices that shape some KPIs (see [`KpiData`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Settings {
+    /// 0..=1 expected; checked where it is used.
+    pub gross_margin: f64,
+    pub conversion_horizon_days: Option<u32>,
 }
 
 /// Fractional days from `a` to `b` (negative when `b` is earlier).
