@@ -14,7 +14,14 @@ const BATCH: usize = 10_000;
 const BATCHES: usize = 8;
 
 fn lead_batch(batch: usize) -> String {
-    let sources = ["webinar", "referral", "paid_search", "organic", "event", "partner"];
+    let sources = [
+        "webinar",
+        "referral",
+        "paid_search",
+        "organic",
+        "event",
+        "partner",
+    ];
     let rows: Vec<serde_json::Value> = (0..BATCH)
         .map(|i| {
             let n = batch * BATCH + i;
@@ -27,7 +34,7 @@ fn lead_batch(batch: usize) -> String {
                 "status": "open",
                 "first_response_at": format!("2026-{:02}-{:02}T{:02}:45:00Z", 1 + n % 12, 1 + n % 28, n % 24),
                 "attributes": {"visits": n % 17, "pages_per_visit": 2.5, "emails_opened": n % 5,
-                                "webinar_attended": n % 3 == 0, "industry": "retail"}
+                                "webinar_attended": n.is_multiple_of(3), "industry": "retail"}
             })
         })
         .collect();
@@ -35,13 +42,20 @@ fn lead_batch(batch: usize) -> String {
 }
 
 async fn run(name: &str, store: Store) {
-    let key = service::create_key(&store, "bench", &[Scope::Ingest]).await.unwrap().key;
-    let app = Application::build(&Settings::new("127.0.0.1:0"), Arc::new(AppState::new(store))).unwrap();
+    let key = service::create_key(&store, "bench", &[Scope::Ingest])
+        .await
+        .unwrap()
+        .key;
+    let app = Application::build(
+        &Settings::new("127.0.0.1:0"),
+        Arc::new(AppState::new(store)),
+    )
+    .unwrap();
     let url = format!("http://127.0.0.1:{}/v1/leads", app.port());
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::new();
     let bodies: Vec<String> = (0..BATCHES).map(lead_batch).collect();
-    let mut post = |body: String| {
+    let post = |body: String| {
         let req = client
             .post(&url)
             .bearer_auth(&key)

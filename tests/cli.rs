@@ -89,7 +89,10 @@ async fn the_real_datasets_import_with_the_right_counts_and_a_second_import_adds
     let first = import(&db, "opportunities", &pipeline, "maven-opportunities.toml");
     assert!(first.contains("8800 rows: 8800 inserted"), "{first}");
     let again = import(&db, "opportunities", &pipeline, "maven-opportunities.toml");
-    assert!(again.contains("8800 rows: 0 inserted, 0 updated, 8800 unchanged"), "{again}");
+    assert!(
+        again.contains("8800 rows: 0 inserted, 0 updated, 8800 unchanged"),
+        "{again}"
+    );
     import(&db, "leads", &leads, "xeducation-leads.toml");
     import(&db, "accounts", &telco, "telco-customers.toml");
 
@@ -101,12 +104,24 @@ async fn the_real_datasets_import_with_the_right_counts_and_a_second_import_adds
     assert_eq!(store.all::<AccountSnapshot>().await.unwrap().len(), 7_043);
     assert_eq!(store.all::<ChurnEvent>().await.unwrap().len(), 1_869);
     let events = store.all::<StageEvent>().await.unwrap();
-    assert!(events.len() > 8_000, "stage events derived from engage and close dates: {}", events.len());
-    let leaky = ["tags", "lead_quality", "last_activity", "last_notable_activity"];
+    assert!(
+        events.len() > 8_000,
+        "stage events derived from engage and close dates: {}",
+        events.len()
+    );
+    let leaky = [
+        "tags",
+        "lead_quality",
+        "last_activity",
+        "last_notable_activity",
+    ];
     for l in store.all::<Lead>().await.unwrap().iter().take(500) {
         for k in l.attributes.keys() {
             let k = k.to_lowercase();
-            assert!(!leaky.iter().any(|x| k.contains(x)) && !k.contains("asymmetrique"), "leaky column {k} imported");
+            assert!(
+                !leaky.iter().any(|x| k.contains(x)) && !k.contains("asymmetrique"),
+                "leaky column {k} imported"
+            );
         }
     }
 }
@@ -122,7 +137,13 @@ fn a_file_with_bad_lines_names_every_line_and_imports_nothing() {
     .unwrap();
     let out = revcast(
         &db,
-        &["import", "reps", csv.to_str().unwrap(), "--mapping", "training/mappings/maven-reps.toml"],
+        &[
+            "import",
+            "reps",
+            csv.to_str().unwrap(),
+            "--mapping",
+            "training/mappings/maven-reps.toml",
+        ],
     );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
@@ -135,17 +156,42 @@ fn a_file_with_bad_lines_names_every_line_and_imports_nothing() {
 #[test]
 fn keys_are_printed_once_listed_without_the_key_and_revoked() {
     let db = sqlite_db();
-    let out = revcast(&db, &["keys", "create", "--name", "crm", "--scopes", "score,ingest"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = revcast(
+        &db,
+        &[
+            "keys",
+            "create",
+            "--name",
+            "crm",
+            "--scopes",
+            "score,ingest",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let key = stdout.lines().last().unwrap().to_string();
     assert!(key.starts_with("rvc_") && key.len() > 60, "{stdout}");
-    let id = stdout.lines().find_map(|l| l.strip_prefix("id: ")).unwrap().to_string();
+    let id = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("id: "))
+        .unwrap()
+        .to_string();
     let list = String::from_utf8_lossy(&revcast(&db, &["keys", "list"]).stdout).to_string();
-    assert!(list.contains(&id) && list.contains("score,ingest") && !list.contains(&key), "{list}");
+    assert!(
+        list.contains(&id) && list.contains("score,ingest") && !list.contains(&key),
+        "{list}"
+    );
     assert!(revcast(&db, &["keys", "revoke", &id]).status.success());
     let list = String::from_utf8_lossy(&revcast(&db, &["keys", "list"]).stdout).to_string();
-    assert!(list.lines().any(|l| l.contains(&id) && l.contains("UTC") && !l.ends_with('-')), "{list}");
+    assert!(
+        list.lines()
+            .any(|l| l.contains(&id) && l.contains("UTC") && !l.ends_with('-')),
+        "{list}"
+    );
     let bad = revcast(&db, &["keys", "create", "--name", "x", "--scopes", "root"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown scope"));
@@ -193,6 +239,11 @@ async fn the_demo_prints_its_url_and_key_and_serves_scores() {
     let top = listed["data"].as_array().expect("a call list");
     assert_eq!(top.len(), 5, "{listed}");
     let scores: Vec<u64> = top.iter().map(|r| r["score"].as_u64().unwrap()).collect();
-    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first: {scores:?}");
-    assert!(top[0]["positive_factors"].as_array().is_some_and(|f| !f.is_empty()));
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "best first: {scores:?}"
+    );
+    assert!(top[0]["positive_factors"]
+        .as_array()
+        .is_some_and(|f| !f.is_empty()));
 }

@@ -50,7 +50,10 @@ impl KeyCache {
 
     /// Forgets every cached key (after a revocation through this process).
     pub fn clear(&self) {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 }
 
@@ -81,7 +84,9 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
-        .ok_or_else(|| unauthorized("missing Authorization header; send `Authorization: Bearer KEY`"))?;
+        .ok_or_else(|| {
+            unauthorized("missing Authorization header; send `Authorization: Bearer KEY`")
+        })?;
     let text = header
         .to_str()
         .map_err(|_| unauthorized("malformed Authorization header"))?;

@@ -100,13 +100,15 @@ impl ApiError {
 
     pub fn bad_request(field: &str, reason: impl Into<String>) -> Self {
         let reason = reason.into();
-        ApiError::new(ErrorCode::BadRequest, format!("invalid `{field}`: {reason}")).with_details(
-            vec![ErrorDetail {
-                index: None,
-                field: Some(field.to_string()),
-                reason,
-            }],
+        ApiError::new(
+            ErrorCode::BadRequest,
+            format!("invalid `{field}`: {reason}"),
         )
+        .with_details(vec![ErrorDetail {
+            index: None,
+            field: Some(field.to_string()),
+            reason,
+        }])
     }
 
     pub fn not_found(what: impl Into<String>) -> Self {
@@ -131,10 +133,7 @@ impl ApiError {
     }
 
     pub fn internal() -> Self {
-        ApiError::new(
-            ErrorCode::Internal,
-            "internal error; it has been logged",
-        )
+        ApiError::new(ErrorCode::Internal, "internal error; it has been logged")
     }
 }
 

@@ -57,7 +57,9 @@ impl Metrics {
     pub fn render(&self) -> String {
         let m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = String::new();
-        out.push_str("# HELP revcast_http_requests_total HTTP requests by method, route and status.\n");
+        out.push_str(
+            "# HELP revcast_http_requests_total HTTP requests by method, route and status.\n",
+        );
         out.push_str("# TYPE revcast_http_requests_total counter\n");
         for ((method, route, status), n) in &m.requests {
             let _ = writeln!(
@@ -81,8 +83,16 @@ impl Metrics {
                 "revcast_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
                 h.count
             );
-            let _ = writeln!(out, "revcast_http_request_duration_seconds_sum{{{labels}}} {}", h.sum);
-            let _ = writeln!(out, "revcast_http_request_duration_seconds_count{{{labels}}} {}", h.count);
+            let _ = writeln!(
+                out,
+                "revcast_http_request_duration_seconds_sum{{{labels}}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "revcast_http_request_duration_seconds_count{{{labels}}} {}",
+                h.count
+            );
         }
         out
     }

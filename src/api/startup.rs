@@ -53,25 +53,30 @@ impl Application {
         );
         let data = web::Data::from(state);
         let limit = settings.max_body_bytes;
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .app_data(json_config(limit))
-                .app_data(web::QueryConfig::default().error_handler(query_error))
-                .app_data(web::PathConfig::default().error_handler(|e, _| {
-                    ApiError::new(ErrorCode::NotFound, e.to_string()).into()
-                }))
-                .wrap(from_fn(metrics::record))
-                .wrap(Logger::new("%r %s %Dms").exclude("/healthz").exclude("/metrics"))
-                .configure(routes::ops::configure)
-                .configure(routes::scoring::configure)
-                .configure(routes::models::configure)
-                .configure(routes::records::configure)
-                .configure(openapi::configure)
-                .default_service(web::to(not_found))
-        })
-        .listen(listener)?
-        .shutdown_timeout(30);
+        let mut server =
+            HttpServer::new(move || {
+                App::new()
+                    .app_data(data.clone())
+                    .app_data(json_config(limit))
+                    .app_data(web::QueryConfig::default().error_handler(query_error))
+                    .app_data(web::PathConfig::default().error_handler(|e, _| {
+                        ApiError::new(ErrorCode::NotFound, e.to_string()).into()
+                    }))
+                    .wrap(from_fn(metrics::record))
+                    .wrap(
+                        Logger::new("%r %s %Dms")
+                            .exclude("/healthz")
+                            .exclude("/metrics"),
+                    )
+                    .configure(routes::ops::configure)
+                    .configure(routes::scoring::configure)
+                    .configure(routes::models::configure)
+                    .configure(routes::records::configure)
+                    .configure(openapi::configure)
+                    .default_service(web::to(not_found))
+            })
+            .listen(listener)?
+            .shutdown_timeout(30);
         if let Some(w) = settings.workers {
             server = server.workers(w);
         }
@@ -100,12 +105,11 @@ fn json_config(limit: usize) -> web::JsonConfig {
 /// Maps body errors onto the contract: syntax 400, wrong shape 422, too big 413.
 fn json_error(e: JsonPayloadError) -> ApiError {
     match e {
-        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
-            ApiError::new(
-                ErrorCode::PayloadTooLarge,
-                format!("the body is larger than {limit} bytes; send smaller batches"),
-            )
-        }
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the body is larger than {limit} bytes; send smaller batches"),
+        ),
         JsonPayloadError::ContentType => ApiError::new(
             ErrorCode::UnsupportedMediaType,
             "send the body as JSON with `Content-Type: application/json`",
@@ -120,7 +124,10 @@ fn json_error(e: JsonPayloadError) -> ApiError {
                 _ => ApiError::new(ErrorCode::MalformedJson, format!("malformed JSON: {err}")),
             }
         }
-        other => ApiError::new(ErrorCode::MalformedJson, format!("unreadable body: {other}")),
+        other => ApiError::new(
+            ErrorCode::MalformedJson,
+            format!("unreadable body: {other}"),
+        ),
     }
 }
 
@@ -129,7 +136,11 @@ fn query_error(e: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
         QueryPayloadError::Deserialize(d) => d.to_string(),
         other => other.to_string(),
     };
-    ApiError::new(ErrorCode::BadRequest, format!("invalid query parameters: {message}")).into()
+    ApiError::new(
+        ErrorCode::BadRequest,
+        format!("invalid query parameters: {message}"),
+    )
+    .into()
 }
 
 async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {

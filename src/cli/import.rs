@@ -25,7 +25,10 @@ pub struct ImportArgs {
 pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.mapping)
         .with_context(|| format!("cannot read the mapping {}", args.mapping.display()))?;
-    let base = args.mapping.parent().unwrap_or_else(|| std::path::Path::new("."));
+    let base = args
+        .mapping
+        .parent()
+        .unwrap_or_else(|| std::path::Path::new("."));
     let mapping = Mapping::from_toml(&text, base)
         .with_context(|| format!("bad mapping {}", args.mapping.display()))?;
     let file = std::fs::File::open(&args.file)
@@ -38,9 +41,12 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
             .progress_chars("=> "),
     );
     bar.set_message(format!("reading {}", args.file.display()));
-    let batches = map_csv(&mapping, &args.entity, std::io::BufReader::new(file), &mut |n| {
-        bar.set_position(n)
-    })
+    let batches = map_csv(
+        &mapping,
+        &args.entity,
+        std::io::BufReader::new(file),
+        &mut |n| bar.set_position(n),
+    )
     .with_context(|| format!("cannot import {}", args.file.display()))?;
     bar.finish_and_clear();
     let store = connect(&args.db).await?;

@@ -44,7 +44,10 @@ pub async fn run(cmd: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::List { db } => {
             let store = connect(&db).await?;
-            println!("{:<18} {:<24} {:<28} {:<26} revoked", "id", "name", "scopes", "created");
+            println!(
+                "{:<18} {:<24} {:<28} {:<26} revoked",
+                "id", "name", "scopes", "created"
+            );
             for k in service::list_keys(&store).await? {
                 println!(
                     "{:<18} {:<24} {:<28} {:<26} {}",
@@ -68,5 +71,9 @@ pub async fn run(cmd: KeysCommand) -> anyhow::Result<()> {
 }
 
 fn join(scopes: &[Scope]) -> String {
-    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }

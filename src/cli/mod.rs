@@ -12,7 +12,11 @@ use std::process::ExitCode;
 use crate::store::DEFAULT_DATABASE_URL;
 
 #[derive(Parser)]
-#[command(name = "revcast", version, about = "Revenue intelligence from CRM history")]
+#[command(
+    name = "revcast",
+    version,
+    about = "Revenue intelligence from CRM history"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -56,21 +56,29 @@ pub async fn train(args: TrainArgs) -> anyhow::Result<()> {
     let kind = models::parse_kind(&args.kind)?;
     let spec = match &args.spec {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
             ModelSpec::from_toml(&text).with_context(|| format!("bad spec {}", path.display()))?
         }
         None => models::default_spec(kind)?,
     };
     if spec.kind != kind {
-        anyhow::bail!("the spec trains a {} model, not {}", spec.kind.as_str(), kind.as_str());
+        anyhow::bail!(
+            "the spec trains a {} model, not {}",
+            spec.kind.as_str(),
+            kind.as_str()
+        );
     }
     let store = connect(&args.db).await?;
     let registry = ModelRegistry::default();
     registry.sync(&store).await?;
     let bar = ProgressBar::new(1000);
-    bar.set_style(ProgressStyle::with_template("{msg:40} [{bar:40}] {percent}% {elapsed}").expect("static template"));
+    bar.set_style(
+        ProgressStyle::with_template("{msg:40} [{bar:40}] {percent}% {elapsed}")
+            .expect("static template"),
+    );
     let pb = bar.clone();
-    let progress: models::training::Progress = Arc::new(move |step: &str, f: f64| {
+    let progress: models::Progress = Arc::new(move |step: &str, f: f64| {
         pb.set_message(step.to_string());
         pb.set_position((f.clamp(0.0, 1.0) * 1000.0) as u64);
     });
@@ -79,8 +87,21 @@ pub async fn train(args: TrainArgs) -> anyhow::Result<()> {
     models::refresh_scores(&store, &registry, kind).await?;
     let m = &outcome.metrics;
     println!("version: {}", outcome.version);
-    println!("algorithm: {} ({} calibration)", outcome.algorithm, outcome.calibration);
-    for name in ["roc_auc", "pr_auc", "log_loss", "base_rate_log_loss", "brier", "ece", "top_decile_lift", "rows", "positives"] {
+    println!(
+        "algorithm: {} ({} calibration)",
+        outcome.algorithm, outcome.calibration
+    );
+    for name in [
+        "roc_auc",
+        "pr_auc",
+        "log_loss",
+        "base_rate_log_loss",
+        "brier",
+        "ece",
+        "top_decile_lift",
+        "rows",
+        "positives",
+    ] {
         println!("{name}: {}", m[name]);
     }
     println!("promoted: {} ({})", outcome.promoted, outcome.decision);
@@ -95,7 +116,10 @@ pub async fn run(cmd: ModelsCommand) -> anyhow::Result<()> {
                 let m = &v.metrics["validation"];
                 println!(
                     "{:<32} {:<6} {:<9} {:<14} roc_auc {:.3} log_loss {:.4} ece {:.3}",
-                    v.id, v.kind, v.status, v.algorithm,
+                    v.id,
+                    v.kind,
+                    v.status,
+                    v.algorithm,
                     m["roc_auc"].as_f64().unwrap_or(f64::NAN),
                     m["log_loss"].as_f64().unwrap_or(f64::NAN),
                     m["ece"].as_f64().unwrap_or(f64::NAN)
@@ -115,7 +139,12 @@ pub async fn run(cmd: ModelsCommand) -> anyhow::Result<()> {
         ModelsCommand::Export { ids, dir, db } => {
             let store = connect(&db).await?;
             let ids = if ids.is_empty() {
-                store.active_versions().await?.into_iter().map(|(_, id)| id).collect()
+                store
+                    .active_versions()
+                    .await?
+                    .into_iter()
+                    .map(|(_, id)| id)
+                    .collect()
             } else {
                 ids
             };

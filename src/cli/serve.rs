@@ -52,7 +52,10 @@ async fn run(settings: Settings, store: crate::store::Store) -> anyhow::Result<(
         tracing::warn!(error = %e, "could not load the active models yet");
     }
     let app = Application::build(&settings, state)?;
-    let host = settings.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h);
+    let host = settings
+        .bind
+        .rsplit_once(':')
+        .map_or("127.0.0.1", |(h, _)| h);
     tracing::info!(port = app.port(), "serving");
     println!("URL: http://{}:{}", host, app.port());
     app.run_until_stopped().await?;
@@ -69,18 +72,24 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         database_url: args.database_url.clone(),
     };
     let store = connect(&db).await?;
-    let as_of = args.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let as_of = args
+        .as_of
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
     let summary = service::load_demo_world(&store, args.seed, as_of).await?;
     eprintln!("{summary}");
     let registry = models::ModelRegistry::default();
     for kind in [ModelKind::Lead, ModelKind::Win] {
         let spec = models::default_spec(kind)?;
-        let quiet: models::training::Progress = std::sync::Arc::new(|_: &str, _: f64| {});
+        let quiet: models::Progress = std::sync::Arc::new(|_: &str, _: f64| {});
         let o = models::train_kind(&store, &registry, spec, quiet).await?;
         eprintln!(
             "trained {} model {}: {} roc_auc {:.3}, log_loss {:.4}, ece {:.3}",
-            o.kind, o.version, o.algorithm, o.metrics["roc_auc"].as_f64().unwrap_or(f64::NAN),
-            o.metrics["log_loss"].as_f64().unwrap_or(f64::NAN), o.metrics["ece"].as_f64().unwrap_or(f64::NAN)
+            o.kind,
+            o.version,
+            o.algorithm,
+            o.metrics["roc_auc"].as_f64().unwrap_or(f64::NAN),
+            o.metrics["log_loss"].as_f64().unwrap_or(f64::NAN),
+            o.metrics["ece"].as_f64().unwrap_or(f64::NAN)
         );
     }
     let key = service::create_key(&store, "demo admin", &[Scope::Admin]).await?;

@@ -128,10 +128,19 @@ mod tests {
             json!(7),
         ];
         let problems = parse_batch::<Opportunity>(rows).unwrap_err();
-        let seen: Vec<(usize, &str)> = problems.iter().map(|p| (p.index, p.field.as_str())).collect();
+        let seen: Vec<(usize, &str)> = problems
+            .iter()
+            .map(|p| (p.index, p.field.as_str()))
+            .collect();
         assert_eq!(
             seen,
-            vec![(0, "amount"), (2, "colour"), (3, "id"), (4, "closed_at"), (5, "")]
+            vec![
+                (0, "amount"),
+                (2, "colour"),
+                (3, "id"),
+                (4, "closed_at"),
+                (5, "")
+            ]
         );
         assert!(problems[1].reason.contains("colour"), "{:?}", problems[1]);
         assert!(problems[0].reason.contains("negative"));

@@ -16,5 +16,5 @@ pub use entities::{
 };
 pub use period::{Period, PeriodError};
 pub use record::{Attributes, ColType, Column, Record, RecordError, SqlValue};
-pub use values::{Id, Money, Probability, Timestamp, ValueError};
 pub(crate) use values::truncate as truncate_for_message;
+pub use values::{Id, Money, Probability, Timestamp, ValueError};

@@ -166,7 +166,9 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_period() {
-        for s in ["", "2026-13", "2026-Q5", "2026-Q0", "26-Q1", "2026-1", "Q4-2026", "abcd", "2026-Q12"] {
+        for s in [
+            "", "2026-13", "2026-Q5", "2026-Q0", "26-Q1", "2026-1", "Q4-2026", "abcd", "2026-Q12",
+        ] {
             assert!(Period::parse(s).is_err(), "{s} accepted");
         }
     }
@@ -180,6 +182,9 @@ mod tests {
         assert!(!q.contains(d(2027, 1, 1)));
         assert_eq!(q.next().to_string(), "2027-Q1");
         assert_eq!(q.previous().to_string(), "2026-Q3");
-        assert_eq!(Period::parse("2026-01").unwrap().previous().to_string(), "2025-12");
+        assert_eq!(
+            Period::parse("2026-01").unwrap().previous().to_string(),
+            "2025-12"
+        );
     }
 }

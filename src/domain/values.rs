@@ -222,7 +222,10 @@ mod tests {
         assert!(Id::parse("   ").is_err());
         assert!(Id::parse("a\u{0}b").is_err());
         assert!(Id::parse("x".repeat(201)).is_err());
-        assert_eq!(Id::parse("006Qx00000AbC").unwrap().as_str(), "006Qx00000AbC");
+        assert_eq!(
+            Id::parse("006Qx00000AbC").unwrap().as_str(),
+            "006Qx00000AbC"
+        );
     }
 
     #[test]

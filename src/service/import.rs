@@ -37,7 +37,7 @@ pub async fn import_rows(
         }
     }
     if !problems.is_empty() {
-        problems.sort_by(|a, b| a.line.cmp(&b.line));
+        problems.sort_by_key(|p| p.line);
         return Err(ImportFailure::BadLines(problems));
     }
     let mut out = Vec::with_capacity(batches.len());
@@ -69,7 +69,10 @@ pub async fn ingest_path(
         "spend" => ingest::<Spend>(store, rows).await,
         other => Err(ServiceError::bad_input(
             "entity",
-            format!("unknown entity `{other}`; use one of {}", ENTITIES.join(", ")),
+            format!(
+                "unknown entity `{other}`; use one of {}",
+                ENTITIES.join(", ")
+            ),
         )),
     }
 }

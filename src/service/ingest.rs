@@ -9,7 +9,10 @@ use super::{Result, ServiceError};
 pub const MAX_BATCH_ROWS: usize = 50_000;
 
 /// Parses and upserts a batch. One bad row writes nothing; the error names every bad row.
-pub async fn ingest<T: Record>(store: &Store, rows: Vec<serde_json::Value>) -> Result<UpsertCounts> {
+pub async fn ingest<T: Record>(
+    store: &Store,
+    rows: Vec<serde_json::Value>,
+) -> Result<UpsertCounts> {
     if rows.len() > MAX_BATCH_ROWS {
         return Err(ServiceError::bad_input(
             "body",

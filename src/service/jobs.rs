@@ -86,7 +86,7 @@ pub async fn start_training(
     tokio::spawn(async move {
         let latest = Arc::new(Mutex::new((String::from("starting"), 0.0f64)));
         let sink = latest.clone();
-        let progress: models::training::Progress = Arc::new(move |step: &str, f: f64| {
+        let progress: models::Progress = Arc::new(move |step: &str, f: f64| {
             *sink.lock().unwrap_or_else(|e| e.into_inner()) = (step.to_string(), f);
         });
         let kind = spec.kind;

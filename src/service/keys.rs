@@ -43,7 +43,10 @@ impl Scope {
             let scope = Scope::parse(part).ok_or_else(|| {
                 ServiceError::bad_input(
                     "scopes",
-                    format!("unknown scope `{}`; use score, ingest, read or admin", part.trim()),
+                    format!(
+                        "unknown scope `{}`; use score, ingest, read or admin",
+                        part.trim()
+                    ),
                 )
             })?;
             if !out.contains(&scope) {
@@ -112,7 +115,10 @@ fn info(row: ApiKeyRow) -> ApiKeyInfo {
 pub async fn create_key(store: &Store, name: &str, scopes: &[Scope]) -> Result<NewKey> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(ServiceError::bad_input("name", "give a name of 1 to 200 characters"));
+        return Err(ServiceError::bad_input(
+            "name",
+            "give a name of 1 to 200 characters",
+        ));
     }
     let mut secret = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut secret);
@@ -123,7 +129,11 @@ pub async fn create_key(store: &Store, name: &str, scopes: &[Scope]) -> Result<N
         id: format!("key_{}", hex::encode(id)),
         name: name.to_string(),
         key_hash: hash(&key),
-        scopes: scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","),
+        scopes: scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
         created_at: Utc::now(),
         revoked_at: None,
     };

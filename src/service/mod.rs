@@ -12,7 +12,9 @@ pub mod models;
 pub use demo::load_demo_world;
 pub use import::{import_rows, ingest_path, ImportFailure, ImportOutcome, ENTITIES};
 pub use ingest::ingest;
-pub use keys::{authenticate, create_key, list_keys, revoke_key, ApiKeyInfo, NewKey, Principal, Scope};
+pub use keys::{
+    authenticate, create_key, list_keys, revoke_key, ApiKeyInfo, NewKey, Principal, Scope,
+};
 
 use crate::domain::RowProblem;
 use crate::store::StoreError;

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, Postgres, Row};
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::{on_pool, Pool, Result, Store};
@@ -30,11 +31,18 @@ pub enum TrainingLock {
     Local(tokio::sync::OwnedMutexGuard<()>),
 }
 
-const ADVISORY_KEY: i64 = 0x7265_7663_6173_74; // "revcast"
+const ADVISORY_KEY: i64 = 0x0072_6576_6361_7374; // "revcast"
 
-fn local_lock() -> &'static std::sync::Arc<tokio::sync::Mutex<()>> {
-    static LOCK: OnceLock<std::sync::Arc<tokio::sync::Mutex<()>>> = OnceLock::new();
-    LOCK.get_or_init(Default::default)
+type LocalLock = std::sync::Arc<tokio::sync::Mutex<()>>;
+
+/// One training lock per SQLite database in this process (SQLite serves one process).
+pub(crate) fn local_lock(database: &str) -> LocalLock {
+    static LOCKS: OnceLock<std::sync::Mutex<HashMap<String, LocalLock>>> = OnceLock::new();
+    let mut map = LOCKS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    map.entry(database.to_string()).or_default().clone()
 }
 
 impl TrainingLock {
@@ -61,7 +69,8 @@ impl Store {
                     .await?;
                 Ok(got.then_some(TrainingLock::Postgres(conn)))
             }
-            Pool::Sqlite(_) => Ok(local_lock()
+            Pool::Sqlite(_) => Ok(self
+                .local_lock
                 .clone()
                 .try_lock_owned()
                 .ok()

@@ -83,6 +83,8 @@ pub(crate) use on_pool;
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) pool: Pool,
+    /// The training lock of a SQLite database (PostgreSQL uses an advisory lock instead).
+    pub(crate) local_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -91,7 +93,11 @@ impl Store {
         let store = Store::connect_lazy(url)?;
         match &store.pool {
             Pool::Sqlite(p) => sqlx::migrate!("src/store/migrations/sqlite").run(p).await?,
-            Pool::Postgres(p) => sqlx::migrate!("src/store/migrations/postgres").run(p).await?,
+            Pool::Postgres(p) => {
+                sqlx::migrate!("src/store/migrations/postgres")
+                    .run(p)
+                    .await?
+            }
         }
         Ok(store)
     }
@@ -113,16 +119,18 @@ impl Store {
                 .connect_lazy_with(opts);
             Ok(Store {
                 pool: Pool::Sqlite(pool),
+                local_lock: jobs::local_lock(url),
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let opts = PgConnectOptions::from_str(url)
-                .map_err(|_| StoreError::BadUrl(redact(url)))?;
+            let opts =
+                PgConnectOptions::from_str(url).map_err(|_| StoreError::BadUrl(redact(url)))?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(timeout)
                 .connect_lazy_with(opts);
             Ok(Store {
                 pool: Pool::Postgres(pool),
+                local_lock: jobs::local_lock(url),
             })
         } else {
             Err(StoreError::BadUrl(redact(url)))
@@ -158,7 +166,9 @@ impl Store {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if !ok {
-            return Err(StoreError::Internal(anyhow::anyhow!("bad database name {name:?}")));
+            return Err(StoreError::Internal(anyhow::anyhow!(
+                "bad database name {name:?}"
+            )));
         }
         match &self.pool {
             Pool::Postgres(p) => {

@@ -37,7 +37,11 @@ macro_rules! version_row {
             metrics: json(r.try_get(5)?)?,
             trained_at: r.try_get(6)?,
             activated_at: r.try_get(7)?,
-            artifact: if $with_artifact { r.try_get(8)? } else { Vec::new() },
+            artifact: if $with_artifact {
+                r.try_get(8)?
+            } else {
+                Vec::new()
+            },
         }
     }};
 }
@@ -134,7 +138,12 @@ impl Store {
     }
 
     /// Makes `id` the active version of its kind and retires the one it replaces, atomically.
-    pub async fn activate_model_version(&self, kind: &str, id: &str, at: DateTime<Utc>) -> Result<()> {
+    pub async fn activate_model_version(
+        &self,
+        kind: &str,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         let d = self.dialect();
         let retire = format!(
             "UPDATE model_versions SET status = 'retired' WHERE kind = {} AND status = 'active' AND id <> {}",

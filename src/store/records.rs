@@ -130,7 +130,10 @@ impl Store {
     ) -> Result<Page<T>> {
         let column = match filter {
             Some((c, _)) if !T::COLUMNS.iter().any(|x| x.name == c) => {
-                return Err(StoreError::Internal(anyhow::anyhow!("no column {c} in {}", T::TABLE)))
+                return Err(StoreError::Internal(anyhow::anyhow!(
+                    "no column {c} in {}",
+                    T::TABLE
+                )))
             }
             Some((c, _)) => Some(c),
             None => None,

@@ -26,7 +26,10 @@ pub struct ScoreRow {
 impl Store {
     /// The current probability of every scored entity of a kind.
     pub async fn score_probabilities(&self, kind: &str) -> Result<HashMap<String, f64>> {
-        let sql = format!("SELECT entity_id, probability FROM scores WHERE kind = {}", self.dialect().param(1));
+        let sql = format!(
+            "SELECT entity_id, probability FROM scores WHERE kind = {}",
+            self.dialect().param(1)
+        );
         on_pool!(self, p => {
             let rows = sqlx::query(AssertSqlSafe(sql)).bind(kind).fetch_all(p).await?;
             let mut out = HashMap::with_capacity(rows.len());
@@ -85,7 +88,12 @@ impl Store {
     }
 
     /// The best `limit` scores of a kind (by value, then entity id), optionally of one owner.
-    pub async fn top_scores(&self, kind: &str, owner: Option<&str>, limit: u32) -> Result<Vec<ScoreRow>> {
+    pub async fn top_scores(
+        &self,
+        kind: &str,
+        owner: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ScoreRow>> {
         let d = self.dialect();
         let explanation = match self.pool {
             Pool::Postgres(_) => "explanation::text",

@@ -82,7 +82,10 @@ impl Dialect {
             sql.push_str(&cells.join(", "));
             sql.push(')');
         }
-        let sets: Vec<String> = names.iter().map(|n| format!("{n} = excluded.{n}")).collect();
+        let sets: Vec<String> = names
+            .iter()
+            .map(|n| format!("{n} = excluded.{n}"))
+            .collect();
         let changed: Vec<String> = columns.iter().map(|c| self.differs(table, c)).collect();
         sql.push_str(&format!(
             " ON CONFLICT (id) DO UPDATE SET {} WHERE {}",
@@ -120,7 +123,10 @@ impl Dialect {
     }
 
     pub fn select_all(self, table: &str, columns: &[Column]) -> String {
-        format!("SELECT {} FROM {table} ORDER BY id", self.select_list(columns))
+        format!(
+            "SELECT {} FROM {table} ORDER BY id",
+            self.select_list(columns)
+        )
     }
 }
 
@@ -132,7 +138,10 @@ mod tests {
     #[test]
     fn upsert_numbers_parameters_row_by_row() {
         let sql = Dialect::Postgres.upsert("quotas", Quota::COLUMNS, 2);
-        assert!(sql.contains("VALUES ($1, $2, $3, $4), ($5, $6, $7, $8)"), "{sql}");
+        assert!(
+            sql.contains("VALUES ($1, $2, $3, $4), ($5, $6, $7, $8)"),
+            "{sql}"
+        );
         assert!(sql.contains("WHERE quotas.rep_id IS DISTINCT FROM excluded.rep_id OR"));
         let sql = Dialect::Sqlite.upsert("quotas", Quota::COLUMNS, 1);
         assert!(sql.contains("VALUES (?1, ?2, ?3, ?4)"), "{sql}");
@@ -142,7 +151,9 @@ mod tests {
     #[test]
     fn json_columns_travel_as_text_on_postgres() {
         let cols = crate::domain::Lead::COLUMNS;
-        assert!(Dialect::Postgres.upsert("leads", cols, 1).contains("CAST($10 AS json)"));
+        assert!(Dialect::Postgres
+            .upsert("leads", cols, 1)
+            .contains("CAST($10 AS json)"));
         assert!(Dialect::Postgres
             .select_by_id("leads", cols)
             .contains("attributes::text AS attributes"));

@@ -37,13 +37,18 @@ fn unique(prefix: &str) -> String {
 
 /// A fresh, migrated store, or None when PostgreSQL is not configured for the tests.
 pub async fn fresh_store(backend: Backend) -> Option<(Store, Option<TempDir>)> {
+    fresh_database(backend).await.map(|(s, d, _)| (s, d))
+}
+
+/// A fresh, migrated store and its URL.
+pub async fn fresh_database(backend: Backend) -> Option<(Store, Option<TempDir>, String)> {
     match backend {
         Backend::Sqlite => {
             let dir = std::env::temp_dir().join(unique("revcast_test"));
             std::fs::create_dir_all(&dir).expect("temp dir");
             let url = format!("sqlite://{}", dir.join("test.db").display());
             let store = Store::connect(&url).await.expect("sqlite store");
-            Some((store, Some(TempDir(dir))))
+            Some((store, Some(TempDir(dir)), url))
         }
         Backend::Postgres => {
             let base = std::env::var("REVCAST_TEST_DATABASE_URL").ok()?;
@@ -56,7 +61,7 @@ pub async fn fresh_store(backend: Backend) -> Option<(Store, Option<TempDir>)> {
             admin.close().await;
             let url = with_database(&base, &name);
             let store = Store::connect(&url).await.expect("postgres store");
-            Some((store, None))
+            Some((store, None, url))
         }
     }
 }
@@ -87,8 +92,8 @@ pub async fn spawn_with(backend: Backend, settings: Settings) -> Option<TestApp>
     let key = service::create_key(&store, "test admin", &[Scope::Admin])
         .await
         .expect("admin key");
-    let app = Application::build(&settings, Arc::new(AppState::new(store.clone())))
-        .expect("app builds");
+    let app =
+        Application::build(&settings, Arc::new(AppState::new(store.clone()))).expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     Some(TestApp {
@@ -142,7 +147,9 @@ impl TestApp {
     }
 
     pub async fn ingest(&self, entity: &str, rows: Value) -> Value {
-        let (status, body) = self.post_json(&format!("/v1/{entity}"), &self.admin_key, &rows).await;
+        let (status, body) = self
+            .post_json(&format!("/v1/{entity}"), &self.admin_key, &rows)
+            .await;
         assert_eq!(status, 200, "ingest {entity}: {body}");
         body
     }
@@ -160,7 +167,10 @@ pub fn error_of(status: u16, body: &Value, expected_status: u16, code: &str) -> 
     assert_eq!(status, expected_status, "{body}");
     let e = &body["error"];
     assert_eq!(e["code"], code, "{body}");
-    assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        e["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     assert!(e["details"].is_array(), "{body}");
     e.clone()
 }

@@ -10,7 +10,10 @@ async fn a_batch_is_stored_and_read_back_as_sent(app: &TestApp) {
         {"id": "L-2", "created_at": "2026-03-02", "converted": true, "converted_at": "2026-03-09T00:00:00Z"}
     ]);
     let counts = app.ingest("leads", rows).await;
-    assert_eq!(counts, json!({"received": 2, "inserted": 2, "updated": 0, "unchanged": 0}));
+    assert_eq!(
+        counts,
+        json!({"received": 2, "inserted": 2, "updated": 0, "unchanged": 0})
+    );
     let (status, lead) = app.get("/v1/leads/L-1", Some(&app.admin_key)).await;
     assert_eq!(status, 200);
     assert_eq!(lead["source"], "webinar");
@@ -33,15 +36,28 @@ async fn sending_the_same_batch_twice_changes_nothing(app: &TestApp) {
     ]);
     app.ingest("opportunities", rows.clone()).await;
     let second = app.ingest("opportunities", rows).await;
-    assert_eq!(second, json!({"received": 2, "inserted": 0, "updated": 0, "unchanged": 2}));
+    assert_eq!(
+        second,
+        json!({"received": 2, "inserted": 0, "updated": 0, "unchanged": 2})
+    );
     let changed = json!([{"id": "O-1", "stage": "Negotiation", "amount": 1200.5}]);
     let third = app.ingest("opportunities", changed).await;
-    assert_eq!(third, json!({"received": 1, "inserted": 0, "updated": 1, "unchanged": 0}));
+    assert_eq!(
+        third,
+        json!({"received": 1, "inserted": 0, "updated": 1, "unchanged": 0})
+    );
     let (_, o1) = app.get("/v1/opportunities/O-1", Some(&app.admin_key)).await;
     assert_eq!(o1["stage"], "Negotiation");
-    assert_eq!(o1["expected_close_date"], serde_json::Value::Null, "an upsert replaces the row");
+    assert_eq!(
+        o1["expected_close_date"],
+        serde_json::Value::Null,
+        "an upsert replaces the row"
+    );
 }
-both_backends!(idempotent_upserts, sending_the_same_batch_twice_changes_nothing);
+both_backends!(
+    idempotent_upserts,
+    sending_the_same_batch_twice_changes_nothing
+);
 
 async fn one_bad_row_writes_nothing_and_every_bad_row_is_named(app: &TestApp) {
     let rows = json!([
@@ -57,7 +73,12 @@ async fn one_bad_row_writes_nothing_and_every_bad_row_is_named(app: &TestApp) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (d["index"].as_u64().unwrap(), d["field"].as_str().unwrap_or("").to_string()))
+        .map(|d| {
+            (
+                d["index"].as_u64().unwrap(),
+                d["field"].as_str().unwrap_or("").to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         named,
@@ -70,19 +91,53 @@ async fn one_bad_row_writes_nothing_and_every_bad_row_is_named(app: &TestApp) {
         ]
     );
     let (status, _) = app.get("/v1/accounts/A-1", Some(&app.admin_key)).await;
-    assert_eq!(status, 404, "the good row of a bad batch must not be written");
+    assert_eq!(
+        status, 404,
+        "the good row of a bad batch must not be written"
+    );
 }
-both_backends!(all_or_nothing, one_bad_row_writes_nothing_and_every_bad_row_is_named);
+both_backends!(
+    all_or_nothing,
+    one_bad_row_writes_nothing_and_every_bad_row_is_named
+);
 
 async fn every_entity_round_trips(app: &TestApp) {
     let cases = [
-        ("accounts", "A-9", json!({"id": "A-9", "name": "Acme", "industry": "retail", "segment": "smb", "region": "EMEA", "employees": 40, "owner_id": "C-1", "created_at": "2024-01-01T00:00:00Z", "attributes": {"tier": "gold"}})),
-        ("reps", "R-9", json!({"id": "R-9", "name": "Ann", "team": "East", "manager": "Bo", "region": "NA", "hired_at": "2023-05-01", "attributes": {}})),
-        ("quotas", "R-9|2026-Q4", json!({"rep_id": "R-9", "period": "2026-Q4", "amount": 250000.0})),
-        ("stage-events", "O-9|Proposal|2026-10-01T12:00:00Z", json!({"opportunity_id": "O-9", "stage": "Proposal", "entered_at": "2026-10-01T12:00:00Z", "expected_close_date": "2026-11-30"})),
-        ("account-snapshots", "A-9|2026-10-31", json!({"account_id": "A-9", "as_of": "2026-10-31", "arr": 12000.0, "seats": 20, "active_users": 15, "logins": 300, "nps": 30.0, "csat": 88.0, "open_tickets": 2, "ticket_resolution_hours": 5.5, "plan": "pro", "renewal_date": "2027-01-31", "attributes": {}})),
-        ("churn-events", "A-9|2026-11-15", json!({"account_id": "A-9", "churned_at": "2026-11-15", "arr_lost": 12000.0, "reason": "price"})),
-        ("spend", "2026-10|paid_search", json!({"period": "2026-10", "channel": "paid_search", "amount": 5000.0})),
+        (
+            "accounts",
+            "A-9",
+            json!({"id": "A-9", "name": "Acme", "industry": "retail", "segment": "smb", "region": "EMEA", "employees": 40, "owner_id": "C-1", "created_at": "2024-01-01T00:00:00Z", "attributes": {"tier": "gold"}}),
+        ),
+        (
+            "reps",
+            "R-9",
+            json!({"id": "R-9", "name": "Ann", "team": "East", "manager": "Bo", "region": "NA", "hired_at": "2023-05-01", "attributes": {}}),
+        ),
+        (
+            "quotas",
+            "R-9|2026-Q4",
+            json!({"rep_id": "R-9", "period": "2026-Q4", "amount": 250000.0}),
+        ),
+        (
+            "stage-events",
+            "O-9|Proposal|2026-10-01T12:00:00Z",
+            json!({"opportunity_id": "O-9", "stage": "Proposal", "entered_at": "2026-10-01T12:00:00Z", "expected_close_date": "2026-11-30"}),
+        ),
+        (
+            "account-snapshots",
+            "A-9|2026-10-31",
+            json!({"account_id": "A-9", "as_of": "2026-10-31", "arr": 12000.0, "seats": 20, "active_users": 15, "logins": 300, "nps": 30.0, "csat": 88.0, "open_tickets": 2, "ticket_resolution_hours": 5.5, "plan": "pro", "renewal_date": "2027-01-31", "attributes": {}}),
+        ),
+        (
+            "churn-events",
+            "A-9|2026-11-15",
+            json!({"account_id": "A-9", "churned_at": "2026-11-15", "arr_lost": 12000.0, "reason": "price"}),
+        ),
+        (
+            "spend",
+            "2026-10|paid_search",
+            json!({"period": "2026-10", "channel": "paid_search", "amount": 5000.0}),
+        ),
     ];
     for (entity, key, row) in cases {
         app.ingest(entity, json!([row.clone()])).await;
@@ -95,7 +150,9 @@ async fn every_entity_round_trips(app: &TestApp) {
 both_backends!(entities_round_trip, every_entity_round_trips);
 
 async fn listing_pages_through_every_record_once(app: &TestApp) {
-    let rows: Vec<_> = (0..25).map(|i| json!({"id": format!("R-{i:02}"), "name": format!("Rep {i}")})).collect();
+    let rows: Vec<_> = (0..25)
+        .map(|i| json!({"id": format!("R-{i:02}"), "name": format!("Rep {i}")}))
+        .collect();
     app.ingest("reps", json!(rows)).await;
     let mut seen = Vec::new();
     let mut after: Option<String> = None;
@@ -122,14 +179,25 @@ async fn listing_pages_through_every_record_once(app: &TestApp) {
 both_backends!(paging, listing_pages_through_every_record_once);
 
 async fn children_are_listed_by_parent(app: &TestApp) {
-    app.ingest("stage-events", json!([
-        {"opportunity_id": "O-1", "stage": "Discovery", "entered_at": "2026-01-01T00:00:00Z"},
-        {"opportunity_id": "O-1", "stage": "Proposal", "entered_at": "2026-01-20T00:00:00Z"},
-        {"opportunity_id": "O-2", "stage": "Discovery", "entered_at": "2026-01-05T00:00:00Z"}
-    ])).await;
-    let (status, page) = app.get("/v1/stage-events?parent=O-1", Some(&app.admin_key)).await;
+    app.ingest(
+        "stage-events",
+        json!([
+            {"opportunity_id": "O-1", "stage": "Discovery", "entered_at": "2026-01-01T00:00:00Z"},
+            {"opportunity_id": "O-1", "stage": "Proposal", "entered_at": "2026-01-20T00:00:00Z"},
+            {"opportunity_id": "O-2", "stage": "Discovery", "entered_at": "2026-01-05T00:00:00Z"}
+        ]),
+    )
+    .await;
+    let (status, page) = app
+        .get("/v1/stage-events?parent=O-1", Some(&app.admin_key))
+        .await;
     assert_eq!(status, 200);
-    let stages: Vec<&str> = page["data"].as_array().unwrap().iter().map(|e| e["stage"].as_str().unwrap()).collect();
+    let stages: Vec<&str> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["stage"].as_str().unwrap())
+        .collect();
     assert_eq!(stages, vec!["Discovery", "Proposal"]);
     let (status, body) = app.get("/v1/leads?parent=x", Some(&app.admin_key)).await;
     error_of(status, &body, 400, "bad_request");
@@ -138,7 +206,10 @@ both_backends!(parent_filter, children_are_listed_by_parent);
 
 async fn within_a_batch_the_last_row_for_a_key_wins(app: &TestApp) {
     let counts = app
-        .ingest("reps", json!([{"id": "R-1", "name": "First"}, {"id": "R-1", "name": "Second"}]))
+        .ingest(
+            "reps",
+            json!([{"id": "R-1", "name": "First"}, {"id": "R-1", "name": "Second"}]),
+        )
         .await;
     assert_eq!(counts["inserted"], 1);
     let (_, rep) = app.get("/v1/reps/R-1", Some(&app.admin_key)).await;

@@ -6,4 +6,6 @@ mod helpers;
 mod auth;
 mod errors;
 mod ingest;
+mod models;
 mod ops;
+mod replicas;

@@ -14,7 +14,9 @@ async fn metrics_count_requests_by_route_and_status(app: &TestApp) {
         .await
         .unwrap();
     assert!(
-        text.contains(r#"revcast_http_requests_total{method="GET",route="/v1/leads/{id}",status="404"} 2"#),
+        text.contains(
+            r#"revcast_http_requests_total{method="GET",route="/v1/leads/{id}",status="404"} 2"#
+        ),
         "{text}"
     );
     assert!(text.contains("revcast_http_request_duration_seconds_bucket"));

@@ -177,14 +177,56 @@ use crate::domain::{
     Account, AccountSnapshot, ChurnEvent, Lead, Opportunity, Quota, Rep, Spend, StageEvent,
 };
 
-record_routes!(accounts, Account, "/v1/accounts", "/v1/accounts/{id}", "ingest", None);
+record_routes!(
+    accounts,
+    Account,
+    "/v1/accounts",
+    "/v1/accounts/{id}",
+    "ingest",
+    None
+);
 record_routes!(leads, Lead, "/v1/leads", "/v1/leads/{id}", "ingest", None);
-record_routes!(opportunities, Opportunity, "/v1/opportunities", "/v1/opportunities/{id}", "ingest", None);
-record_routes!(stage_events, StageEvent, "/v1/stage-events", "/v1/stage-events/{id}", "ingest", Some("opportunity_id"));
+record_routes!(
+    opportunities,
+    Opportunity,
+    "/v1/opportunities",
+    "/v1/opportunities/{id}",
+    "ingest",
+    None
+);
+record_routes!(
+    stage_events,
+    StageEvent,
+    "/v1/stage-events",
+    "/v1/stage-events/{id}",
+    "ingest",
+    Some("opportunity_id")
+);
 record_routes!(reps, Rep, "/v1/reps", "/v1/reps/{id}", "ingest", None);
-record_routes!(quotas, Quota, "/v1/quotas", "/v1/quotas/{id}", "ingest", Some("rep_id"));
-record_routes!(account_snapshots, AccountSnapshot, "/v1/account-snapshots", "/v1/account-snapshots/{id}", "ingest", Some("account_id"));
-record_routes!(churn_events, ChurnEvent, "/v1/churn-events", "/v1/churn-events/{id}", "ingest", Some("account_id"));
+record_routes!(
+    quotas,
+    Quota,
+    "/v1/quotas",
+    "/v1/quotas/{id}",
+    "ingest",
+    Some("rep_id")
+);
+record_routes!(
+    account_snapshots,
+    AccountSnapshot,
+    "/v1/account-snapshots",
+    "/v1/account-snapshots/{id}",
+    "ingest",
+    Some("account_id")
+);
+record_routes!(
+    churn_events,
+    ChurnEvent,
+    "/v1/churn-events",
+    "/v1/churn-events/{id}",
+    "ingest",
+    Some("account_id")
+);
 record_routes!(spend, Spend, "/v1/spend", "/v1/spend/{id}", "ingest", None);
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

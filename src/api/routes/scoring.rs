@@ -109,7 +109,9 @@ pub async fn lead_score(
     state: web::Data<AppState>,
     id: Path<String>,
 ) -> Result<Json<ScoredRecord>, ApiError> {
-    Ok(Json(models::score_stored_lead(&state.store, &state.registry, &id).await?))
+    Ok(Json(
+        models::score_stored_lead(&state.store, &state.registry, &id).await?,
+    ))
 }
 
 /// The win probability of a stored opportunity, from its stage history, as of now.
@@ -128,7 +130,9 @@ pub async fn win_probability(
     state: web::Data<AppState>,
     id: Path<String>,
 ) -> Result<Json<ScoredRecord>, ApiError> {
-    Ok(Json(models::score_stored_opportunity(&state.store, &state.registry, &id).await?))
+    Ok(Json(
+        models::score_stored_opportunity(&state.store, &state.registry, &id).await?,
+    ))
 }
 
 fn limit_of(p: &PrioritizedParams) -> Result<u32, ApiError> {
@@ -156,7 +160,13 @@ pub async fn prioritized_leads(
     params: Query<PrioritizedParams>,
 ) -> Result<Json<Scores>, ApiError> {
     let limit = limit_of(&params)?;
-    let data = models::prioritized(&state.store, ModelKind::Lead, params.owner.as_deref(), limit).await?;
+    let data = models::prioritized(
+        &state.store,
+        ModelKind::Lead,
+        params.owner.as_deref(),
+        limit,
+    )
+    .await?;
     Ok(Json(Scores { data }))
 }
 
@@ -177,16 +187,26 @@ pub async fn prioritized_opportunities(
     params: Query<PrioritizedParams>,
 ) -> Result<Json<Scores>, ApiError> {
     let limit = limit_of(&params)?;
-    let data = models::prioritized(&state.store, ModelKind::Win, params.owner.as_deref(), limit).await?;
+    let data =
+        models::prioritized(&state.store, ModelKind::Win, params.owner.as_deref(), limit).await?;
     Ok(Json(Scores { data }))
 }
 
 /// Mounted before the record routes, so `prioritized` is not taken for an id.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/score/leads", web::post().to(score_leads))
-        .route("/v1/score/opportunities", web::post().to(score_opportunities))
+        .route(
+            "/v1/score/opportunities",
+            web::post().to(score_opportunities),
+        )
         .route("/v1/leads/prioritized", web::get().to(prioritized_leads))
-        .route("/v1/opportunities/prioritized", web::get().to(prioritized_opportunities))
+        .route(
+            "/v1/opportunities/prioritized",
+            web::get().to(prioritized_opportunities),
+        )
         .route("/v1/leads/{id}/score", web::get().to(lead_score))
-        .route("/v1/opportunities/{id}/win-probability", web::get().to(win_probability));
+        .route(
+            "/v1/opportunities/{id}/win-probability",
+            web::get().to(win_probability),
+        );
 }

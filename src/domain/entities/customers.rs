@@ -207,7 +207,12 @@ impl Record for AccountSnapshot {
         p.non_negative("open_tickets", self.open_tickets);
         p.range("nps", self.nps, -100.0, 100.0);
         p.range("csat", self.csat, 0.0, 100.0);
-        p.range("ticket_resolution_hours", self.ticket_resolution_hours, 0.0, 1e6);
+        p.range(
+            "ticket_resolution_hours",
+            self.ticket_resolution_hours,
+            0.0,
+            1e6,
+        );
         p.text("plan", self.plan.as_deref());
         p.0
     }

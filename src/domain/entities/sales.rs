@@ -74,10 +74,16 @@ impl Record for Lead {
         let mut c = Cells::new(Self::TABLE, Self::COLUMNS, values);
         Ok(Lead {
             id: c.parsed(key, Id::parse)?,
-            account_id: { let v = c.text()?; c.parsed(v, |v| opt_id(v))? },
+            account_id: {
+                let v = c.text()?;
+                c.parsed(v, opt_id)?
+            },
             created_at: c.timestamp()?.map(Into::into),
             source: c.text()?,
-            owner_id: { let v = c.text()?; c.parsed(v, |v| opt_id(v))? },
+            owner_id: {
+                let v = c.text()?;
+                c.parsed(v, opt_id)?
+            },
             status: c.text()?,
             converted: c.bool()?,
             converted_at: c.timestamp()?.map(Into::into),
@@ -93,8 +99,18 @@ impl Record for Lead {
         if self.converted == Some(false) && self.converted_at.is_some() {
             p.0.push(("converted_at", "is set but converted is false".into()));
         }
-        p.not_before("converted_at", self.converted_at, "created_at", self.created_at);
-        p.not_before("first_response_at", self.first_response_at, "created_at", self.created_at);
+        p.not_before(
+            "converted_at",
+            self.converted_at,
+            "created_at",
+            self.created_at,
+        );
+        p.not_before(
+            "first_response_at",
+            self.first_response_at,
+            "created_at",
+            self.created_at,
+        );
         p.0
     }
 }
@@ -211,17 +227,32 @@ impl Record for Opportunity {
         let mut c = Cells::new(Self::TABLE, Self::COLUMNS, values);
         Ok(Opportunity {
             id: c.parsed(key, Id::parse)?,
-            account_id: { let v = c.text()?; c.parsed(v, |v| opt_id(v))? },
-            owner_id: { let v = c.text()?; c.parsed(v, |v| opt_id(v))? },
+            account_id: {
+                let v = c.text()?;
+                c.parsed(v, opt_id)?
+            },
+            owner_id: {
+                let v = c.text()?;
+                c.parsed(v, opt_id)?
+            },
             created_at: c.timestamp()?.map(Into::into),
             stage: c.req_text()?,
-            amount: { let v = c.float()?; c.parsed(v, |v| opt_money(v))? },
+            amount: {
+                let v = c.float()?;
+                c.parsed(v, opt_money)?
+            },
             expected_close_date: c.date()?,
             closed_at: c.timestamp()?.map(Into::into),
             won: c.bool()?,
             forecast_category: c.text()?,
             product: c.text()?,
-            deal_type: { let v = c.text()?; c.parsed(v, |v| v.map(|s| DealType::parse(&s).ok_or("unknown deal type")).transpose())? },
+            deal_type: {
+                let v = c.text()?;
+                c.parsed(v, |v| {
+                    v.map(|s| DealType::parse(&s).ok_or("unknown deal type"))
+                        .transpose()
+                })?
+            },
             attributes: c.attributes()?,
         })
     }
@@ -232,10 +263,16 @@ impl Record for Opportunity {
         p.text("forecast_category", self.forecast_category.as_deref());
         p.text("product", self.product.as_deref());
         if self.won.is_some() && self.closed_at.is_none() {
-            p.0.push(("closed_at", "is required when won is set (a closed deal)".into()));
+            p.0.push((
+                "closed_at",
+                "is required when won is set (a closed deal)".into(),
+            ));
         }
         if self.won.is_none() && self.closed_at.is_some() {
-            p.0.push(("won", "is required when closed_at is set (won or lost?)".into()));
+            p.0.push((
+                "won",
+                "is required when closed_at is set (won or lost?)".into(),
+            ));
         }
         p.not_before("closed_at", self.closed_at, "created_at", self.created_at);
         p.0
@@ -282,9 +319,16 @@ impl Record for StageEvent {
     fn from_values(_key: String, values: Vec<SqlValue>) -> Result<Self, RecordError> {
         let mut c = Cells::new(Self::TABLE, Self::COLUMNS, values);
         Ok(StageEvent {
-            opportunity_id: { let v = c.req_text()?; c.parsed(v, Id::parse)? },
+            opportunity_id: {
+                let v = c.req_text()?;
+                c.parsed(v, Id::parse)?
+            },
             stage: c.req_text()?,
-            entered_at: c.timestamp()?.map(Into::into).ok_or_else(|| RecordError { table: Self::TABLE, column: "entered_at", reason: "null".into() })?,
+            entered_at: c.timestamp()?.map(Into::into).ok_or_else(|| RecordError {
+                table: Self::TABLE,
+                column: "entered_at",
+                reason: "null".into(),
+            })?,
             expected_close_date: c.date()?,
         })
     }
@@ -403,9 +447,18 @@ impl Record for Quota {
     fn from_values(_key: String, values: Vec<SqlValue>) -> Result<Self, RecordError> {
         let mut c = Cells::new(Self::TABLE, Self::COLUMNS, values);
         Ok(Quota {
-            rep_id: { let v = c.req_text()?; c.parsed(v, Id::parse)? },
-            period: { let v = c.req_text()?; c.parsed(v, |v| Period::parse(&v))? },
-            amount: { let v = c.float()?.unwrap_or(f64::NAN); c.parsed(v, Money::parse)? },
+            rep_id: {
+                let v = c.req_text()?;
+                c.parsed(v, Id::parse)?
+            },
+            period: {
+                let v = c.req_text()?;
+                c.parsed(v, |v| Period::parse(&v))?
+            },
+            amount: {
+                let v = c.float()?.unwrap_or(f64::NAN);
+                c.parsed(v, Money::parse)?
+            },
         })
     }
 }

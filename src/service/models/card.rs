@@ -46,7 +46,10 @@ pub fn model_card(model: &TrainedModel, id: &str, trained_at: DateTime<Utc>) -> 
         spec.seed
     );
     let _ = writeln!(w, "## Data\n\nSplit: `{:?}`.\n", model.data.split);
-    let _ = writeln!(w, "| slice | rows | positives | window |\n|---|---|---|---|");
+    let _ = writeln!(
+        w,
+        "| slice | rows | positives | window |\n|---|---|---|---|"
+    );
     counts(&mut w, "train", &model.data.train);
     counts(&mut w, "calibrate", &model.data.calibrate);
     counts(&mut w, "validate", &model.data.validate);

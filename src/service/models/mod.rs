@@ -15,7 +15,7 @@ pub use scoring::{
     prioritized, score_leads, score_opportunities, score_stored_lead, score_stored_opportunity,
     ScoredRecord,
 };
-pub use training::{default_spec, train_kind, TrainOutcome};
+pub use training::{default_spec, train_kind, Progress, TrainOutcome};
 pub use versions::{export_version, list_versions, promote, rollback, ModelVersionInfo};
 
 use crate::ml::ModelKind;

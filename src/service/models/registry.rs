@@ -61,7 +61,13 @@ impl ModelRegistry {
             };
             match TrainedModel::from_bytes(&row.artifact) {
                 Ok(model) => {
-                    self.install(kind, ActiveModel { version: id.clone(), model });
+                    self.install(
+                        kind,
+                        ActiveModel {
+                            version: id.clone(),
+                            model,
+                        },
+                    );
                     loaded.push(id);
                 }
                 Err(e) => tracing::error!(version = %id, error = %e, "cannot load model artifact"),

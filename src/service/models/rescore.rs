@@ -15,13 +15,22 @@ use crate::store::{ScoreRow, Store};
 
 /// Rescores every stored open record of `kind` with the active model; returns how many.
 /// Without an active model there is nothing to do (0).
-pub async fn refresh_scores(store: &Store, registry: &ModelRegistry, kind: ModelKind) -> Result<usize> {
+pub async fn refresh_scores(
+    store: &Store,
+    registry: &ModelRegistry,
+    kind: ModelKind,
+) -> Result<usize> {
     let (records, amounts) = match kind {
         ModelKind::Lead => {
             if registry.active(kind).is_none() {
                 return Ok(0);
             }
-            let open: Vec<Lead> = store.all::<Lead>().await?.into_iter().filter(|l| l.converted.is_none()).collect();
+            let open: Vec<Lead> = store
+                .all::<Lead>()
+                .await?
+                .into_iter()
+                .filter(|l| l.converted.is_none())
+                .collect();
             (score_leads(registry, &open)?, None)
         }
         ModelKind::Win => {
@@ -44,7 +53,11 @@ pub async fn refresh_scores(store: &Store, registry: &ModelRegistry, kind: Model
         .map(|r| ScoreRow {
             kind: kind.as_str().to_string(),
             previous_probability: previous.get(&r.id).copied(),
-            value: if amounts.is_some() { r.expected_value.unwrap_or(0.0) } else { r.probability },
+            value: if amounts.is_some() {
+                r.expected_value.unwrap_or(0.0)
+            } else {
+                r.probability
+            },
             entity_id: r.id.clone(),
             owner_id: r.owner_id.clone(),
             probability: r.probability,
@@ -89,7 +102,10 @@ impl Rescorer {
     pub async fn run(self: Arc<Self>, store: Store, registry: Arc<ModelRegistry>) {
         loop {
             self.wake.notified().await;
-            for (flag, kind) in [(&self.dirty_leads, ModelKind::Lead), (&self.dirty_deals, ModelKind::Win)] {
+            for (flag, kind) in [
+                (&self.dirty_leads, ModelKind::Lead),
+                (&self.dirty_deals, ModelKind::Win),
+            ] {
                 if flag.swap(false, Ordering::SeqCst) {
                     if let Err(e) = refresh_scores(&store, &registry, kind).await {
                         tracing::warn!(kind = kind.as_str(), error = %e, "rescoring failed; will retry on the next change");

@@ -54,14 +54,30 @@ fn view(f: &Factor) -> FactorView {
     }
 }
 
-pub(crate) fn record(id: String, s: &Score, version: &str, owner: Option<String>, amount: Option<f64>) -> ScoredRecord {
+pub(crate) fn record(
+    id: String,
+    s: &Score,
+    version: &str,
+    owner: Option<String>,
+    amount: Option<f64>,
+) -> ScoredRecord {
     ScoredRecord {
         id,
         score: s.score,
         probability: s.probability,
         grade: format!("{:?}", s.grade),
-        positive_factors: s.factors.iter().filter(|f| f.points > 0.0).map(view).collect(),
-        negative_factors: s.factors.iter().filter(|f| f.points < 0.0).map(view).collect(),
+        positive_factors: s
+            .factors
+            .iter()
+            .filter(|f| f.points > 0.0)
+            .map(view)
+            .collect(),
+        negative_factors: s
+            .factors
+            .iter()
+            .filter(|f| f.points < 0.0)
+            .map(view)
+            .collect(),
         expected_value: amount.map(|a| a * s.probability),
         owner_id: owner,
         model_version: version.to_string(),
@@ -69,7 +85,10 @@ pub(crate) fn record(id: String, s: &Score, version: &str, owner: Option<String>
     }
 }
 
-pub(crate) fn active(registry: &ModelRegistry, kind: ModelKind) -> Result<std::sync::Arc<ActiveModel>> {
+pub(crate) fn active(
+    registry: &ModelRegistry,
+    kind: ModelKind,
+) -> Result<std::sync::Arc<ActiveModel>> {
     registry.active(kind).ok_or_else(|| {
         ServiceError::Unavailable(format!(
             "no active {} model yet: train one (`revcast train {0}` or POST /v1/models/{0}/train)",
@@ -86,7 +105,15 @@ pub fn score_leads(registry: &ModelRegistry, leads: &[Lead]) -> Result<Vec<Score
     Ok(leads
         .iter()
         .zip(&scores)
-        .map(|(l, s)| record(l.id.to_string(), s, &m.version, l.owner_id.as_ref().map(|o| o.to_string()), None))
+        .map(|(l, s)| {
+            record(
+                l.id.to_string(),
+                s,
+                &m.version,
+                l.owner_id.as_ref().map(|o| o.to_string()),
+                None,
+            )
+        })
         .collect())
 }
 
@@ -102,7 +129,11 @@ pub fn score_opportunities(
     let rows: Vec<_> = opps
         .iter()
         .map(|o| {
-            let own: Vec<StageEvent> = events.iter().filter(|e| e.opportunity_id == o.id).cloned().collect();
+            let own: Vec<StageEvent> = events
+                .iter()
+                .filter(|e| e.opportunity_id == o.id)
+                .cloned()
+                .collect();
             m.model.opportunity_row(o, &own, &history, now)
         })
         .collect();
@@ -111,12 +142,22 @@ pub fn score_opportunities(
         .iter()
         .zip(&scores)
         .map(|(o, s)| {
-            record(o.id.to_string(), s, &m.version, o.owner_id.as_ref().map(|x| x.to_string()), o.amount.map(|a| a.get()))
+            record(
+                o.id.to_string(),
+                s,
+                &m.version,
+                o.owner_id.as_ref().map(|x| x.to_string()),
+                o.amount.map(|a| a.get()),
+            )
         })
         .collect())
 }
 
-pub async fn score_stored_lead(store: &Store, registry: &ModelRegistry, id: &str) -> Result<ScoredRecord> {
+pub async fn score_stored_lead(
+    store: &Store,
+    registry: &ModelRegistry,
+    id: &str,
+) -> Result<ScoredRecord> {
     let lead = store
         .get::<Lead>(id)
         .await?
@@ -124,19 +165,30 @@ pub async fn score_stored_lead(store: &Store, registry: &ModelRegistry, id: &str
     Ok(score_leads(registry, &[lead])?.remove(0))
 }
 
-pub async fn score_stored_opportunity(store: &Store, registry: &ModelRegistry, id: &str) -> Result<ScoredRecord> {
+pub async fn score_stored_opportunity(
+    store: &Store,
+    registry: &ModelRegistry,
+    id: &str,
+) -> Result<ScoredRecord> {
     let opp = store
         .get::<Opportunity>(id)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("no opportunity with id `{id}`")))?;
-    let events = store.page::<StageEvent>(None, 1000, Some(("opportunity_id", id))).await?;
+    let events = store
+        .page::<StageEvent>(None, 1000, Some(("opportunity_id", id)))
+        .await?;
     let events: Vec<StageEvent> = events.items.into_iter().map(|(_, e)| e).collect();
     Ok(score_opportunities(registry, &[opp], &events)?.remove(0))
 }
 
 /// The stored open leads (kind `lead`, by probability) or deals (kind `win`, by expected value)
 /// of an owner, best first, from the scores refreshed after every ingestion and promotion.
-pub async fn prioritized(store: &Store, kind: ModelKind, owner: Option<&str>, limit: u32) -> Result<Vec<ScoredRecord>> {
+pub async fn prioritized(
+    store: &Store,
+    kind: ModelKind,
+    owner: Option<&str>,
+    limit: u32,
+) -> Result<Vec<ScoredRecord>> {
     let rows = store.top_scores(kind.as_str(), owner, limit).await?;
     Ok(rows.into_iter().filter_map(from_row).collect())
 }

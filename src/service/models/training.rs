@@ -41,7 +41,8 @@ pub fn default_spec(kind: ModelKind) -> Result<ModelSpec> {
             ))
         }
     };
-    ModelSpec::from_toml(text).map_err(|e| ServiceError::Unavailable(format!("the shipped spec is bad: {e}")))
+    ModelSpec::from_toml(text)
+        .map_err(|e| ServiceError::Unavailable(format!("the shipped spec is bad: {e}")))
 }
 
 async fn training_set(store: &Store, spec: &ModelSpec) -> Result<TrainingSet> {
@@ -78,10 +79,9 @@ pub async fn train_kind(
     spec: ModelSpec,
     progress: Progress,
 ) -> Result<TrainOutcome> {
-    let lock = store
-        .try_training_lock()
-        .await?
-        .ok_or_else(|| ServiceError::Conflict("a training is already running; try again when it ends".into()))?;
+    let lock = store.try_training_lock().await?.ok_or_else(|| {
+        ServiceError::Conflict("a training is already running; try again when it ends".into())
+    })?;
     let outcome = train_locked(store, registry, spec, progress).await;
     lock.release().await;
     outcome
@@ -111,7 +111,9 @@ pub(crate) async fn train_locked(
         kind: kind.as_str().into(),
         status: "candidate".into(),
         algorithm: model.algorithm().as_str().into(),
-        spec: serde_json::to_value(&model.spec).map_err(anyhow::Error::new).map_err(crate::store::StoreError::from)?,
+        spec: serde_json::to_value(&model.spec)
+            .map_err(anyhow::Error::new)
+            .map_err(crate::store::StoreError::from)?,
         metrics: report_json(&model),
         artifact: model.to_bytes().map_err(ml_error)?,
         trained_at: now,
@@ -128,7 +130,9 @@ pub(crate) async fn train_locked(
         decision,
     };
     if promote {
-        store.activate_model_version(kind.as_str(), &version, now).await?;
+        store
+            .activate_model_version(kind.as_str(), &version, now)
+            .await?;
         registry.install(kind, ActiveModel { version, model });
     }
     Ok(outcome)
@@ -136,9 +140,16 @@ pub(crate) async fn train_locked(
 
 /// Champion/challenger: the new version replaces the active one only if its log loss on the new
 /// validation slice is not worse than the champion's on that same slice.
-fn judge(champion: Option<&ActiveModel>, model: &TrainedModel, set: &TrainingSet) -> (bool, String) {
+fn judge(
+    champion: Option<&ActiveModel>,
+    model: &TrainedModel,
+    set: &TrainingSet,
+) -> (bool, String) {
     let Some(champion) = champion else {
-        return (true, "no active model: the first version goes into service".into());
+        return (
+            true,
+            "no active model: the first version goes into service".into(),
+        );
     };
     let mine = &model.metrics;
     let theirs: Option<Metrics> = model

@@ -46,7 +46,12 @@ pub async fn list_versions(store: &Store, kind: Option<&str>) -> Result<Vec<Mode
     if let Some(k) = kind {
         super::parse_kind(k)?;
     }
-    Ok(store.model_versions(kind).await?.into_iter().map(info).collect())
+    Ok(store
+        .model_versions(kind)
+        .await?
+        .into_iter()
+        .map(info)
+        .collect())
 }
 
 async fn load(store: &Store, id: &str) -> Result<(ModelVersionRow, TrainedModel)> {
@@ -60,17 +65,33 @@ async fn load(store: &Store, id: &str) -> Result<(ModelVersionRow, TrainedModel)
 }
 
 /// Puts a version into service by hand, whatever its metrics.
-pub async fn promote(store: &Store, registry: &ModelRegistry, id: &str) -> Result<ModelVersionInfo> {
+pub async fn promote(
+    store: &Store,
+    registry: &ModelRegistry,
+    id: &str,
+) -> Result<ModelVersionInfo> {
     let (row, model) = load(store, id).await?;
     let kind = super::parse_kind(&row.kind)?;
-    store.activate_model_version(&row.kind, id, Utc::now()).await?;
-    registry.install(kind, ActiveModel { version: id.to_string(), model });
+    store
+        .activate_model_version(&row.kind, id, Utc::now())
+        .await?;
+    registry.install(
+        kind,
+        ActiveModel {
+            version: id.to_string(),
+            model,
+        },
+    );
     let fresh = store.model_version(id).await?.map(info);
     fresh.ok_or_else(|| ServiceError::NotFound(format!("no model version `{id}`")))
 }
 
 /// Re-activates the version that was active before the current one.
-pub async fn rollback(store: &Store, registry: &ModelRegistry, kind: &str) -> Result<ModelVersionInfo> {
+pub async fn rollback(
+    store: &Store,
+    registry: &ModelRegistry,
+    kind: &str,
+) -> Result<ModelVersionInfo> {
     super::parse_kind(kind)?;
     let versions = store.model_versions(Some(kind)).await?;
     let previous = versions
@@ -78,7 +99,9 @@ pub async fn rollback(store: &Store, registry: &ModelRegistry, kind: &str) -> Re
         .filter(|v| v.status != "active" && v.activated_at.is_some())
         .max_by_key(|v| v.activated_at)
         .ok_or_else(|| {
-            ServiceError::Conflict(format!("no earlier {kind} version was ever active; nothing to roll back to"))
+            ServiceError::Conflict(format!(
+                "no earlier {kind} version was ever active; nothing to roll back to"
+            ))
         })?;
     promote(store, registry, &previous.id.clone()).await
 }
@@ -90,9 +113,14 @@ pub async fn export_version(store: &Store, id: &str, dir: &Path) -> Result<PathB
     let write = |name: &str, bytes: &[u8]| -> Result<()> {
         std::fs::create_dir_all(&folder)
             .and_then(|_| std::fs::write(folder.join(name), bytes))
-            .map_err(|e| ServiceError::bad_input("dir", format!("cannot write {}: {e}", folder.display())))
+            .map_err(|e| {
+                ServiceError::bad_input("dir", format!("cannot write {}: {e}", folder.display()))
+            })
     };
     write("artifact.json", &row.artifact)?;
-    write("MODEL_CARD.md", super::card::model_card(&model, &row.id, row.trained_at).as_bytes())?;
+    write(
+        "MODEL_CARD.md",
+        super::card::model_card(&model, &row.id, row.trained_at).as_bytes(),
+    )?;
     Ok(folder)
 }
