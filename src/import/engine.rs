@@ -71,7 +71,7 @@ pub fn map_csv<R: Read>(
             Err(e) => out.bad_row(bad_line(&e)?, e.to_string()),
         }
         count += 1;
-        if count % PROGRESS_EVERY == 0 {
+        if count.is_multiple_of(PROGRESS_EVERY) {
             progress(reader.get_ref().bytes);
         }
     }
