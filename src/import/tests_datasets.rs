@@ -279,3 +279,37 @@ fn ravenstack_churn_events_flag_only_their_duplicate_keys() {
         "{problems:?}"
     );
 }
+
+#[test]
+#[ignore = "prints sample rows: cargo test --lib import::tests_datasets::print_samples -- --ignored --nocapture"]
+fn print_samples() {
+    for (m, e, f) in [
+        (
+            "maven-opportunities.toml",
+            "opportunities",
+            "maven_crm_sales_opportunities/sales_pipeline.csv",
+        ),
+        (
+            "telco-customers.toml",
+            "accounts",
+            "ibm_telco_customer_churn/Telco-Customer-Churn.csv",
+        ),
+        (
+            "xeducation-leads.toml",
+            "leads",
+            "xeducation_lead_scoring/Leads.csv",
+        ),
+    ] {
+        let started = std::time::Instant::now();
+        let out = import(m, e, f).unwrap();
+        println!("{m}: {:?}", started.elapsed());
+        for rows in &out {
+            println!(
+                "{} {}: {}",
+                rows.entity,
+                rows.rows.len(),
+                rows.rows[3].value
+            );
+        }
+    }
+}
