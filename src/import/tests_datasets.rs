@@ -205,6 +205,9 @@ fn telco_customers_become_accounts_snapshots_and_churn_events() {
     let raw = raw("ibm_telco_customer_churn/Telco-Customer-Churn.csv");
     let names: Vec<&str> = out.iter().map(|r| r.entity.as_str()).collect();
     assert_eq!(names, ["accounts", "account-snapshots", "churn-events"]);
+    let text = std::fs::read_to_string(Path::new(MAPPINGS).join("telco-customers.toml")).unwrap();
+    let m = Mapping::from_toml(&text, Path::new(MAPPINGS)).unwrap();
+    assert_eq!(m.entities(), names);
     assert_eq!(out[0].rows.len(), 7043);
     assert_eq!(out[1].rows.len(), 7043);
     assert_eq!(
