@@ -1,6 +1,7 @@
 //! Checking mapped rows with the entity's own parser, reported by CSV line.
 
 use serde_json::Value;
+use std::collections::HashMap;
 
 use super::entities::{entity_names, parser, Parser};
 use super::{EntityRows, LineProblem};
@@ -8,7 +9,9 @@ use super::{EntityRows, LineProblem};
 /// Runs the domain parser on every row and returns every problem of every line: the cells the
 /// mapping could not convert, then what the entity itself rejects (a missing required field, a
 /// negative amount, a close date before the creation date, ...). A field already reported by
-/// the mapping is not reported again.
+/// the mapping is not reported again. Two lines giving the same key (the same id, or for a
+/// stage event the same deal, stage and time) are a problem on the later line: one would
+/// silently overwrite the other.
 pub fn check_rows(rows: &EntityRows) -> Result<(), Vec<LineProblem>> {
     let Some(parse) = parser(&rows.entity) else {
         return Err(vec![LineProblem {
@@ -22,13 +25,24 @@ pub fn check_rows(rows: &EntityRows) -> Result<(), Vec<LineProblem>> {
         }]);
     };
     let mut problems = Vec::new();
+    let mut keys: HashMap<String, u64> = HashMap::new();
     for row in &rows.rows {
         problems.extend(row.problems.iter().cloned());
         if row.value.is_null() {
             continue;
         }
         let known = |field: &str| row.problems.iter().any(|p| p.field == field);
-        let found = domain_problems(parse, row.value.clone());
+        let (key, found) = domain_problems(parse, row.value.clone());
+        if let Some(key) = key {
+            if let Some(first) = keys.insert(key.clone(), row.line) {
+                keys.insert(key.clone(), first);
+                problems.push(LineProblem {
+                    line: row.line,
+                    field: String::new(),
+                    reason: format!("has the same key `{key}` as line {first}; keep one of them"),
+                });
+            }
+        }
         problems.extend(found.into_iter().filter(|(field, _)| !known(field)).map(
             |(field, reason)| LineProblem {
                 line: row.line,
@@ -48,11 +62,14 @@ pub fn check_rows(rows: &EntityRows) -> Result<(), Vec<LineProblem>> {
 /// cannot read, so that field is taken out and the row parsed again, until it parses, only
 /// cross-field checks remain, or the field cannot be taken out (a missing one). Bounded by the
 /// number of fields.
-fn domain_problems(parse: Parser, mut value: Value) -> Vec<(String, String)> {
+/// The row's key comes back when the row parses as it is.
+fn domain_problems(parse: Parser, mut value: Value) -> (Option<String>, Vec<(String, String)>) {
     let mut found: Vec<(String, String)> = Vec::new();
     loop {
-        let Err(problems) = parse(value.clone()) else {
-            return found;
+        let problems = match parse(value.clone()) {
+            Ok(key) if found.is_empty() => return (Some(key), found),
+            Ok(_) => return (None, found),
+            Err(problems) => problems,
         };
         let single = problems.len() == 1;
         let mut removed = false;
@@ -66,7 +83,7 @@ fn domain_problems(parse: Parser, mut value: Value) -> Vec<(String, String)> {
             }
         }
         if !removed {
-            return found;
+            return (None, found);
         }
     }
 }

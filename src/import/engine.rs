@@ -46,27 +46,13 @@ pub fn map_csv<R: Read>(
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map_or(0, csv::Position::line);
-                if record.len() != columns.len() {
-                    out.bad_row(
-                        line,
-                        format!(
-                            "has {} cells, the header has {}",
-                            record.len(),
-                            columns.len()
-                        ),
-                    );
-                } else {
-                    let row = Row {
-                        header: &header,
-                        record: &record,
-                        nulls: &mapping.null,
-                        tables: &mapping.tables,
-                    };
-                    for (i, plan) in plans.iter().enumerate() {
-                        out.push(i, map_row(plan, &row, line));
-                    }
-                }
+                let row = Row {
+                    header: &header,
+                    record: &record,
+                    nulls: &mapping.null,
+                    tables: &mapping.tables,
+                };
+                out.record(&plans, &row, columns.len());
             }
             Err(e) => out.bad_row(bad_line(&e)?, e.to_string()),
         }
@@ -167,9 +153,17 @@ impl Output {
         Output { rows, bucket_of }
     }
 
-    fn push(&mut self, plan: usize, row: Option<MappedRow>) {
-        if let Some(r) = row {
-            self.rows[self.bucket_of[plan]].rows.push(r);
+    /// Every entity one CSV record produces; `width` is the header's column count.
+    fn record(&mut self, plans: &[Plan], row: &Row, width: usize) {
+        let line = row.record.position().map_or(0, csv::Position::line);
+        if row.record.len() != width {
+            let reason = format!("has {} cells, the header has {width}", row.record.len());
+            return self.bad_row(line, reason);
+        }
+        for (plan, &bucket) in plans.iter().zip(&self.bucket_of) {
+            if let Some(r) = map_row(plan, row, line) {
+                self.rows[bucket].rows.push(r);
+            }
         }
     }
 

@@ -9,10 +9,11 @@ use crate::domain::{
 
 use super::ImportError;
 
-pub(crate) type Parser = fn(Value) -> Result<(), Vec<RowProblem>>;
+/// Parses one row as its entity; returns the entity's key (its id, or its natural key).
+pub(crate) type Parser = fn(Value) -> Result<String, Vec<RowProblem>>;
 
-fn parse<T: Record>(row: Value) -> Result<(), Vec<RowProblem>> {
-    parse_row::<T>(row).map(|_| ())
+fn parse<T: Record>(row: Value) -> Result<String, Vec<RowProblem>> {
+    parse_row::<T>(row).map(|r| r.key())
 }
 
 /// Every importable entity: its path name and its row parser.

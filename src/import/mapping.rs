@@ -54,6 +54,18 @@ impl Mapping {
         Ok(m)
     }
 
+    /// The entities an import through this mapping produces: the main one first, then each
+    /// derived one once, in the order of [`super::map_csv`]'s result.
+    pub fn entities(&self) -> Vec<&str> {
+        let mut out = vec![self.entity.as_str()];
+        for d in &self.derived {
+            if !out.contains(&d.entity.as_str()) {
+                out.push(&d.entity);
+            }
+        }
+        out
+    }
+
     /// The main entity first, then the derived ones, each with its key prefix for messages
     /// (`""`, `"derived[0]."`, ...).
     pub(crate) fn entity_specs(&self) -> Vec<(String, EntitySpec)> {

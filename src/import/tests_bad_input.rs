@@ -159,3 +159,17 @@ fn entity_rules_are_checked_by_the_domain_after_mapping() {
         [(2, "closed_at".to_string()), (3, "id".to_string())]
     );
 }
+
+#[test]
+fn two_lines_with_one_key_are_reported_on_the_later_line() {
+    let csv = "Deal,Stage,Value,Opened,Won?,Closed\nD1,Open,1,,,\nD2,Open,1,,,\nD1,Open,2,,,\nD1,Open,3,,,\n";
+    let out = run(&mapping(DEALS).unwrap(), "opportunities", csv).unwrap();
+    let p = check_rows(&out[0]).unwrap_err();
+    let seen: Vec<u64> = p.iter().map(|p| p.line).collect();
+    assert_eq!(seen, [4, 5]);
+    assert!(
+        p[1].reason.contains("`D1`") && p[1].reason.contains("line 2"),
+        "{}",
+        p[1].reason
+    );
+}

@@ -205,6 +205,9 @@ fn telco_customers_become_accounts_snapshots_and_churn_events() {
     let raw = raw("ibm_telco_customer_churn/Telco-Customer-Churn.csv");
     let names: Vec<&str> = out.iter().map(|r| r.entity.as_str()).collect();
     assert_eq!(names, ["accounts", "account-snapshots", "churn-events"]);
+    let text = std::fs::read_to_string(Path::new(MAPPINGS).join("telco-customers.toml")).unwrap();
+    let m = Mapping::from_toml(&text, Path::new(MAPPINGS)).unwrap();
+    assert_eq!(m.entities(), names);
     assert_eq!(out[0].rows.len(), 7043);
     assert_eq!(out[1].rows.len(), 7043);
     assert_eq!(
@@ -229,4 +232,87 @@ fn telco_customers_become_accounts_snapshots_and_churn_events() {
     assert_eq!(raw[line - 2]["Churn"], "Yes");
     // tenure 1 month before the 2018-01-01 snapshot
     assert_eq!(out[0].rows[0].value["created_at"], "2017-12-01T00:00:00Z");
+}
+
+#[test]
+fn ravenstack_accounts_import_whole_without_the_label() {
+    let Some(out) = import(
+        "ravenstack-accounts.toml",
+        "accounts",
+        "ravenstack_saas_synthetic/ravenstack_accounts.csv",
+    ) else {
+        return;
+    };
+    assert_eq!(out[0].rows.len(), 500);
+    for row in &out[0].rows {
+        let attrs = row.value["attributes"].as_object().unwrap();
+        assert!(!attrs.contains_key("churn_flag"), "line {}", row.line);
+        assert!(attrs["is_trial"].is_boolean(), "line {}", row.line);
+    }
+}
+
+#[test]
+fn ravenstack_churn_events_flag_only_their_duplicate_keys() {
+    if !Path::new(DATA).is_dir() {
+        return;
+    }
+    let file = "ravenstack_saas_synthetic/ravenstack_churn_events.csv";
+    let text =
+        std::fs::read_to_string(Path::new(MAPPINGS).join("ravenstack-churn-events.toml")).unwrap();
+    let m = Mapping::from_toml(&text, Path::new(MAPPINGS)).unwrap();
+    let out = map_csv(
+        &m,
+        "churn-events",
+        std::fs::File::open(Path::new(DATA).join(file)).unwrap(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let raw = raw(file);
+    assert_eq!(out[0].rows.len(), raw.len());
+    let distinct: std::collections::HashSet<(&str, &str)> = raw
+        .iter()
+        .map(|r| (r["account_id"].as_str(), r["churn_date"].as_str()))
+        .collect();
+    let problems = check_rows(&out[0]).unwrap_err();
+    assert_eq!(problems.len(), raw.len() - distinct.len());
+    assert!(
+        problems
+            .iter()
+            .all(|p| p.field.is_empty() && p.reason.contains("same key")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+#[ignore = "prints sample rows: cargo test --lib import::tests_datasets::print_samples -- --ignored --nocapture"]
+fn print_samples() {
+    for (m, e, f) in [
+        (
+            "maven-opportunities.toml",
+            "opportunities",
+            "maven_crm_sales_opportunities/sales_pipeline.csv",
+        ),
+        (
+            "telco-customers.toml",
+            "accounts",
+            "ibm_telco_customer_churn/Telco-Customer-Churn.csv",
+        ),
+        (
+            "xeducation-leads.toml",
+            "leads",
+            "xeducation_lead_scoring/Leads.csv",
+        ),
+    ] {
+        let started = std::time::Instant::now();
+        let out = import(m, e, f).unwrap();
+        println!("{m}: {:?}", started.elapsed());
+        for rows in &out {
+            println!(
+                "{} {}: {}",
+                rows.entity,
+                rows.rows.len(),
+                rows.rows[3].value
+            );
+        }
+    }
 }
