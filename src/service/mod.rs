@@ -11,7 +11,7 @@ pub mod models;
 
 pub use demo::load_demo_world;
 pub use import::{import_rows, ingest_path, ImportFailure, ImportOutcome, ENTITIES};
-pub use ingest::ingest;
+pub use ingest::{ingest, ingest_raw};
 pub use keys::{
     authenticate, create_key, list_keys, revoke_key, ApiKeyInfo, NewKey, Principal, Scope,
 };

@@ -6,6 +6,7 @@
 
 use actix_web::web::{self, Json, Path, Query};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::auth::{Authed, IngestScope, ReadScope};
@@ -39,9 +40,9 @@ pub struct PageOf<T: ToSchema> {
 
 pub(crate) async fn upsert<T: Record>(
     state: &AppState,
-    rows: Vec<serde_json::Value>,
+    rows: Vec<Box<RawValue>>,
 ) -> Result<Json<UpsertCounts>, ApiError> {
-    let counts = service::ingest::<T>(&state.store, rows).await?;
+    let counts = service::ingest_raw::<T>(&state.store, &rows).await?;
     match T::PATH {
         "leads" => state.rescorer.mark(crate::ml::ModelKind::Lead),
         "opportunities" | "stage-events" => state.rescorer.mark(crate::ml::ModelKind::Win),
@@ -113,7 +114,7 @@ macro_rules! record_routes {
             pub async fn create(
                 _auth: Authed<IngestScope>,
                 state: web::Data<AppState>,
-                body: Json<Vec<serde_json::Value>>,
+                body: Json<Vec<Box<RawValue>>>,
             ) -> Result<Json<UpsertCounts>, ApiError> {
                 upsert::<$T>(&state, body.into_inner()).await
             }
