@@ -71,6 +71,7 @@ impl Application {
                     .configure(routes::ops::configure)
                     .configure(routes::scoring::configure)
                     .configure(routes::models::configure)
+                    .configure(routes::kpis::configure)
                     .configure(routes::records::configure)
                     .configure(openapi::configure)
                     .default_service(web::to(not_found))

@@ -3,6 +3,7 @@
 
 mod import;
 mod keys;
+mod kpis;
 mod models;
 mod serve;
 
@@ -42,6 +43,8 @@ enum Command {
     /// The model registry: list, promote, rollback, export.
     #[command(subcommand)]
     Models(models::ModelsCommand),
+    /// Funnel KPIs over a window, optionally by rep, team, region, source or product.
+    Kpis(kpis::KpiArgs),
     /// Manage API keys (only their SHA-256 is stored).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -69,6 +72,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => serve::demo(args).await,
         Command::Keys(cmd) => keys::run(cmd).await,
         Command::Import(args) => import::run(args).await,
+        Command::Kpis(args) => kpis::run(args).await,
         Command::Train(args) => models::train(args).await,
         Command::Models(cmd) => models::run(cmd).await,
         Command::Openapi => {

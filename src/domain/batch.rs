@@ -200,8 +200,14 @@ mod tests {
         let from_values = parse_batch::<Opportunity>(rows).unwrap_err();
         let from_raw = parse_raw_batch::<Opportunity>(&raw).unwrap_err();
         assert_eq!(from_values, from_raw);
-        let good = [serde_json::value::to_raw_value(&json!({"id": "O9", "stage": "Open"})).unwrap()];
-        assert_eq!(parse_raw_batch::<Opportunity>(&good).unwrap()[0].id.as_str(), "O9");
+        let good =
+            [serde_json::value::to_raw_value(&json!({"id": "O9", "stage": "Open"})).unwrap()];
+        assert_eq!(
+            parse_raw_batch::<Opportunity>(&good).unwrap()[0]
+                .id
+                .as_str(),
+            "O9"
+        );
     }
 
     #[test]

@@ -21,7 +21,10 @@ fn check_size(rows: usize) -> Result<()> {
 }
 
 /// Parses and upserts a batch. One bad row writes nothing; the error names every bad row.
-pub async fn ingest<T: Record>(store: &Store, rows: Vec<serde_json::Value>) -> Result<UpsertCounts> {
+pub async fn ingest<T: Record>(
+    store: &Store,
+    rows: Vec<serde_json::Value>,
+) -> Result<UpsertCounts> {
     check_size(rows.len())?;
     let records = parse_batch::<T>(rows).map_err(ServiceError::Invalid)?;
     Ok(store.upsert(&records).await?)

@@ -7,6 +7,7 @@ mod import;
 mod ingest;
 pub mod jobs;
 mod keys;
+pub mod kpis;
 pub mod models;
 
 pub use demo::load_demo_world;

@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod errors;
 mod ingest;
+mod kpis;
 mod models;
 mod ops;
 mod replicas;

@@ -1,0 +1,89 @@
+//! The funnel KPIs over the stored data.
+
+use chrono::NaiveDate;
+
+use super::{Result, ServiceError};
+use crate::domain::{
+    Account, AccountSnapshot, ChurnEvent, Lead, Opportunity, Period, Quota, Rep, Spend, StageEvent,
+};
+use crate::kpi::{self, KpiData, KpiGroup, KpiReport, Window};
+use crate::store::Store;
+
+/// A KPI request as the caller states it: either `period`, or `from` and `to` (exclusive).
+#[derive(Debug, Clone, Default)]
+pub struct KpiQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub period: Option<String>,
+    pub group_by: Option<String>,
+}
+
+fn date(field: &str, v: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| {
+        ServiceError::bad_input(
+            field,
+            format!(
+                "`{}` is not a date (YYYY-MM-DD)",
+                crate::domain::truncate_for_message(v, 40)
+            ),
+        )
+    })
+}
+
+/// Checks the query: a window from a period or from two dates, and an optional grouping.
+pub fn parse_query(q: &KpiQuery) -> Result<(Window, Option<KpiGroup>)> {
+    let window = match (&q.period, &q.from, &q.to) {
+        (Some(p), None, None) => Window::of_period(
+            Period::parse(p).map_err(|e| ServiceError::bad_input("period", e.to_string()))?,
+        ),
+        (None, Some(f), Some(t)) => Window::new(date("from", f)?, date("to", t)?)
+            .map_err(|e| ServiceError::bad_input("to", e.to_string()))?,
+        (Some(_), _, _) => {
+            return Err(ServiceError::bad_input(
+                "period",
+                "give either period or from and to, not both",
+            ))
+        }
+        _ => {
+            return Err(ServiceError::bad_input(
+                "from",
+                "give from and to (YYYY-MM-DD, to exclusive), or a period",
+            ))
+        }
+    };
+    let group = q
+        .group_by
+        .as_deref()
+        .map(str::parse::<KpiGroup>)
+        .transpose()
+        .map_err(|e| ServiceError::bad_input("group_by", e.to_string()))?;
+    Ok((window, group))
+}
+
+/// Every KPI over the window, per group when asked.
+pub async fn kpis(store: &Store, q: &KpiQuery) -> Result<KpiReport> {
+    let (window, group) = parse_query(q)?;
+    let leads = store.all::<Lead>().await?;
+    let opportunities = store.all::<Opportunity>().await?;
+    let stage_events = store.all::<StageEvent>().await?;
+    let reps = store.all::<Rep>().await?;
+    let quotas = store.all::<Quota>().await?;
+    let accounts = store.all::<Account>().await?;
+    let snapshots = store.all::<AccountSnapshot>().await?;
+    let churn_events = store.all::<ChurnEvent>().await?;
+    let spend = store.all::<Spend>().await?;
+    let data = KpiData {
+        leads: &leads,
+        opportunities: &opportunities,
+        stage_events: &stage_events,
+        reps: &reps,
+        quotas: &quotas,
+        accounts: &accounts,
+        snapshots: &snapshots,
+        churn_events: &churn_events,
+        spend: &spend,
+        gross_margin: None,
+        conversion_horizon_days: None,
+    };
+    Ok(kpi::compute(&data, window, group))
+}
