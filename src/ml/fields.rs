@@ -1,0 +1,121 @@
+//! Which entity fields a feature may read, per model kind, and which are refused as leaks.
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+
+use super::error::{spec_err, MlError, Result};
+use super::row::Cell;
+use super::spec::{Derive, FeatureSpec, ModelKind};
+
+/// Lead fields readable as features (as of the lead's creation).
+pub const LEAD_FIELDS: &[&str] = &[
+    "source",
+    "owner_id",
+    "account_id",
+    "created_at",
+    "first_response_at",
+];
+/// Lead fields filled once the outcome is known.
+pub const LEAD_LEAKS: &[&str] = &["converted", "converted_at", "status"];
+/// Opportunity snapshot fields readable as features (as of the snapshot).
+pub const WIN_FIELDS: &[&str] = &[
+    "stage",
+    "amount",
+    "product",
+    "deal_type",
+    "owner_id",
+    "account_id",
+    "age_days",
+    "days_in_previous_stage",
+    "owner_win_rate",
+    "slips",
+    "days_to_expected_close",
+    "created_at",
+    "snapshot_at",
+];
+/// Opportunity fields filled (or rewritten) once the deal closes; `expected_close_date` is read
+/// through `days_to_expected_close`, from the stage history as it stood.
+pub const WIN_LEAKS: &[&str] = &[
+    "won",
+    "closed_at",
+    "forecast_category",
+    "expected_close_date",
+];
+const TIMESTAMPS: &[&str] = &["created_at", "first_response_at", "snapshot_at"];
+
+/// Checks that a feature reads a known, outcome-free field, with a derive where one is needed.
+pub(crate) fn check_source(kind: ModelKind, f: &FeatureSpec) -> Result<()> {
+    if let Some(key) = f.from.strip_prefix("attributes.") {
+        if key.is_empty() {
+            return Err(spec_err("from", "name the attribute after `attributes.`"));
+        }
+        return no_derive(f);
+    }
+    let (fields, leaks): (&[&str], &[&str]) = match kind {
+        ModelKind::Lead => (LEAD_FIELDS, LEAD_LEAKS),
+        ModelKind::Win => (WIN_FIELDS, WIN_LEAKS),
+        // Churn rows are built by the churn module; only the label's own fields are refused.
+        ModelKind::Churn => {
+            return if f.from == "churned_at" {
+                Err(leak(f))
+            } else {
+                Ok(())
+            }
+        }
+    };
+    if leaks.contains(&f.from.as_str()) {
+        return Err(leak(f));
+    }
+    if !fields.contains(&f.from.as_str()) {
+        return Err(spec_err(
+            "from",
+            format!(
+                "`{}` is not a {} field; use one of {} or attributes.<name>",
+                f.from,
+                kind.as_str(),
+                fields.join(", ")
+            ),
+        ));
+    }
+    if TIMESTAMPS.contains(&f.from.as_str()) {
+        if f.derive.is_none() {
+            return Err(spec_err("derive", format!("`{}` is a timestamp: set derive = day_of_week, month, hour or hours_after_created", f.from)));
+        }
+        return Ok(());
+    }
+    no_derive(f)
+}
+
+fn no_derive(f: &FeatureSpec) -> Result<()> {
+    match f.derive {
+        Some(_) => Err(spec_err(
+            "derive",
+            format!("`{}` is not a timestamp, remove derive", f.from),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn leak(f: &FeatureSpec) -> MlError {
+    MlError::LeakyFeature {
+        feature: f.name.clone(),
+        reason: format!("`{}` is only known once the outcome is", f.from),
+    }
+}
+
+/// A value derived from a timestamp; `created` is the record's creation, for `hours_after_created`.
+pub(crate) fn derive_cell(
+    d: Derive,
+    t: Option<DateTime<Utc>>,
+    created: Option<DateTime<Utc>>,
+) -> Cell {
+    let Some(t) = t else { return Cell::Missing };
+    match d {
+        Derive::DayOfWeek => Cell::Cat(t.weekday().to_string().to_lowercase()),
+        Derive::Month => Cell::Num(f64::from(t.month())),
+        Derive::Hour => Cell::Num(f64::from(t.hour())),
+        Derive::HoursAfterCreated => match created {
+            Some(c) => Cell::Num((t - c).num_seconds() as f64 / 3600.0),
+            None => Cell::Missing,
+        },
+    }
+}

@@ -1,0 +1,36 @@
+//! The model pipeline: specs, leakage-free training sets, candidate algorithms, calibration,
+//! metrics, explanations and the serialisable artifact. Pure logic: data in memory in, results out.
+//!
+//! Flow: [`ModelSpec::from_toml`] -> [`lead_training_set`] / [`win_training_set`] -> [`train`]
+//! -> [`TrainedModel`] (score, evaluate, model card, bytes).
+
+pub mod algo;
+pub mod calibrate;
+pub mod dataset;
+pub mod encoder;
+pub mod error;
+pub mod explain;
+pub mod fields;
+pub mod history;
+pub mod leakage;
+pub mod metrics;
+pub mod model;
+pub mod pipeline;
+pub mod row;
+pub mod snapshot;
+pub mod spec;
+pub mod split;
+pub mod synth;
+#[cfg(test)]
+mod tests;
+
+pub use dataset::{lead_row, lead_training_set};
+pub use error::MlError;
+pub use explain::Factor;
+pub use history::OwnerHistory;
+pub use metrics::{Metrics, ReliabilityBin};
+pub use model::{DataSummary, Grade, Score, SliceCounts, TrainedModel};
+pub use pipeline::{train, CandidateReport};
+pub use row::{Cell, FeatureRow, TrainingSet};
+pub use snapshot::{opportunity_row, win_training_set};
+pub use spec::{Algorithm, CalibrationMethod, FeatureSpec, FeatureType, ModelKind, ModelSpec};

@@ -1,0 +1,166 @@
+//! Training: split, encode, fit every candidate, calibrate, compare on validation, keep the best.
+
+use serde::{Deserialize, Serialize};
+
+use super::algo::{Classifier, FittedModel, Learner, Params};
+use super::calibrate::Calibrator;
+use super::encoder::{Encoder, Matrix};
+use super::error::{MlError, Result};
+use super::metrics::{self, Metrics};
+use super::model::{DataSummary, SliceCounts, TrainedModel};
+use super::row::TrainingSet;
+use super::spec::{Algorithm, CalibrationMethod, ModelSpec};
+use super::split::{split, Split};
+
+/// How one (algorithm, calibration) pair did on the validation slice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidateReport {
+    pub algorithm: Algorithm,
+    pub calibration: CalibrationMethod,
+    /// Validation metrics after calibration.
+    pub metrics: Metrics,
+    /// Validation log loss of the raw (uncalibrated) probabilities.
+    pub uncalibrated_log_loss: f64,
+}
+
+/// Trains every candidate of the spec on `set` and keeps the pair with the lowest validation log
+/// loss. Deterministic for the spec's seed and the set's row order. `progress` receives a step
+/// name and the share of the work done (0..=1).
+pub fn train(
+    spec: &ModelSpec,
+    set: &TrainingSet,
+    progress: &mut dyn FnMut(&str, f64),
+) -> Result<TrainedModel> {
+    spec.check()?;
+    check_set(spec, set)?;
+    let sp = split(set, &spec.split, spec.seed)?;
+    let slices = [
+        ("train", &sp.train),
+        ("calibrate", &sp.calibrate),
+        ("validate", &sp.validate),
+    ];
+    for (name, idx) in slices {
+        let positives = idx.iter().filter(|&&i| set.labels[i]).count();
+        if positives == 0 || positives == idx.len() {
+            return Err(MlError::OneClassSlice {
+                slice: name,
+                positives,
+                negatives: idx.len() - positives,
+            });
+        }
+    }
+    progress("split", 0.05);
+    let train_rows: Vec<_> = sp.train.iter().map(|&i| set.rows[i].clone()).collect();
+    let encoder = Encoder::fit(&spec.features, &train_rows);
+    let x = encoder.transform(&set.rows);
+    let labels = |idx: &[usize]| idx.iter().map(|&i| set.labels[i]).collect::<Vec<_>>();
+    let (xt, yt) = (x.select(&sp.train), labels(&sp.train));
+    let (xc, yc) = (x.select(&sp.calibrate), labels(&sp.calibrate));
+    let (xv, yv) = (x.select(&sp.validate), labels(&sp.validate));
+    progress("encoded", 0.1);
+
+    let mut reports: Vec<CandidateReport> = Vec::new();
+    let mut best: Option<(usize, FittedModel, Calibrator)> = None;
+    let n = spec.candidates.len() as f64;
+    for (k, &alg) in spec.candidates.iter().enumerate() {
+        progress(
+            &format!("fitting {}", alg.as_str()),
+            0.1 + 0.85 * k as f64 / n,
+        );
+        let model = Params::default_for(alg).fit(&xt, &yt, spec.seed)?;
+        let (raw_c, raw_v) = (raw(&model, &xc), raw(&model, &xv));
+        for &method in &spec.calibration {
+            let cal = Calibrator::fit(method, &raw_c, &yc);
+            let p: Vec<f64> = raw_v.iter().map(|&r| cal.apply(r)).collect();
+            let m = metrics::compute(&p, &yv);
+            if best
+                .as_ref()
+                .is_none_or(|b| m.log_loss < reports[b.0].metrics.log_loss)
+            {
+                best = Some((reports.len(), model.clone(), cal));
+            }
+            reports.push(CandidateReport {
+                algorithm: alg,
+                calibration: method,
+                metrics: m,
+                uncalibrated_log_loss: metrics::log_loss(&raw_v, &yv),
+            });
+        }
+    }
+    let (chosen, model, calibrator) =
+        best.expect("the spec has at least one candidate and one calibration");
+    let metrics = reports[chosen].metrics.clone();
+    progress("done", 1.0);
+    Ok(TrainedModel::new(
+        spec.clone(),
+        metrics,
+        reports,
+        summary(set, &sp),
+        encoder,
+        model,
+        calibrator,
+    ))
+}
+
+fn raw(model: &FittedModel, x: &Matrix) -> Vec<f64> {
+    (0..x.rows).map(|i| model.raw_proba(x.row(i))).collect()
+}
+
+fn check_set(spec: &ModelSpec, set: &TrainingSet) -> Result<()> {
+    if set.feature_names != spec.feature_names() {
+        return Err(MlError::Shape(format!(
+            "the set has features {:?}, the spec {:?}",
+            set.feature_names,
+            spec.feature_names()
+        )));
+    }
+    let n = set.rows.len();
+    if set.labels.len() != n || set.times.len() != n || set.ids.len() != n {
+        return Err(MlError::Shape(format!(
+            "{n} rows but {} labels, {} times, {} ids",
+            set.labels.len(),
+            set.times.len(),
+            set.ids.len()
+        )));
+    }
+    if let Some(i) = set
+        .rows
+        .iter()
+        .position(|r| r.cells.len() != set.feature_names.len())
+    {
+        return Err(MlError::Shape(format!(
+            "row {i} has {} cells for {} features",
+            set.rows[i].cells.len(),
+            set.feature_names.len()
+        )));
+    }
+    let positives = set.positives();
+    let negatives = n - positives;
+    if positives < spec.min_per_class || negatives < spec.min_per_class {
+        return Err(MlError::TooLittleData {
+            positives,
+            negatives,
+            min: spec.min_per_class,
+        });
+    }
+    Ok(())
+}
+
+fn summary(set: &TrainingSet, sp: &Split) -> DataSummary {
+    let counts = |idx: &[usize]| {
+        let sub = set.subset(idx);
+        let w = sub.window();
+        SliceCounts {
+            rows: sub.len(),
+            positives: sub.positives(),
+            first: w.map(|w| w.0),
+            last: w.map(|w| w.1),
+        }
+    };
+    DataSummary {
+        split: sp.method,
+        train: counts(&sp.train),
+        calibrate: counts(&sp.calibrate),
+        validate: counts(&sp.validate),
+    }
+}

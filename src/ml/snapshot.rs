@@ -1,0 +1,199 @@
+//! The win training set: one row per stage a closed deal entered, with features as of that moment.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::domain::{Opportunity, StageEvent};
+
+use super::error::{spec_err, Result};
+use super::fields::derive_cell;
+use super::history::OwnerHistory;
+use super::leakage::check_attribute_fill;
+use super::row::{Cell, FeatureRow, TrainingSet};
+use super::spec::{FeatureSpec, ModelKind, ModelSpec};
+
+/// A deal as it stood at one moment.
+struct Snapshot<'a> {
+    opp: &'a Opportunity,
+    at: DateTime<Utc>,
+    stage: &'a str,
+    created: Option<DateTime<Utc>>,
+    /// Days between entering the previous stage and entering this one.
+    days_in_previous_stage: Option<f64>,
+    /// How many times the expected close date moved later, up to `at`.
+    slips: u32,
+    expected_close: Option<NaiveDate>,
+}
+
+/// One row per (closed deal, stage entered before it closed), labelled with the final outcome.
+///
+/// Only deals closed by `as_of` and events up to `as_of` are read, so a past `as_of` rebuilds the
+/// set as it could have been built then. The owner's win rate counts deals closed strictly before
+/// each snapshot. The split time is the snapshot time. Deals without stage events contribute no row.
+pub fn win_training_set(
+    spec: &ModelSpec,
+    opps: &[Opportunity],
+    events: &[StageEvent],
+    as_of: DateTime<Utc>,
+) -> Result<TrainingSet> {
+    if spec.kind != ModelKind::Win {
+        return Err(spec_err(
+            "kind",
+            format!(
+                "a win training set needs a win spec, not {}",
+                spec.kind.as_str()
+            ),
+        ));
+    }
+    let closed =
+        |o: &&Opportunity| o.won.is_some() && o.closed_at.is_some_and(|c| c.get() <= as_of);
+    let decided: Vec<&Opportunity> = opps.iter().filter(closed).collect();
+    let open: Vec<_> = opps
+        .iter()
+        .filter(|o| !closed(o))
+        .map(|o| &o.attributes)
+        .collect();
+    let decided_attrs: Vec<_> = decided.iter().map(|o| &o.attributes).collect();
+    check_attribute_fill(spec, &decided_attrs, &open)?;
+
+    let history = OwnerHistory::from_opportunities(decided.iter().copied());
+    let by_opp = events_by_opportunity(events, as_of);
+    let mut set = TrainingSet {
+        kind: ModelKind::Win,
+        feature_names: spec.feature_names(),
+        rows: Vec::new(),
+        labels: Vec::new(),
+        times: Vec::new(),
+        ids: Vec::new(),
+    };
+    for opp in decided {
+        let evs = by_opp.get(opp.id.as_str()).map_or(&[][..], Vec::as_slice);
+        let closed_at = opp.closed_at.map(|c| c.get());
+        for i in 0..evs.len() {
+            if closed_at.is_some_and(|c| evs[i].entered_at.get() >= c) {
+                break;
+            }
+            let snap = snapshot_at_event(opp, evs, i);
+            set.rows.push(row_of(spec, &snap, &history));
+            set.labels.push(opp.won == Some(true));
+            set.times.push(Some(snap.at));
+            set.ids.push(opp.id.to_string());
+        }
+    }
+    Ok(set)
+}
+
+/// The features of an open deal as of `as_of`: its current stage, amount and expected close
+/// date, its stage history up to `as_of`, and the owner's record before `as_of`.
+pub fn opportunity_row(
+    spec: &ModelSpec,
+    opp: &Opportunity,
+    events: &[StageEvent],
+    history: &OwnerHistory,
+    as_of: DateTime<Utc>,
+) -> FeatureRow {
+    let mut evs: Vec<&StageEvent> = events
+        .iter()
+        .filter(|e| e.opportunity_id == opp.id && e.entered_at.get() <= as_of)
+        .collect();
+    evs.sort_by_key(|e| e.entered_at);
+    let mut dates: Vec<NaiveDate> = evs.iter().filter_map(|e| e.expected_close_date).collect();
+    dates.extend(opp.expected_close_date);
+    let n = evs.len();
+    let days_in_previous_stage =
+        (n >= 2).then(|| days(evs[n - 1].entered_at.get() - evs[n - 2].entered_at.get()));
+    let snap = Snapshot {
+        opp,
+        at: as_of,
+        stage: &opp.stage,
+        created: opp
+            .created_at
+            .map(|c| c.get())
+            .or(evs.first().map(|e| e.entered_at.get())),
+        days_in_previous_stage,
+        slips: count_slips(&dates),
+        expected_close: opp.expected_close_date.or(dates.last().copied()),
+    };
+    row_of(spec, &snap, history)
+}
+
+fn events_by_opportunity(
+    events: &[StageEvent],
+    as_of: DateTime<Utc>,
+) -> HashMap<&str, Vec<&StageEvent>> {
+    let mut by: HashMap<&str, Vec<&StageEvent>> = HashMap::new();
+    for e in events.iter().filter(|e| e.entered_at.get() <= as_of) {
+        by.entry(e.opportunity_id.as_str()).or_default().push(e);
+    }
+    for v in by.values_mut() {
+        v.sort_by_key(|e| e.entered_at);
+    }
+    by
+}
+
+fn snapshot_at_event<'a>(opp: &'a Opportunity, evs: &[&'a StageEvent], i: usize) -> Snapshot<'a> {
+    let dates: Vec<NaiveDate> = evs[..=i]
+        .iter()
+        .filter_map(|e| e.expected_close_date)
+        .collect();
+    Snapshot {
+        opp,
+        at: evs[i].entered_at.get(),
+        stage: &evs[i].stage,
+        created: opp
+            .created_at
+            .map(|c| c.get())
+            .or(Some(evs[0].entered_at.get())),
+        days_in_previous_stage: (i > 0)
+            .then(|| days(evs[i].entered_at.get() - evs[i - 1].entered_at.get())),
+        slips: count_slips(&dates),
+        expected_close: dates.last().copied(),
+    }
+}
+
+fn count_slips(dates: &[NaiveDate]) -> u32 {
+    dates.windows(2).filter(|w| w[1] > w[0]).count() as u32
+}
+
+fn days(d: chrono::TimeDelta) -> f64 {
+    d.num_seconds() as f64 / 86_400.0
+}
+
+fn row_of(spec: &ModelSpec, s: &Snapshot, history: &OwnerHistory) -> FeatureRow {
+    FeatureRow {
+        cells: spec
+            .features
+            .iter()
+            .map(|f| win_cell(spec, f, s, history))
+            .collect(),
+    }
+}
+
+fn win_cell(spec: &ModelSpec, f: &FeatureSpec, s: &Snapshot, history: &OwnerHistory) -> Cell {
+    let miss = &spec.missing_values;
+    let o = s.opp;
+    if let Some(key) = f.from.strip_prefix("attributes.") {
+        return Cell::from_json(o.attributes.get(key), miss);
+    }
+    let owner = o.owner_id.as_ref().map(|i| i.as_str());
+    match (f.from.as_str(), f.derive) {
+        ("stage", _) => Cell::text(s.stage, miss),
+        ("amount", _) => Cell::opt_num(o.amount.map(|m| m.get())),
+        ("product", _) => Cell::opt_text(o.product.as_deref(), miss),
+        ("deal_type", _) => Cell::opt_text(o.deal_type.map(|t| t.as_str()), miss),
+        ("owner_id", _) => Cell::opt_text(owner, miss),
+        ("account_id", _) => Cell::opt_text(o.account_id.as_ref().map(|i| i.as_str()), miss),
+        ("age_days", _) => Cell::opt_num(s.created.map(|c| days(s.at - c))),
+        ("days_in_previous_stage", _) => Cell::opt_num(s.days_in_previous_stage),
+        ("owner_win_rate", _) => Cell::Num(history.win_rate(owner, s.at)),
+        ("slips", _) => Cell::Num(f64::from(s.slips)),
+        ("days_to_expected_close", _) => Cell::opt_num(
+            s.expected_close
+                .map(|d| (d - s.at.date_naive()).num_days() as f64),
+        ),
+        ("created_at", Some(d)) => derive_cell(d, s.created, s.created),
+        ("snapshot_at", Some(d)) => derive_cell(d, Some(s.at), s.created),
+        _ => Cell::Missing,
+    }
+}

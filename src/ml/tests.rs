@@ -1,0 +1,323 @@
+//! End-to-end tests of the pipeline on synthetic records drawn from known models.
+
+use chrono::{TimeZone, Utc};
+use serde_json::json;
+
+use super::*;
+use crate::ml::metrics::roc_auc;
+use crate::ml::synth;
+
+const LEAD_SPEC: &str = r#"
+name = "test-lead"
+kind = "lead"
+seed = 11
+candidates = ["logistic", "boosted_trees", "random_forest"]
+calibration = ["isotonic", "platt"]
+min_per_class = 30
+[split]
+train = 0.6
+calibrate = 0.2
+validate = 0.2
+[[feature]]
+name = "source"
+from = "source"
+type = "categorical"
+[[feature]]
+name = "visits"
+from = "attributes.visits"
+type = "numeric"
+[[feature]]
+name = "company size"
+from = "attributes.company_size"
+type = "numeric"
+"#;
+
+fn spec_with(candidates: &str) -> ModelSpec {
+    let text = LEAD_SPEC.replace(
+        r#"["logistic", "boosted_trees", "random_forest"]"#,
+        candidates,
+    );
+    ModelSpec::from_toml(&text).unwrap()
+}
+
+fn lead_set(n: usize, seed: u64) -> (ModelSpec, TrainingSet, Vec<f64>) {
+    let spec = spec_with(r#"["logistic", "boosted_trees", "random_forest"]"#);
+    let (leads, truth) = synth::leads(n, 0, seed);
+    (
+        spec.clone(),
+        lead_training_set(&spec, &leads).unwrap(),
+        truth,
+    )
+}
+
+#[test]
+fn shipped_specs_parse() {
+    for text in [
+        include_str!("../../training/lead.toml"),
+        include_str!("../../training/win.toml"),
+        include_str!("../../training/lead-xeducation.toml"),
+        include_str!("../../training/win-maven.toml"),
+    ] {
+        ModelSpec::from_toml(text).unwrap();
+    }
+}
+
+#[test]
+fn recovers_a_known_logistic_truth_within_002_auc() {
+    let (spec, set, truth) = lead_set(5000, 1);
+    let mut steps = Vec::new();
+    let m = train(&spec, &set, &mut |s, f| steps.push((s.to_string(), f))).unwrap();
+    let val = m.validation_slice(&set).unwrap();
+    let true_p: Vec<f64> = val
+        .ids
+        .iter()
+        .map(|id| truth[id[2..].parse::<usize>().unwrap()])
+        .collect();
+    let best = roc_auc(&true_p, &val.labels);
+    assert!(
+        m.metrics.roc_auc > best - 0.02,
+        "model {} vs truth {best}",
+        m.metrics.roc_auc
+    );
+    // ECE on 1,000 rows is mostly sampling noise: compare with the truth's own ECE there.
+    let truth_ece = crate::ml::metrics::compute(&true_p, &val.labels).ece;
+    assert!(
+        m.metrics.ece < truth_ece + 0.03,
+        "ece {} vs truth {truth_ece}",
+        m.metrics.ece
+    );
+    assert_eq!(m.candidates.len(), 6, "3 algorithms x 2 calibrations");
+    assert!(m
+        .candidates
+        .iter()
+        .all(|c| c.metrics.log_loss >= m.metrics.log_loss));
+    // Progress moves forward and ends at 1.
+    assert!(steps.windows(2).all(|w| w[0].1 <= w[1].1));
+    assert_eq!(steps.last().unwrap().1, 1.0);
+    // The stored metrics are those of the kept model on its validation slice.
+    let again = m.evaluate(&val).unwrap();
+    assert!((again.log_loss - m.metrics.log_loss).abs() < 1e-12);
+}
+
+#[test]
+fn scores_keep_their_invariants_and_explain_themselves() {
+    let (_, set, _) = lead_set(1500, 2);
+    for alg in [
+        r#"["logistic"]"#,
+        r#"["boosted_trees"]"#,
+        r#"["random_forest"]"#,
+    ] {
+        let spec = spec_with(alg);
+        let m = train(&spec, &set, &mut |_, _| {}).unwrap();
+        let scores = m.score(&set.rows);
+        for (s, p) in scores.iter().zip(m.predict(&set.rows)) {
+            assert!((0.0..=1.0).contains(&s.probability) && s.probability == p);
+            assert!((1..=99).contains(&s.score));
+            assert_eq!(s.grade, Grade::of(s.score));
+            assert!(s
+                .factors
+                .iter()
+                .all(|f| f.text.contains(&f.feature) && f.text.ends_with(" pts")));
+        }
+        assert!(
+            scores.iter().filter(|s| !s.factors.is_empty()).count() > scores.len() / 2,
+            "{alg}"
+        );
+        // Referral (+1.2 true effect) leads see source as a positive factor more often than not.
+        let referral_pos = scores
+            .iter()
+            .zip(&set.rows)
+            .filter(|(_, r)| r.cells[0] == Cell::Cat("referral".into()));
+        let (pos, all) = referral_pos.fold((0, 0), |(p, a), (s, _)| {
+            (
+                p + usize::from(
+                    s.factors
+                        .iter()
+                        .any(|f| f.feature == "source" && f.points > 0.0),
+                ),
+                a + 1,
+            )
+        });
+        assert!(pos * 2 > all, "{alg}: {pos} of {all}");
+    }
+}
+
+#[test]
+fn grades_follow_scores() {
+    let grades: Vec<Grade> = (1..=99).map(Grade::of).collect();
+    assert!(grades.windows(2).all(|w| w[0] >= w[1]));
+    assert_eq!(
+        (Grade::of(70), Grade::of(69), Grade::of(19)),
+        (Grade::A, Grade::B, Grade::D)
+    );
+}
+
+#[test]
+fn training_is_deterministic_for_a_seed_and_round_trips_through_bytes() {
+    let (spec, set, _) = lead_set(1500, 3);
+    let a = train(&spec, &set, &mut |_, _| {}).unwrap();
+    let b = train(&spec, &set, &mut |_, _| {}).unwrap();
+    assert_eq!(a, b);
+    for alg in [
+        r#"["logistic"]"#,
+        r#"["boosted_trees"]"#,
+        r#"["random_forest"]"#,
+    ] {
+        let m = train(&spec_with(alg), &set, &mut |_, _| {}).unwrap();
+        let back = TrainedModel::from_bytes(&m.to_bytes().unwrap()).unwrap();
+        assert_eq!(back, m, "{alg}");
+        assert_eq!(back.score(&set.rows), m.score(&set.rows), "{alg}");
+    }
+    assert!(TrainedModel::from_bytes(b"{\"spec\": 1}")
+        .unwrap_err()
+        .to_string()
+        .contains("cannot read"));
+}
+
+#[test]
+fn unknown_categories_and_missing_fields_score_without_error() {
+    let (spec, set, _) = lead_set(1500, 4);
+    let m = train(&spec, &set, &mut |_, _| {}).unwrap();
+    let odd = [
+        FeatureRow {
+            cells: vec![
+                Cell::Cat("carrier pigeon".into()),
+                Cell::Missing,
+                Cell::Cat("lots".into()),
+            ],
+        },
+        FeatureRow {
+            cells: vec![Cell::Missing, Cell::Num(f64::NAN), Cell::Num(1e12)],
+        },
+        FeatureRow { cells: vec![] },
+    ];
+    for s in m.score(&odd) {
+        assert!((1..=99).contains(&s.score));
+    }
+}
+
+#[test]
+fn too_little_data_names_the_counts() {
+    let (spec, set, _) = lead_set(200, 5);
+    let few = set.subset(&(0..40).collect::<Vec<_>>());
+    let (pos, neg) = (few.positives(), few.len() - few.positives());
+    let e = train(&spec, &few, &mut |_, _| {}).unwrap_err();
+    assert!(
+        matches!(e, MlError::TooLittleData { positives, negatives, min: 30 } if positives == pos && negatives == neg)
+    );
+    assert!(
+        e.to_string()
+            .contains(&format!("{pos} positive and {neg} negative")),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_field_filled_at_the_outcome_is_refused() {
+    let spec = ModelSpec::from_toml(
+        &LEAD_SPEC.replace("attributes.company_size", "attributes.deal_value"),
+    )
+    .unwrap();
+    let (mut leads, _) = synth::leads(300, 60, 6);
+    for l in leads.iter_mut().filter(|l| l.converted.is_some()) {
+        let v = if l.converted == Some(true) { 5000 } else { 0 };
+        l.attributes.insert("deal_value".into(), json!(v));
+    }
+    let e = lead_training_set(&spec, &leads).unwrap_err();
+    assert!(
+        matches!(&e, MlError::LeakyFeature { feature, .. } if feature == "company size"),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("100% of 300 decided") && e.to_string().contains("0% of 60 open"),
+        "{e}"
+    );
+    // The same field filled on open leads too is an ordinary feature.
+    for l in leads.iter_mut().filter(|l| l.converted.is_none()) {
+        l.attributes.insert("deal_value".into(), json!(100));
+    }
+    assert!(lead_training_set(&spec, &leads).is_ok());
+}
+
+#[test]
+fn win_snapshots_see_only_the_past() {
+    let spec = ModelSpec::from_toml(include_str!("../../training/win.toml")).unwrap();
+    let (opps, events) = synth::deals(400, 7);
+    let as_of = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+    let set = win_training_set(&spec, &opps, &events, as_of).unwrap();
+    let closed: Vec<_> = opps.iter().filter(|o| o.won.is_some()).collect();
+    let expected: usize = closed
+        .iter()
+        .map(|o| {
+            events
+                .iter()
+                .filter(|e| e.opportunity_id == o.id && e.entered_at < o.closed_at.unwrap())
+                .count()
+        })
+        .sum();
+    assert_eq!(set.len(), expected);
+    let col = |name: &str| spec.features.iter().position(|f| f.name == name).unwrap();
+    // The first snapshot of the first deal: nobody has closed anything yet, so the prior 0.5.
+    assert_eq!(set.rows[0].cells[col("owner win rate")], Cell::Num(0.5));
+    assert_eq!(
+        set.rows[0].cells[col("days in previous stage")],
+        Cell::Missing
+    );
+    // Stage snapshots are features as of entering the stage, never after the close.
+    for (i, id) in set.ids.iter().enumerate() {
+        let o = closed.iter().find(|o| o.id.as_str() == id).unwrap();
+        assert!(set.times[i].unwrap() < o.closed_at.unwrap().get());
+        assert_ne!(
+            set.rows[i].cells[col("stage")],
+            Cell::Cat(o.stage.clone()),
+            "won/lost is never a snapshot stage"
+        );
+    }
+    // An earlier as_of sees fewer closed deals.
+    let early = win_training_set(
+        &spec,
+        &opps,
+        &events,
+        Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap(),
+    )
+    .unwrap();
+    assert!(early.len() < set.len());
+}
+
+#[test]
+fn open_deals_score_from_their_history_as_of_now() {
+    let spec = ModelSpec::from_toml(include_str!("../../training/win.toml")).unwrap();
+    let (opps, events) = synth::deals(800, 8);
+    let as_of = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+    let set = win_training_set(&spec, &opps, &events, as_of).unwrap();
+    let m = train(&spec, &set, &mut |_, _| {}).unwrap();
+    assert!(m.metrics.roc_auc > 0.6, "auc {}", m.metrics.roc_auc);
+    assert!(m.metrics.log_loss < m.metrics.base_rate_log_loss);
+    let history = OwnerHistory::from_opportunities(&opps);
+    let open = opps.iter().find(|o| o.is_open()).unwrap();
+    let row = m.opportunity_row(open, &events, &history, as_of);
+    let slips = spec
+        .features
+        .iter()
+        .position(|f| f.name == "close date slips")
+        .unwrap();
+    assert!(matches!(row.cells[slips], Cell::Num(_)));
+    assert!((1..=99).contains(&m.score(&[row])[0].score));
+}
+
+#[test]
+fn owner_win_rate_counts_only_deals_closed_before() {
+    let (opps, _) = synth::deals(200, 9);
+    let h = OwnerHistory::from_opportunities(&opps);
+    let t = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+    let (good, bad) = (h.win_rate(Some("R-0"), t), h.win_rate(Some("R-3"), t));
+    assert!(good > bad + 0.15, "{good} vs {bad}");
+    assert_eq!(
+        h.win_rate(
+            Some("R-0"),
+            Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap()
+        ),
+        0.5
+    );
+    assert_eq!(h.win_rate(Some("nobody"), t), h.win_rate(None, t));
+}
