@@ -321,3 +321,21 @@ fn owner_win_rate_counts_only_deals_closed_before() {
     );
     assert_eq!(h.win_rate(Some("nobody"), t), h.win_rate(None, t));
 }
+
+#[test]
+fn the_model_card_shows_data_metrics_reliability_and_candidates() {
+    let (spec, set, _) = lead_set(1500, 12);
+    let m = train(&spec, &set, &mut |_, _| {}).unwrap();
+    let card = m.model_card();
+    for needle in [
+        "# Model card: test-lead",
+        "| train | 900 |",
+        "| company size | `attributes.company_size` | Numeric |",
+        "| roc_auc |",
+        "## Reliability",
+        "| random_forest | Platt |",
+    ] {
+        assert!(card.contains(needle), "missing {needle:?} in\n{card}");
+    }
+    assert_eq!(card.matches("| logistic |").count(), 2);
+}
