@@ -339,3 +339,21 @@ fn the_model_card_shows_data_metrics_reliability_and_candidates() {
     }
     assert_eq!(card.matches("| logistic |").count(), 2);
 }
+
+/// Brief target: 100,000 synthetic leads, all candidates and calibrations, under 60 s in release.
+/// `cargo test --release --lib ml::tests::training_100k -- --ignored --nocapture`
+#[test]
+#[ignore = "slow in debug; run in release (see the doc comment)"]
+fn training_100k_leads_all_candidates() {
+    let (spec, set, _) = lead_set(100_000, 13);
+    let t = std::time::Instant::now();
+    let mut last = std::time::Instant::now();
+    let m = train(&spec, &set, &mut |step, _| {
+        eprintln!("{step}: {:.1}s", last.elapsed().as_secs_f64());
+        last = std::time::Instant::now();
+    })
+    .unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    eprintln!("100k leads: {secs:.1}s, kept {} auc {:.4}", m.algorithm().as_str(), m.metrics.roc_auc);
+    assert!(secs < 60.0, "{secs:.1}s");
+}
