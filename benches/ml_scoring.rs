@@ -8,13 +8,20 @@ use revcast::ml::{lead_row, lead_training_set, synth, train, FeatureRow, ModelSp
 const SPEC: &str = include_str!("../training/lead.toml");
 
 fn model(candidate: &str) -> (TrainedModel, Vec<FeatureRow>) {
-    let spec = SPEC.replace(r#"candidates = ["logistic", "boosted_trees", "random_forest"]"#, &format!("candidates = [\"{candidate}\"]"));
+    let spec = SPEC.replace(
+        r#"candidates = ["logistic", "boosted_trees", "random_forest"]"#,
+        &format!("candidates = [\"{candidate}\"]"),
+    );
     // The synthetic leads carry source and visits; the spec's other attributes read as missing.
     let spec = ModelSpec::from_toml(&spec).expect("lead spec");
     let (leads, _) = synth::leads(20_000, 0, 1);
     let set = lead_training_set(&spec, &leads).expect("set");
     let m = train(&spec, &set, &mut |_, _| {}).expect("train");
-    let rows = leads.iter().take(10_000).map(|l| lead_row(&spec, l)).collect();
+    let rows = leads
+        .iter()
+        .take(10_000)
+        .map(|l| lead_row(&spec, l))
+        .collect();
     (m, rows)
 }
 
@@ -23,8 +30,14 @@ fn scoring(c: &mut Criterion) {
     for alg in ["logistic", "boosted_trees", "random_forest"] {
         let (m, rows) = model(alg);
         g.throughput(Throughput::Elements(rows.len() as u64));
-        g.bench_with_input(BenchmarkId::new("predict", alg), &rows, |b, rows| b.iter(|| m.predict(rows)));
-        g.bench_with_input(BenchmarkId::new("score_with_factors", alg), &rows, |b, rows| b.iter(|| m.score(rows)));
+        g.bench_with_input(BenchmarkId::new("predict", alg), &rows, |b, rows| {
+            b.iter(|| m.predict(rows))
+        });
+        g.bench_with_input(
+            BenchmarkId::new("score_with_factors", alg),
+            &rows,
+            |b, rows| b.iter(|| m.score(rows)),
+        );
     }
     g.finish();
 }

@@ -26,6 +26,8 @@ pub mod split;
 pub mod synth;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_win;
 
 pub use dataset::{lead_row, lead_training_set};
 pub use error::MlError;
