@@ -1,6 +1,7 @@
 //! In-process batch scoring throughput of trained lead models (release):
 //! `cargo bench --bench ml_scoring`. Targets: 1,000,000 leads/s for logistic regression and
-//! 300,000/s for boosted trees on `predict` (probabilities); `score` adds explanations.
+//! 300,000/s for boosted trees on `predict` (probabilities; batches of 8,192 rows or more use every core); `score` adds
+//! explanations.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use revcast::ml::{lead_row, lead_training_set, synth, train, FeatureRow, ModelSpec, TrainedModel};
@@ -19,7 +20,7 @@ fn model(candidate: &str) -> (TrainedModel, Vec<FeatureRow>) {
     let m = train(&spec, &set, &mut |_, _| {}).expect("train");
     let rows = leads
         .iter()
-        .take(10_000)
+        .take(20_000)
         .map(|l| lead_row(&spec, l))
         .collect();
     (m, rows)
@@ -29,6 +30,14 @@ fn scoring(c: &mut Criterion) {
     let mut g = c.benchmark_group("ml_scoring");
     for alg in ["logistic", "boosted_trees", "random_forest"] {
         let (m, rows) = model(alg);
+        // Below PARALLEL_BATCH rows a batch is scored on one thread.
+        let small = &rows[..4_000];
+        g.throughput(Throughput::Elements(small.len() as u64));
+        g.bench_with_input(
+            BenchmarkId::new("predict_1_thread", alg),
+            small,
+            |b, rows| b.iter(|| m.predict(rows)),
+        );
         g.throughput(Throughput::Elements(rows.len() as u64));
         g.bench_with_input(BenchmarkId::new("predict", alg), &rows, |b, rows| {
             b.iter(|| m.predict(rows))

@@ -109,6 +109,9 @@ fn scores_keep_their_invariants_and_explain_themselves() {
         let spec = spec_with(alg);
         let m = train(&spec, &set, &mut |_, _| {}).unwrap();
         let scores = m.score(&set.rows);
+        // A batch big enough to be split over threads scores as its parts do one by one.
+        let big: Vec<FeatureRow> = set.rows.iter().cycle().take(9000).cloned().collect();
+        assert_eq!(m.score(&big)[..set.len()], scores[..]);
         for (s, p) in scores.iter().zip(m.predict(&set.rows)) {
             assert!((0.0..=1.0).contains(&s.probability) && s.probability == p);
             assert!((1..=99).contains(&s.score));
