@@ -187,10 +187,10 @@ fn export(name: &str, m: &TrainedModel, set: &TrainingSet) {
         header.extend(["label".to_string(), "revcast".to_string()]);
         w.write_record(&header).unwrap();
         let p = m.predict(&sub.rows);
-        for i in 0..x.rows {
+        for (i, (&label, prob)) in sub.labels.iter().zip(&p).enumerate() {
             let mut rec: Vec<String> = x.row(i).iter().map(|v| v.to_string()).collect();
-            rec.push(u8::from(sub.labels[i]).to_string());
-            rec.push(p[i].to_string());
+            rec.push(u8::from(label).to_string());
+            rec.push(prob.to_string());
             w.write_record(&rec).unwrap();
         }
     }
