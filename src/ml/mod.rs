@@ -6,6 +6,7 @@
 
 pub mod algo;
 pub mod calibrate;
+mod card;
 pub mod dataset;
 pub mod encoder;
 pub mod error;
@@ -16,6 +17,8 @@ pub mod leakage;
 pub mod metrics;
 pub mod model;
 pub mod pipeline;
+#[cfg(test)]
+mod realdata;
 pub mod row;
 pub mod snapshot;
 pub mod spec;
@@ -23,6 +26,8 @@ pub mod split;
 pub mod synth;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_win;
 
 pub use dataset::{lead_row, lead_training_set};
 pub use error::MlError;

@@ -17,6 +17,25 @@ use super::row::{FeatureRow, TrainingSet};
 use super::spec::{Algorithm, CalibrationMethod, ModelSpec};
 use super::split::{split, SplitMethod};
 
+/// Batches at least this long are scored on all available cores (rows are independent, so the
+/// result is the same as scoring them one by one).
+pub const PARALLEL_BATCH: usize = 8192;
+
+fn in_parallel<T: Send>(rows: &[FeatureRow], f: impl Fn(&[FeatureRow]) -> Vec<T> + Sync) -> Vec<T> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if rows.len() < PARALLEL_BATCH || cores < 2 {
+        return f(rows);
+    }
+    let chunk = rows.len().div_ceil(cores);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = rows.chunks(chunk).map(|c| s.spawn(|| f(c))).collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a scoring thread panicked"))
+            .collect()
+    })
+}
+
 /// Rows and positives of one slice, and the first and last row time in it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SliceCounts {
@@ -116,7 +135,12 @@ impl TrainedModel {
     }
 
     /// Calibrated probabilities only (no explanations): the fast path for batch scoring.
+    /// Batches of [`PARALLEL_BATCH`] rows or more are split over the available cores.
     pub fn predict(&self, rows: &[FeatureRow]) -> Vec<f64> {
+        in_parallel(rows, |chunk| self.predict_serial(chunk))
+    }
+
+    fn predict_serial(&self, rows: &[FeatureRow]) -> Vec<f64> {
         let mut buf = vec![0.0; self.encoder.width()];
         rows.iter()
             .map(|r| {
@@ -128,6 +152,10 @@ impl TrainedModel {
 
     /// Scores with explanations. Missing cells and unseen categories are handled, never errors.
     pub fn score(&self, rows: &[FeatureRow]) -> Vec<Score> {
+        in_parallel(rows, |chunk| self.score_serial(chunk))
+    }
+
+    fn score_serial(&self, rows: &[FeatureRow]) -> Vec<Score> {
         let width = self.encoder.width();
         let (mut buf, mut contrib) = (vec![0.0; width], vec![0.0; width]);
         let names = self.spec.feature_names();
@@ -143,11 +171,12 @@ impl TrainedModel {
                     per_feature[f] += c;
                 }
                 let score = (p * 100.0).round().clamp(1.0, 99.0) as u8;
+                let factors = factors(&names, r, &per_feature, self.model.unit(), p);
                 Score {
                     probability: p,
                     score,
                     grade: Grade::of(score),
-                    factors: factors(&names, r, &per_feature, self.model.unit(), p),
+                    factors,
                 }
             })
             .collect()

@@ -34,6 +34,84 @@ pub fn train(
     spec.check()?;
     check_set(spec, set)?;
     let sp = split(set, &spec.split, spec.seed)?;
+    check_slices(set, &sp)?;
+    progress("split", 0.05);
+    let train_rows: Vec<_> = sp.train.iter().map(|&i| set.rows[i].clone()).collect();
+    let encoder = Encoder::fit(&spec.features, &train_rows);
+    let x = encoder.transform(&set.rows);
+    let slice = |idx: &[usize]| Slice {
+        x: x.select(idx),
+        y: idx.iter().map(|&i| set.labels[i]).collect(),
+    };
+    let (train, cal, val) = (slice(&sp.train), slice(&sp.calibrate), slice(&sp.validate));
+    progress("encoded", 0.1);
+
+    let mut reports: Vec<CandidateReport> = Vec::new();
+    let mut best: Option<(usize, FittedModel, Calibrator)> = None;
+    let n = spec.candidates.len() as f64;
+    for (k, &alg) in spec.candidates.iter().enumerate() {
+        let step = format!("fitting {}", alg.as_str());
+        progress(&step, 0.1 + 0.85 * k as f64 / n);
+        let model = Params::default_for(alg).fit(&train.x, &train.y, spec.seed)?;
+        for (cal, report) in calibrate_and_judge(spec, alg, &model, &cal, &val) {
+            let better = best
+                .as_ref()
+                .is_none_or(|b| report.metrics.log_loss < reports[b.0].metrics.log_loss);
+            if better {
+                best = Some((reports.len(), model.clone(), cal));
+            }
+            reports.push(report);
+        }
+    }
+    let (chosen, model, calibrator) =
+        best.expect("the spec has at least one candidate and one calibration");
+    let metrics = reports[chosen].metrics.clone();
+    progress("done", 1.0);
+    let data = summary(set, &sp);
+    Ok(TrainedModel::new(
+        spec.clone(),
+        metrics,
+        reports,
+        data,
+        encoder,
+        model,
+        calibrator,
+    ))
+}
+
+/// Encoded rows and labels of one slice.
+struct Slice {
+    x: Matrix,
+    y: Vec<bool>,
+}
+
+/// Every calibration of the spec fitted on `cal` and judged on `val`.
+fn calibrate_and_judge(
+    spec: &ModelSpec,
+    algorithm: Algorithm,
+    model: &FittedModel,
+    cal: &Slice,
+    val: &Slice,
+) -> Vec<(Calibrator, CandidateReport)> {
+    let (raw_c, raw_v) = (raw(model, &cal.x), raw(model, &val.x));
+    let uncalibrated_log_loss = metrics::log_loss(&raw_v, &val.y);
+    spec.calibration
+        .iter()
+        .map(|&method| {
+            let c = Calibrator::fit(method, &raw_c, &cal.y);
+            let p: Vec<f64> = raw_v.iter().map(|&r| c.apply(r)).collect();
+            let report = CandidateReport {
+                algorithm,
+                calibration: method,
+                metrics: metrics::compute(&p, &val.y),
+                uncalibrated_log_loss,
+            };
+            (c, report)
+        })
+        .collect()
+}
+
+fn check_slices(set: &TrainingSet, sp: &Split) -> Result<()> {
     let slices = [
         ("train", &sp.train),
         ("calibrate", &sp.calibrate),
@@ -49,57 +127,7 @@ pub fn train(
             });
         }
     }
-    progress("split", 0.05);
-    let train_rows: Vec<_> = sp.train.iter().map(|&i| set.rows[i].clone()).collect();
-    let encoder = Encoder::fit(&spec.features, &train_rows);
-    let x = encoder.transform(&set.rows);
-    let labels = |idx: &[usize]| idx.iter().map(|&i| set.labels[i]).collect::<Vec<_>>();
-    let (xt, yt) = (x.select(&sp.train), labels(&sp.train));
-    let (xc, yc) = (x.select(&sp.calibrate), labels(&sp.calibrate));
-    let (xv, yv) = (x.select(&sp.validate), labels(&sp.validate));
-    progress("encoded", 0.1);
-
-    let mut reports: Vec<CandidateReport> = Vec::new();
-    let mut best: Option<(usize, FittedModel, Calibrator)> = None;
-    let n = spec.candidates.len() as f64;
-    for (k, &alg) in spec.candidates.iter().enumerate() {
-        progress(
-            &format!("fitting {}", alg.as_str()),
-            0.1 + 0.85 * k as f64 / n,
-        );
-        let model = Params::default_for(alg).fit(&xt, &yt, spec.seed)?;
-        let (raw_c, raw_v) = (raw(&model, &xc), raw(&model, &xv));
-        for &method in &spec.calibration {
-            let cal = Calibrator::fit(method, &raw_c, &yc);
-            let p: Vec<f64> = raw_v.iter().map(|&r| cal.apply(r)).collect();
-            let m = metrics::compute(&p, &yv);
-            if best
-                .as_ref()
-                .is_none_or(|b| m.log_loss < reports[b.0].metrics.log_loss)
-            {
-                best = Some((reports.len(), model.clone(), cal));
-            }
-            reports.push(CandidateReport {
-                algorithm: alg,
-                calibration: method,
-                metrics: m,
-                uncalibrated_log_loss: metrics::log_loss(&raw_v, &yv),
-            });
-        }
-    }
-    let (chosen, model, calibrator) =
-        best.expect("the spec has at least one candidate and one calibration");
-    let metrics = reports[chosen].metrics.clone();
-    progress("done", 1.0);
-    Ok(TrainedModel::new(
-        spec.clone(),
-        metrics,
-        reports,
-        summary(set, &sp),
-        encoder,
-        model,
-        calibrator,
-    ))
+    Ok(())
 }
 
 fn raw(model: &FittedModel, x: &Matrix) -> Vec<f64> {

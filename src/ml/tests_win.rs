@@ -1,0 +1,89 @@
+//! Tests of the win (opportunity snapshot) training set and scoring of open deals.
+
+use chrono::{TimeZone, Utc};
+
+use super::*;
+use crate::ml::synth;
+
+#[test]
+fn win_snapshots_see_only_the_past() {
+    let spec = ModelSpec::from_toml(include_str!("../../training/win.toml")).unwrap();
+    let (opps, events) = synth::deals(400, 7);
+    let as_of = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+    let set = win_training_set(&spec, &opps, &events, as_of).unwrap();
+    let closed: Vec<_> = opps.iter().filter(|o| o.won.is_some()).collect();
+    let expected: usize = closed
+        .iter()
+        .map(|o| {
+            events
+                .iter()
+                .filter(|e| e.opportunity_id == o.id && e.entered_at < o.closed_at.unwrap())
+                .count()
+        })
+        .sum();
+    assert_eq!(set.len(), expected);
+    let col = |name: &str| spec.features.iter().position(|f| f.name == name).unwrap();
+    // The first snapshot of the first deal: nobody has closed anything yet, so the prior 0.5.
+    assert_eq!(set.rows[0].cells[col("owner win rate")], Cell::Num(0.5));
+    assert_eq!(
+        set.rows[0].cells[col("days in previous stage")],
+        Cell::Missing
+    );
+    // Stage snapshots are features as of entering the stage, never after the close.
+    for (i, id) in set.ids.iter().enumerate() {
+        let o = closed.iter().find(|o| o.id.as_str() == id).unwrap();
+        assert!(set.times[i].unwrap() < o.closed_at.unwrap().get());
+        assert_ne!(
+            set.rows[i].cells[col("stage")],
+            Cell::Cat(o.stage.clone()),
+            "won/lost is never a snapshot stage"
+        );
+    }
+    // An earlier as_of sees fewer closed deals.
+    let early = win_training_set(
+        &spec,
+        &opps,
+        &events,
+        Utc.with_ymd_and_hms(2024, 3, 1, 0, 0, 0).unwrap(),
+    )
+    .unwrap();
+    assert!(early.len() < set.len());
+}
+
+#[test]
+fn open_deals_score_from_their_history_as_of_now() {
+    let spec = ModelSpec::from_toml(include_str!("../../training/win.toml")).unwrap();
+    let (opps, events) = synth::deals(800, 8);
+    let as_of = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+    let set = win_training_set(&spec, &opps, &events, as_of).unwrap();
+    let m = train(&spec, &set, &mut |_, _| {}).unwrap();
+    assert!(m.metrics.roc_auc > 0.6, "auc {}", m.metrics.roc_auc);
+    assert!(m.metrics.log_loss < m.metrics.base_rate_log_loss);
+    let history = OwnerHistory::from_opportunities(&opps);
+    let open = opps.iter().find(|o| o.is_open()).unwrap();
+    let row = m.opportunity_row(open, &events, &history, as_of);
+    let slips = spec
+        .features
+        .iter()
+        .position(|f| f.name == "close date slips")
+        .unwrap();
+    assert!(matches!(row.cells[slips], Cell::Num(_)));
+    assert!((1..=99).contains(&m.score(&[row])[0].score));
+}
+
+#[test]
+fn owner_win_rate_counts_only_deals_closed_before() {
+    let (opps, _) = synth::deals(200, 9);
+    let h = OwnerHistory::from_opportunities(&opps);
+    let t = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+    let (good, bad) = (h.win_rate(Some("R-0"), t), h.win_rate(Some("R-3"), t));
+    assert!(good > bad + 0.15, "{good} vs {bad}");
+    assert_eq!(
+        h.win_rate(
+            Some("R-0"),
+            Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap()
+        ),
+        0.5
+    );
+    assert_eq!(h.win_rate(Some("nobody"), t), h.win_rate(None, t));
+}
