@@ -4,8 +4,9 @@
 pub mod api;
 pub mod cli;
 pub mod domain;
+pub mod import;
+pub mod kpi;
 pub mod ml;
-pub mod store;
 pub mod service;
 pub mod store;
 pub mod synth;
