@@ -27,9 +27,9 @@ pub struct DemoArgs {
     /// The demo's database; the default file is recreated on every run.
     #[arg(long, env = "REVCAST_DATABASE_URL", default_value = DEMO_DATABASE_URL)]
     pub database_url: String,
-    /// Seed of the synthetic world.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
+    /// Seed of the synthetic world (default: the one in training/synthetic.toml).
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// The day the synthetic world ends (default: today).
     #[arg(long)]
     pub as_of: Option<NaiveDate>,

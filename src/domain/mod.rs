@@ -7,7 +7,7 @@ mod batch;
 mod entities;
 mod period;
 mod record;
-mod values;
+pub(crate) mod values;
 
 pub use batch::{parse_batch, parse_raw_batch, parse_row, RowProblem};
 pub use entities::{

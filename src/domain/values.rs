@@ -254,3 +254,30 @@ mod tests {
         assert_eq!(Probability::clamped(-3.0).get(), 0.0);
     }
 }
+
+/// Serde helpers for calendar dates (`2026-03-01`) with an error message a caller can act on.
+pub mod date_serde {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer};
+
+    fn parse<E: serde::de::Error>(s: &str) -> Result<NaiveDate, E> {
+        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+            E::custom(format!(
+                "`{}` is not a date: use YYYY-MM-DD, e.g. 2026-03-01",
+                super::truncate(s, 40)
+            ))
+        })
+    }
+
+    pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+        let s = String::deserialize(d)?;
+        parse(&s)
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            Some(s) => parse(&s).map(Some),
+            None => Ok(None),
+        }
+    }
+}

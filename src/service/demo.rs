@@ -8,11 +8,10 @@ use crate::synth::{generate, SynthSettings};
 
 /// Generates the synthetic world for `seed` ending on `as_of`, and upserts every entity.
 /// Returns a one-line summary of what was loaded.
-pub async fn load_demo_world(store: &Store, seed: u64, as_of: NaiveDate) -> Result<String> {
-    let settings = SynthSettings {
-        seed,
-        ..SynthSettings::default()
-    };
+pub async fn load_demo_world(store: &Store, seed: Option<u64>, as_of: NaiveDate) -> Result<String> {
+    let defaults = SynthSettings::default();
+    let seed = seed.unwrap_or(defaults.seed);
+    let settings = SynthSettings { seed, ..defaults };
     let w = generate(&settings, as_of);
     store.upsert(&w.reps).await?;
     store.upsert(&w.quotas).await?;

@@ -101,6 +101,7 @@ impl Record for Account {
 pub struct AccountSnapshot {
     #[schema(value_type = String, min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub account_id: Id,
+    #[serde(deserialize_with = "crate::domain::values::date_serde::required")]
     pub as_of: NaiveDate,
     /// Annual recurring revenue at `as_of`.
     #[schema(value_type = f64, minimum = 0)]
@@ -127,6 +128,7 @@ pub struct AccountSnapshot {
     pub ticket_resolution_hours: Option<f64>,
     #[schema(max_length = 1000)]
     pub plan: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::values::date_serde::optional")]
     pub renewal_date: Option<NaiveDate>,
     #[serde(default)]
     #[schema(value_type = Object)]
@@ -224,6 +226,7 @@ impl Record for AccountSnapshot {
 pub struct ChurnEvent {
     #[schema(value_type = String, min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub account_id: Id,
+    #[serde(deserialize_with = "crate::domain::values::date_serde::required")]
     pub churned_at: NaiveDate,
     #[schema(value_type = Option<f64>, minimum = 0)]
     pub arr_lost: Option<Money>,
