@@ -216,3 +216,52 @@ impl Encoder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(name: &str, ty: FeatureType, min_count: usize) -> FeatureSpec {
+        FeatureSpec {
+            name: name.into(),
+            from: format!("attributes.{name}"),
+            ty,
+            derive: None,
+            min_count,
+        }
+    }
+
+    #[test]
+    fn imputes_standardises_one_hots_and_buckets_the_unknown() {
+        let feats = [
+            spec("visits", FeatureType::Numeric, 1),
+            spec("source", FeatureType::Categorical, 2),
+        ];
+        let row = |v: Cell, s: &str| FeatureRow {
+            cells: vec![v, Cell::text(s, &[])],
+        };
+        let rows = [
+            row(Cell::Num(1.0), "web"),
+            row(Cell::Num(3.0), "web"),
+            row(Cell::Missing, "ad"),
+            row(Cell::Num(5.0), ""),
+        ];
+        let e = Encoder::fit(&feats, &rows);
+        assert_eq!(
+            e.columns,
+            ["visits", "visits (missing)", "source=web", "source=(other)"]
+        );
+        // Median of 1, 3, 5 is 3; the missing row counts at 3, so mean 3 and std sqrt(2).
+        let mut out = vec![0.0; e.width()];
+        e.encode_into(&row(Cell::Missing, "web"), &mut out);
+        assert_eq!(out, [0.0, 1.0, 1.0, 0.0]);
+        e.encode_into(&row(Cell::Num(5.0), "never seen"), &mut out);
+        assert!((out[0] - 2.0 / 2f64.sqrt()).abs() < 1e-12);
+        assert_eq!(&out[1..], [0.0, 0.0, 1.0]);
+        // "ad" (seen once) and missing (seen once) are below min_count 2: the other bucket.
+        e.encode_into(&row(Cell::Num(3.0), "ad"), &mut out);
+        assert_eq!(&out[2..], [0.0, 1.0]);
+        assert_eq!(e.column_mean[2], 0.5);
+        assert_eq!(e, Encoder::fit(&feats, &rows), "deterministic");
+    }
+}

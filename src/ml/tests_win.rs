@@ -87,3 +87,33 @@ fn owner_win_rate_counts_only_deals_closed_before() {
     );
     assert_eq!(h.win_rate(Some("nobody"), t), h.win_rate(None, t));
 }
+
+#[test]
+fn a_close_value_recorded_at_the_outcome_is_refused() {
+    let text = include_str!("../../training/win.toml")
+        .replace("from = \"amount\"", "from = \"attributes.close_value\"");
+    let spec = ModelSpec::from_toml(&text).unwrap();
+    let (mut opps, events) = synth::deals(400, 10);
+    for o in opps.iter_mut().filter(|o| o.won.is_some()) {
+        let v = if o.won == Some(true) {
+            o.amount.unwrap().get()
+        } else {
+            0.0
+        };
+        o.attributes
+            .insert("close_value".into(), serde_json::json!(v));
+    }
+    let as_of = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+    let e = win_training_set(&spec, &opps, &events, as_of).unwrap_err();
+    assert!(
+        matches!(&e, MlError::LeakyFeature { feature, .. } if feature == "amount"),
+        "{e}"
+    );
+    // closed_at itself cannot even be named in a spec.
+    let named = include_str!("../../training/win.toml")
+        .replace("from = \"amount\"", "from = \"closed_at\"");
+    assert!(matches!(
+        ModelSpec::from_toml(&named),
+        Err(MlError::LeakyFeature { .. })
+    ));
+}

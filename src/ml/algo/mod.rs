@@ -156,3 +156,51 @@ impl Classifier for FittedModel {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contributions_add_up_to_each_models_output() {
+        let n = 400;
+        let data: Vec<f64> = (0..n * 3)
+            .map(|i| ((i * 31) % 97) as f64 / 20.0 - 2.0)
+            .collect();
+        let x = Matrix {
+            rows: n,
+            cols: 3,
+            data,
+        };
+        let y: Vec<bool> = (0..n)
+            .map(|i| x.row(i)[0] - x.row(i)[2] > 0.0 || i % 9 == 0)
+            .collect();
+        for alg in [
+            Algorithm::Logistic,
+            Algorithm::RandomForest,
+            Algorithm::BoostedTrees,
+        ] {
+            let m = Params::default_for(alg).fit(&x, &y, 1).unwrap();
+            for i in (0..n).step_by(37) {
+                let mut c = vec![0.0; 3];
+                let bias = m.contributions(x.row(i), &mut c);
+                let total = bias + c.iter().sum::<f64>();
+                let output = match m.unit() {
+                    Unit::LogOdds => {
+                        let p = m.raw_proba(x.row(i));
+                        (p / (1.0 - p)).ln()
+                    }
+                    Unit::Probability => m.raw_proba(x.row(i)),
+                };
+                assert!(
+                    (total - output).abs() < 1e-6,
+                    "{alg:?} row {i}: {total} vs {output}"
+                );
+            }
+            // The first column drives the label up, the third down.
+            let mut c = vec![0.0; 3];
+            m.contributions(&[2.0, 0.0, -2.0], &mut c);
+            assert!(c[0] > 0.0 && c[2] > 0.0, "{alg:?}: {c:?}");
+        }
+    }
+}
