@@ -1,7 +1,6 @@
 //! Model use cases: the in-memory registry of active models, training with champion/challenger,
 //! promotion and rollback, scoring inline and stored records, and the prioritized lists.
 
-mod card;
 mod registry;
 mod rescore;
 mod scoring;
