@@ -118,9 +118,13 @@ pub async fn export_version(store: &Store, id: &str, dir: &Path) -> Result<PathB
             })
     };
     write("artifact.json", &row.artifact)?;
-    write(
-        "MODEL_CARD.md",
-        super::card::model_card(&model, &row.id, row.trained_at).as_bytes(),
-    )?;
+    let card = format!(
+        "<!-- version {} ({}), trained {} -->\n\n{}",
+        row.id,
+        row.status,
+        row.trained_at.format("%Y-%m-%d %H:%M UTC"),
+        model.model_card()
+    );
+    write("MODEL_CARD.md", card.as_bytes())?;
     Ok(folder)
 }
