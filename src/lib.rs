@@ -2,5 +2,6 @@
 //! revcast: revenue intelligence from CRM history.
 
 pub mod domain;
+pub mod forecast;
 pub mod store;
 pub mod service;
