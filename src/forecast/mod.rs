@@ -14,6 +14,8 @@ mod pipeline;
 mod rng;
 mod runrate;
 mod series;
+#[cfg(test)]
+mod series_eval;
 mod series_models;
 mod series_theta;
 mod stages;
