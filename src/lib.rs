@@ -3,5 +3,6 @@
 
 pub mod domain;
 pub mod forecast;
+pub mod quota;
 pub mod store;
 pub mod service;
