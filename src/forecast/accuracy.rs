@@ -31,6 +31,30 @@ impl ForecastSnapshot {
     }
 }
 
+impl super::Forecast {
+    /// The snapshots to store in the accuracy ledger: the total (group [`TOTAL_GROUP`]) and
+    /// every group, each with its parts.
+    pub fn snapshots(&self) -> Vec<ForecastSnapshot> {
+        let snap = |group: &str, q: &super::Quantiles, parts: &super::Parts| ForecastSnapshot {
+            period: self.period,
+            as_of: self.as_of,
+            group: group.to_string(),
+            p10: q.p10,
+            p50: q.p50,
+            p90: q.p90,
+            mean: q.mean,
+            parts: serde_json::to_value(parts).unwrap_or(serde_json::Value::Null),
+        };
+        let mut out = vec![snap(TOTAL_GROUP, &self.total, &self.parts)];
+        out.extend(
+            self.groups
+                .iter()
+                .map(|g| snap(&g.key, &g.quantiles, &g.parts)),
+        );
+        out
+    }
+}
+
 /// Scores of a set of snapshots.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct AccuracyBucket {

@@ -23,7 +23,7 @@ pub fn forecast(
 ) -> Result<Forecast, ForecastError> {
     check(input)?;
     let known = events_known_on(input.events, input.as_of);
-    let rates = StageWinRates::learn(input.opportunities, input.events, input.as_of);
+    let rates = StageWinRates::learn_known(input.opportunities, &known, input.as_of);
     if rates.closed_deals() == 0 {
         return Err(ForecastError::NoHistory {
             opportunities: input.opportunities.len(),
@@ -41,14 +41,7 @@ pub fn forecast(
     let open = assess_open(opps, period, as_of, &learned, &mut grouper, p_win)?;
     let closed = closed_by_group(opps, period, as_of, &mut grouper);
     let new = NewDeals::learn(opps, period, as_of, &mut |o| grouper.index_of(o));
-    if let Some(by) = input.group_by {
-        if grouper.keyed == 0 && grouper.seen > 0 {
-            return Err(ForecastError::EmptyGroups {
-                group_by: by,
-                deals: grouper.seen,
-            });
-        }
-    }
+    check_groups(input, &grouper)?;
     let keys = grouper.keys();
     let sim_deals = open
         .iter()
@@ -61,6 +54,17 @@ pub fn forecast(
         input.seed,
     );
     Ok(assemble(input, &keys, &open, &closed, &new, &sims))
+}
+
+/// A grouping under which no deal has a key is a mistake (reps not loaded, no products).
+fn check_groups(input: &ForecastInput, grouper: &Grouper) -> Result<(), ForecastError> {
+    match input.group_by {
+        Some(by) if grouper.keyed == 0 && grouper.seen > 0 => Err(ForecastError::EmptyGroups {
+            group_by: by,
+            deals: grouper.seen,
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn check(input: &ForecastInput) -> Result<(), ForecastError> {

@@ -18,6 +18,7 @@ mod series;
 mod series_eval;
 mod series_models;
 mod series_theta;
+mod simdeals;
 mod stages;
 mod timing;
 mod types;

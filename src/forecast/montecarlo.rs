@@ -5,49 +5,19 @@
 //! deals resampled from history. Sums are kept per group in integer cents, so the total of a
 //! simulation is exactly the sum of its groups, and the groups' means add up to the total's.
 //!
-//! Speed: deals are laid out in flat arrays sorted by group, the Bernoulli is a branch-free
-//! compare of one 64-bit draw with a precomputed threshold, and blocks of simulations run on
-//! up to two threads. Each block has its own random stream derived from (seed, block index),
+//! Speed: deals are laid out in flat arrays sorted by group (see [`SimDeals`] for how each is
+//! drawn), and blocks of simulations run on up to two threads. Each block has its own random stream derived from (seed, block index),
 //! so the result does not depend on how many threads ran it.
 
 use std::thread;
 
 use super::newdeals::NewDeals;
-use super::rng::{threshold, FastRng};
+use super::rng::FastRng;
+pub(crate) use super::simdeals::SimDeals;
 use super::types::Quantiles;
 
 /// Simulations per random stream.
 const BLOCK: usize = 256;
-
-/// Open deals ready to simulate, grouped: `ranges[g]` indexes group g's deals.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct SimDeals {
-    thr: Vec<u64>,
-    cents: Vec<u64>,
-    ranges: Vec<(usize, usize)>,
-}
-
-impl SimDeals {
-    /// From (group index, probability of counting 0..=1, amount in cents); groups are `0..groups`.
-    pub fn new(mut deals: Vec<(u32, f64, u64)>, groups: usize) -> Self {
-        deals.retain(|d| threshold(d.1) > 0 && d.2 > 0);
-        deals.sort_by_key(|d| d.0);
-        let mut ranges = vec![(0, 0); groups];
-        let mut i = 0;
-        for (g, r) in ranges.iter_mut().enumerate() {
-            let start = i;
-            while i < deals.len() && deals[i].0 as usize == g {
-                i += 1;
-            }
-            *r = (start, i);
-        }
-        SimDeals {
-            thr: deals.iter().map(|d| threshold(d.1)).collect(),
-            cents: deals.iter().map(|d| d.2).collect(),
-            ranges,
-        }
-    }
-}
 
 /// Simulated amounts in cents: `groups[g][s]` for group g in simulation s.
 #[derive(Debug, Clone)]
@@ -66,7 +36,7 @@ impl SimOutput {
 
 /// Runs `sims` simulations (>= 1) deterministically for `seed`.
 pub(crate) fn simulate(deals: &SimDeals, new: &NewDeals, sims: usize, seed: u64) -> SimOutput {
-    let n_groups = deals.ranges.len();
+    let n_groups = deals.groups();
     let blocks = sims.div_ceil(BLOCK);
     let threads = thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -102,20 +72,12 @@ pub(crate) fn simulate(deals: &SimDeals, new: &NewDeals, sims: usize, seed: u64)
 /// Simulations `b*BLOCK .. min((b+1)*BLOCK, sims)`, simulation-major, one value per group.
 fn run_block(deals: &SimDeals, new: &NewDeals, b: usize, sims: usize, seed: u64) -> Vec<u64> {
     let n = BLOCK.min(sims - b * BLOCK);
-    let g = deals.ranges.len();
+    let g = deals.groups();
     let mut out = vec![0u64; n * g];
     let mut rng = FastRng::new(seed, b as u64);
     let sampler = new.sampler();
+    deals.draw_block(&mut rng, &mut out, n);
     for sim in out.chunks_mut(g.max(1)) {
-        for (slot, &(lo, hi)) in sim.iter_mut().zip(&deals.ranges) {
-            let mut sum = 0u64;
-            for (t, c) in deals.thr[lo..hi].iter().zip(&deals.cents[lo..hi]) {
-                // Branch-free: the mask is all ones when the deal counts in this simulation.
-                let hit = u64::from(rng.next() < *t);
-                sum += c & hit.wrapping_neg();
-            }
-            *slot = sum;
-        }
         new.add_draw(&sampler, &mut rng, sim);
     }
     out

@@ -19,68 +19,79 @@ pub(crate) fn run_rate(
     period: Period,
     as_of: NaiveDate,
 ) -> Result<RunRate, String> {
+    let by_month = monthly_bookings(opps, as_of);
+    // The month containing as_of is over only on its last day.
+    let last_done = Period::month_of(as_of + Days::new(1)).previous();
+    let actual = |m: &Period| by_month.get(m).copied().unwrap_or(0.0);
+    let (done, todo): (Vec<Period>, Vec<Period>) = month_list(period)
+        .into_iter()
+        .partition(|m| *m <= last_done);
+    let mut out = RunRate {
+        method: "actual".into(),
+        months: Vec::new(),
+        period_total: 0.0,
+    };
+    for m in done {
+        let a = actual(&m);
+        out.months.push(MonthForecast {
+            month: m,
+            actual: Some(a),
+            point: a,
+            lower: a,
+            upper: a,
+        });
+    }
+    if let Some(last) = todo.last() {
+        let history = history(&by_month, last_done)?;
+        let horizon = month_gap(last_done, *last);
+        let season = (history.len() >= 2 * SEASON + 2).then_some(SEASON);
+        let f = forecast_series(&history, horizon, season).map_err(|e| e.to_string())?;
+        out.method = f.method.clone();
+        for m in todo {
+            let i = month_gap(last_done, m) - 1;
+            let (point, lower, upper) = (f.point[i], f.lower[i], f.upper[i]);
+            out.months.push(MonthForecast {
+                month: m,
+                actual: None,
+                point,
+                lower,
+                upper,
+            });
+        }
+    }
+    out.period_total = out.months.iter().map(|m| m.point).sum();
+    Ok(out)
+}
+
+fn monthly_bookings(opps: &[Opportunity], as_of: NaiveDate) -> BTreeMap<Period, f64> {
     let mut by_month: BTreeMap<Period, f64> = BTreeMap::new();
     for o in opps.iter().filter(|o| o.won == Some(true)) {
         if let Some(d) = closed_by(o, as_of) {
             *by_month.entry(Period::month_of(d)).or_default() += o.amount.map_or(0.0, Money::get);
         }
     }
-    let Some(first) = by_month.keys().next().copied() else {
-        return Err("no won deals yet: no bookings history for a run rate".into());
-    };
-    // The month containing as_of is over only on its last day.
-    let last_done = Period::month_of(as_of + Days::new(1)).previous();
+    by_month
+}
+
+/// Bookings of every month from the first booking to `last_done` (months without any count 0).
+fn history(by_month: &BTreeMap<Period, f64>, last_done: Period) -> Result<Vec<f64>, String> {
     let mut months = Vec::new();
-    let mut m = first;
+    let mut m = by_month
+        .keys()
+        .next()
+        .copied()
+        .ok_or("no won deals yet: no bookings history for a run rate")?;
     while m <= last_done {
         months.push(by_month.get(&m).copied().unwrap_or(0.0));
         m = m.next();
     }
-    let in_period: Vec<Period> = month_list(period);
-    let todo: Vec<Period> = in_period
-        .iter()
-        .copied()
-        .filter(|m| *m > last_done)
-        .collect();
-    let actual = |m: &Period| by_month.get(m).copied().unwrap_or(0.0);
-    let mut out = RunRate {
-        method: "actual".into(),
-        months: Vec::new(),
-        period_total: 0.0,
-    };
-    for m in in_period.iter().filter(|m| **m <= last_done) {
-        out.months.push(MonthForecast {
-            month: *m,
-            actual: Some(actual(m)),
-            point: actual(m),
-            lower: actual(m),
-            upper: actual(m),
-        });
+    if months.len() < MIN_SERIES_LEN {
+        return Err(format!(
+            "{} months of bookings history; the run rate needs {MIN_SERIES_LEN}",
+            months.len()
+        ));
     }
-    if let Some(last) = todo.last() {
-        if months.len() < MIN_SERIES_LEN {
-            return Err(format!(
-                "{} months of bookings history; the run rate needs {MIN_SERIES_LEN}",
-                months.len()
-            ));
-        }
-        let horizon = month_gap(last_done, *last);
-        let season = (months.len() >= 2 * SEASON + 2).then_some(SEASON);
-        let f = forecast_series(&months, horizon, season).map_err(|e| e.to_string())?;
-        out.method = f.method.clone();
-        for m in &todo {
-            let i = month_gap(last_done, *m) - 1;
-            out.months.push(MonthForecast {
-                month: *m,
-                actual: None,
-                point: f.point[i],
-                lower: f.lower[i],
-                upper: f.upper[i],
-            });
-        }
-    }
-    out.period_total = out.months.iter().map(|m| m.point).sum();
-    Ok(out)
+    Ok(months)
 }
 
 fn month_list(period: Period) -> Vec<Period> {

@@ -7,30 +7,11 @@ use super::series_models::{Path, Z80};
 /// Forecasts `h` steps; `season` adjusts for seasonality when the series has two full seasons.
 pub(crate) fn theta(y: &[f64], season: Option<usize>, h: usize) -> Path {
     let n = y.len();
-    let s = season.filter(|&s| s >= 2 && n >= 2 * s);
-    let multiplicative = y.iter().all(|&v| v > 0.0);
-    let idx = s.map(|s| seasonal_indices(y, s, multiplicative));
-    let adjust = |i: usize, v: f64, inverse: bool| match (&idx, s) {
-        (Some(ix), Some(s)) if multiplicative => {
-            if inverse {
-                v * ix[i % s]
-            } else {
-                v / ix[i % s]
-            }
-        }
-        (Some(ix), Some(s)) => {
-            if inverse {
-                v + ix[i % s]
-            } else {
-                v - ix[i % s]
-            }
-        }
-        _ => v,
-    };
+    let seasonal = Seasonal::new(y, season);
     let z: Vec<f64> = y
         .iter()
         .enumerate()
-        .map(|(i, &v)| adjust(i, v, false))
+        .map(|(i, &v)| seasonal.remove(i, v))
         .collect();
     let slope = ols_slope(&z);
     let (alpha, level, sd) = best_ses(&z);
@@ -44,11 +25,47 @@ pub(crate) fn theta(y: &[f64], season: Option<usize>, h: usize) -> Path {
         let f = level + 0.5 * slope * ((k - 1) as f64 + tail);
         let w = Z80 * sd * (1.0 + (k - 1) as f64 * alpha * alpha).sqrt();
         let i = n + k - 1;
-        p.point.push(adjust(i, f, true));
-        p.lower.push(adjust(i, f - w, true));
-        p.upper.push(adjust(i, f + w, true));
+        p.point.push(seasonal.restore(i, f));
+        p.lower.push(seasonal.restore(i, f - w));
+        p.upper.push(seasonal.restore(i, f + w));
     }
     p
+}
+
+/// Seasonal indices to take out of a series and put back on its forecast (none without a season).
+struct Seasonal {
+    indices: Vec<f64>,
+    multiplicative: bool,
+}
+
+impl Seasonal {
+    fn new(y: &[f64], season: Option<usize>) -> Self {
+        let multiplicative = y.iter().all(|&v| v > 0.0);
+        let indices = match season.filter(|&s| s >= 2 && y.len() >= 2 * s) {
+            Some(s) => seasonal_indices(y, s, multiplicative),
+            None => Vec::new(),
+        };
+        Seasonal {
+            indices,
+            multiplicative,
+        }
+    }
+
+    fn remove(&self, i: usize, v: f64) -> f64 {
+        match self.indices.get(i % self.indices.len().max(1)) {
+            Some(ix) if self.multiplicative => v / ix,
+            Some(ix) => v - ix,
+            None => v,
+        }
+    }
+
+    fn restore(&self, i: usize, v: f64) -> f64 {
+        match self.indices.get(i % self.indices.len().max(1)) {
+            Some(ix) if self.multiplicative => v * ix,
+            Some(ix) => v + ix,
+            None => v,
+        }
+    }
 }
 
 /// Seasonal indices (ratio or difference to a centred moving average), normalised.

@@ -43,21 +43,31 @@ impl StageWinRates {
     /// Learns from deals closed on or before `as_of` only. Stages a deal entered come from its
     /// events; a deal without events counts under its current stage.
     pub fn learn(opps: &[Opportunity], events: &[StageEvent], as_of: NaiveDate) -> Self {
-        let known = events_known_on(events, as_of);
-        let mut counts: HashMap<String, (usize, usize)> = HashMap::new();
+        Self::learn_known(opps, &events_known_on(events, as_of), as_of)
+    }
+
+    /// [`Self::learn`] from the events already indexed by [`events_known_on`].
+    pub(crate) fn learn_known(
+        opps: &[Opportunity],
+        known: &HashMap<&str, Vec<&StageEvent>>,
+        as_of: NaiveDate,
+    ) -> Self {
+        let mut counts: HashMap<&str, (usize, usize)> = HashMap::new();
         let (mut won, mut closed) = (0usize, 0usize);
+        let mut stages: Vec<&str> = Vec::new();
         for o in opps.iter().filter(|o| closed_by(o, as_of).is_some()) {
             let w = usize::from(o.won == Some(true));
             won += w;
             closed += 1;
-            let mut stages: Vec<&str> = match known.get(o.id.as_str()) {
-                Some(evs) => evs.iter().map(|e| e.stage.as_str()).collect(),
-                None => vec![o.stage.as_str()],
-            };
+            stages.clear();
+            match known.get(o.id.as_str()) {
+                Some(evs) => stages.extend(evs.iter().map(|e| e.stage.as_str())),
+                None => stages.push(o.stage.as_str()),
+            }
             stages.sort_unstable();
             stages.dedup();
-            for s in stages {
-                let c = counts.entry(s.to_string()).or_default();
+            for s in &stages {
+                let c = counts.entry(s).or_default();
                 c.0 += w;
                 c.1 += 1;
             }
@@ -70,7 +80,7 @@ impl StageWinRates {
         let by_stage = counts
             .into_iter()
             .filter(|(_, (_, n))| *n >= MIN_STAGE_SUPPORT)
-            .map(|(s, (w, n))| (s, w as f64 / n as f64))
+            .map(|(s, (w, n))| (s.to_string(), w as f64 / n as f64))
             .collect();
         StageWinRates {
             by_stage,

@@ -66,6 +66,12 @@ fn same_seed_same_forecast_and_groups_add_up_to_the_total() {
     assert!((groups_mean(&a) - a.total.mean).abs() < 0.01 * a.groups.len() as f64);
     let t = a.total;
     assert!(t.p10 <= t.p50 && t.p50 <= t.p90 && t.p10 >= a.parts.closed);
+    let snaps = a.snapshots();
+    assert_eq!(snaps.len(), 3);
+    assert_eq!(
+        (snaps[0].group.as_str(), snaps[0].p50),
+        (TOTAL_GROUP, t.p50)
+    );
     assert!(a.deals.len() <= 50 && a.deals.windows(2).all(|d| d[0].expected >= d[1].expected));
 }
 

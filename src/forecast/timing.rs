@@ -283,4 +283,46 @@ mod tests {
         // Treated as 45 days in stage: of 45..=49, three close within 3 days.
         assert!((p - 3.0 / 5.0).abs() < 1e-12, "{p}");
     }
+
+    #[test]
+    fn a_deal_long_in_its_stage_is_compared_with_deals_that_stayed_as_long() {
+        // Won deals: half left "demo" after 2 days and closed 5 days after entering it; half
+        // stayed 30 days in "demo" and closed on day 40.
+        let start = day(2026, 1, 1);
+        let (mut opps, mut evs) = (Vec::new(), Vec::new());
+        for i in 0..20u64 {
+            let id = format!("w{i}");
+            let (left, closed) = if i % 2 == 0 { (2, 5) } else { (30, 40) };
+            opps.push(opp(
+                &id,
+                "o",
+                start,
+                Some((start + chrono::Days::new(closed), true)),
+                1.0,
+            ));
+            evs.push(event(&id, "demo", start, None));
+            evs.push(event(
+                &id,
+                "proposal",
+                start + chrono::Days::new(left),
+                None,
+            ));
+        }
+        let as_of = day(2026, 6, 1);
+        let t = CloseTiming::learn(&opps, &events_known_on(&evs, as_of), as_of);
+        // 10 days in demo: only the slow half stayed that long; they close 30 days later.
+        let deal = OpenState {
+            stage: "demo",
+            days_in_stage: 10,
+            days_past_expected: None,
+        };
+        assert_eq!(
+            t.p_in_window(&deal, Window { lo: 0, hi: 20 }, &mut Memo::new()),
+            0.0
+        );
+        assert_eq!(
+            t.p_in_window(&deal, Window { lo: 0, hi: 31 }, &mut Memo::new()),
+            1.0
+        );
+    }
 }

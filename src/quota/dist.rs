@@ -68,6 +68,17 @@ impl RepDistribution {
     }
 }
 
+impl From<crate::forecast::Quantiles> for RepDistribution {
+    /// A group's forecast quantiles (e.g. a rep's, from a forecast grouped by owner).
+    fn from(q: crate::forecast::Quantiles) -> Self {
+        RepDistribution::Quantiles {
+            p10: q.p10,
+            p50: q.p50,
+            p90: q.p90,
+        }
+    }
+}
+
 /// Standard normal CDF, via the complementary error function (Abramowitz & Stegun 7.1.26,
 /// absolute error below 1.5e-7).
 pub(crate) fn normal_cdf(z: f64) -> f64 {
