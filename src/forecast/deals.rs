@@ -35,27 +35,36 @@ impl<'a> Grouper<'a> {
         }
     }
 
-    fn key(&self, o: &Opportunity) -> Option<String> {
+    /// Calls `f` with the deal's key under the grouping (None: no key, or no grouping).
+    fn with_key<R>(&self, o: &Opportunity, f: impl FnOnce(Option<&str>) -> R) -> R {
         let rep = || {
             o.owner_id
                 .as_ref()
                 .and_then(|id| self.reps.get(id.as_str()))
         };
-        match self.by? {
-            GroupBy::Owner => o.owner_id.as_ref().map(|i| i.to_string()),
-            GroupBy::Team => rep().and_then(|r| r.team.clone()),
-            GroupBy::Region => rep().and_then(|r| r.region.clone()),
-            GroupBy::Product => o.product.clone(),
+        match self.by {
+            None => f(None),
+            Some(GroupBy::Owner) => f(o.owner_id.as_ref().map(|i| i.as_str())),
+            Some(GroupBy::Team) => f(rep().and_then(|r| r.team.as_deref())),
+            Some(GroupBy::Region) => f(rep().and_then(|r| r.region.as_deref())),
+            Some(GroupBy::Product) => f(o.product.as_deref()),
         }
     }
 
     pub fn index_of(&mut self, o: &Opportunity) -> u32 {
-        let key = self.key(o);
+        // Look up without allocating; only a new key is copied.
+        let (has_key, found) = self.with_key(o, |k| {
+            (k.is_some(), self.index.get(k.unwrap_or(NO_KEY)).copied())
+        });
         self.seen += 1;
-        self.keyed += usize::from(key.is_some());
-        let key = key.unwrap_or_else(|| NO_KEY.to_string());
+        self.keyed += usize::from(has_key);
+        if let Some(i) = found {
+            return i;
+        }
+        let key = self.with_key(o, |k| k.unwrap_or(NO_KEY).to_string());
         let next = self.index.len() as u32;
-        *self.index.entry(key).or_insert(next)
+        self.index.insert(key, next);
+        next
     }
 
     /// Group keys by index.

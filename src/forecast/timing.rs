@@ -90,12 +90,12 @@ impl CloseTiming {
 
     /// P(closes inside `w` | won, open at as_of), 0..=1. `memo` caches the by-stage estimate
     /// (a linear scan) per stage and age; use one memo per window.
-    pub fn p_in_window(&self, deal: &OpenState, w: Window, memo: &mut Memo) -> f64 {
+    pub fn p_in_window<'a>(&self, deal: &OpenState<'a>, w: Window, memo: &mut Memo<'a>) -> f64 {
         if w.hi <= w.lo.max(0) {
             return 0.0;
         }
         let by_stage = *memo
-            .entry((deal.stage.to_string(), deal.days_in_stage))
+            .entry((deal.stage, deal.days_in_stage))
             .or_insert_with(|| {
                 let obs = self.by_stage.get(deal.stage)?;
                 in_stage_conditional(obs, deal.days_in_stage, w)
@@ -112,7 +112,7 @@ impl CloseTiming {
 }
 
 /// Cache of by-stage estimates, keyed by stage and days in it.
-pub(crate) type Memo = HashMap<(String, i64), Option<f64>>;
+pub(crate) type Memo<'a> = HashMap<(&'a str, i64), Option<f64>>;
 
 /// #{t >= a, a+lo <= d < a+hi} / #{t >= a} over (t, d) sorted by t descending, with `a` capped
 /// so that at least [`MIN_SUPPORT`] entries stayed that long; None with fewer entries than that.
