@@ -131,3 +131,46 @@ fn bad_input_is_rejected_naming_the_rep() {
         QuotaError::NoReps
     );
 }
+
+#[test]
+fn quotas_from_a_forecast_grouped_by_owner_sum_to_the_target() {
+    use crate::forecast::testworld::{day, world};
+    use crate::forecast::{forecast, pipeline_as_of, ForecastInput, GroupBy, StageWinRates};
+    let w = world(21, day(2024, 1, 1), 700, 3.0);
+    let as_of = day(2025, 10, 5);
+    let opps = pipeline_as_of(&w.opps, &w.events, as_of);
+    let rates = StageWinRates::learn(&opps, &w.events, as_of);
+    let input = ForecastInput {
+        period: Period::parse("2025-Q4").unwrap(),
+        as_of,
+        opportunities: &opps,
+        events: &w.events,
+        reps: &w.reps,
+        group_by: Some(GroupBy::Owner),
+        simulations: 2000,
+        seed: 1,
+    };
+    let f = forecast(&input, &|o| rates.rate(&o.stage)).unwrap();
+    let reps: Vec<RepInput> = f
+        .groups
+        .iter()
+        .map(|g| RepInput {
+            rep_id: g.key.clone(),
+            forecast: g.quantiles.into(),
+            past_attainment: None,
+            open_pipeline: g.parts.open_pipeline.amount,
+            tenure_months: 24.0,
+        })
+        .collect();
+    let target = f.total.p50;
+    let p = plan(target, reps);
+    let total: f64 = p.reps.iter().map(|r| r.quota).sum();
+    assert!((total - target).abs() < 1e-6 * target);
+    // Splitting the team's median by capacity leaves each rep near its own median: about half reach it.
+    assert!(
+        (0.3..=0.7).contains(&p.expected_share_at_quota),
+        "{}",
+        p.expected_share_at_quota
+    );
+    assert!(p.healthy_targets.0 < p.healthy_targets.1 && p.healthy_targets.1 < target);
+}
