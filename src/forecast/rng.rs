@@ -11,9 +11,17 @@ use rand::RngCore;
 const WEYL: u64 = 0xa076_1d64_78bd_642f;
 const MIX: u64 = 0xe703_7ed1_a0b4_28db;
 
-/// SplitMix64 finaliser: a bijective scramble of one 64-bit word.
-pub(crate) fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+/// The SplitMix64 increment (2^64 / golden ratio, odd).
+pub(crate) const GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// One SplitMix64 step from state `z`: the output for state `z + GAMMA`.
+pub(crate) fn splitmix(z: u64) -> u64 {
+    mix64(z.wrapping_add(GAMMA))
+}
+
+/// SplitMix64's finaliser (Stafford's variant 13): a bijective scramble of one 64-bit word.
+#[inline(always)]
+pub(crate) fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)

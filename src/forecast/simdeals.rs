@@ -2,16 +2,15 @@
 //!
 //! A deal counts in a simulation with probability q = P(win) x P(in period). Deals certain to
 //! count (q = 1) are added outright. Deals with q > 1/32 get one Bernoulli each, from a 32-bit
-//! uniform: a strong integer hash (Wellons' lowbias32) of the deal's position in its chunk
-//! mixed with a per-simulation key from the seeded generator. Being counter-based, it carries
-//! no dependency from one deal to the next, so the loop runs several deals at once; q is
-//! resolved to 2^-32. Smaller ones are bucketed by q in (Q/2, Q],
+//! uniform, two to each output of a SplitMix64 stream started at a per-simulation key from the
+//! seeded generator. SplitMix64's state only adds a constant, so consecutive outputs do not
+//! wait on each other and the loop runs several deals at once; q is resolved to 2^-32. Smaller ones are bucketed by q in (Q/2, Q],
 //! Q = 2^-k, and sampled by skipping: the gap to the next candidate is geometric with
 //! probability Q, and a candidate is kept with probability q/Q (at least 1/2). The draws then
 //! cost about twice the expected number of hits instead of one per deal, which matters when a
 //! large pipeline holds many deals unlikely to close inside the period.
 
-use super::rng::{threshold, FastRng};
+use super::rng::{mix64, threshold, FastRng, GAMMA};
 
 /// Deals above this probability are drawn one by one.
 const DIRECT_ABOVE: f64 = 1.0 / 32.0;
@@ -133,13 +132,19 @@ impl SimDeals {
     }
 
     fn one_by_one(&self, lo: usize, hi: usize, rng: &mut FastRng) -> u64 {
-        let key = rng.next() as u32;
+        let (thr, cents) = (&self.thr32[lo..hi], &self.cents[lo..hi]);
+        // Branch-free: a mask is all ones when its deal counts.
+        let mask = |u: u64, t: u32| u64::from((u as u32) < t).wrapping_neg();
+        let mut state = rng.next();
         let mut sum = 0u64;
-        let deals = self.thr32[lo..hi].iter().zip(&self.cents[lo..hi]);
-        for (i, (t, c)) in deals.enumerate() {
-            let hit = u64::from(lowbias32(i as u32 ^ key) < *t);
-            // Branch-free: the mask is all ones when the deal counts.
-            sum += c & hit.wrapping_neg();
+        for (t2, c2) in thr.chunks_exact(2).zip(cents.chunks_exact(2)) {
+            state = state.wrapping_add(GAMMA);
+            let bits = mix64(state);
+            sum += (c2[0] & mask(bits, t2[0])) + (c2[1] & mask(bits >> 32, t2[1]));
+        }
+        if thr.len() % 2 == 1 {
+            let last = thr.len() - 1;
+            sum += cents[last] & mask(mix64(state.wrapping_add(GAMMA)), thr[last]);
         }
         sum
     }
@@ -160,16 +165,6 @@ impl SimDeals {
             i += 1;
         }
     }
-}
-
-/// Wellons' lowbias32 integer hash: a bijection of u32 with low bias in its avalanche.
-#[inline(always)]
-fn lowbias32(mut x: u32) -> u32 {
-    x ^= x >> 16;
-    x = x.wrapping_mul(0x7feb_352d);
-    x ^= x >> 15;
-    x = x.wrapping_mul(0x846c_a68b);
-    x ^ (x >> 16)
 }
 
 #[cfg(test)]
