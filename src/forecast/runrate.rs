@@ -41,26 +41,41 @@ pub(crate) fn run_rate(
             upper: a,
         });
     }
-    if let Some(last) = todo.last() {
-        let history = history(&by_month, last_done)?;
-        let horizon = month_gap(last_done, *last);
-        let season = (history.len() >= 2 * SEASON + 2).then_some(SEASON);
-        let f = forecast_series(&history, horizon, season).map_err(|e| e.to_string())?;
-        out.method = f.method.clone();
-        for m in todo {
-            let i = month_gap(last_done, m) - 1;
-            let (point, lower, upper) = (f.point[i], f.lower[i], f.upper[i]);
-            out.months.push(MonthForecast {
-                month: m,
-                actual: None,
-                point,
-                lower,
-                upper,
-            });
-        }
+    if !todo.is_empty() {
+        forecast_months(&by_month, last_done, &todo, &mut out)?;
     }
     out.period_total = out.months.iter().map(|m| m.point).sum();
     Ok(out)
+}
+
+/// Appends the point forecasts of the months `todo` (after `last_done`) to `out`.
+fn forecast_months(
+    by_month: &BTreeMap<Period, f64>,
+    last_done: Period,
+    todo: &[Period],
+    out: &mut RunRate,
+) -> Result<(), String> {
+    let history = history(by_month, last_done)?;
+    let horizon = todo
+        .iter()
+        .map(|m| month_gap(last_done, *m))
+        .max()
+        .unwrap_or(1);
+    let season = (history.len() >= 2 * SEASON + 2).then_some(SEASON);
+    let f = forecast_series(&history, horizon, season).map_err(|e| e.to_string())?;
+    out.method = f.method.clone();
+    for &month in todo {
+        let i = month_gap(last_done, month) - 1;
+        let (point, lower, upper) = (f.point[i], f.lower[i], f.upper[i]);
+        out.months.push(MonthForecast {
+            month,
+            actual: None,
+            point,
+            lower,
+            upper,
+        });
+    }
+    Ok(())
 }
 
 fn monthly_bookings(opps: &[Opportunity], as_of: NaiveDate) -> BTreeMap<Period, f64> {

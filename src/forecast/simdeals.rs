@@ -19,6 +19,15 @@ const CHUNK: usize = 2048;
 /// The smallest bucket bound is 2^-MAX_K; smaller probabilities share it.
 const MAX_K: i32 = 40;
 
+/// 0 for deals drawn one by one; else k for q in (2^-(k+1), 2^-k].
+fn bucket(q: f64) -> i32 {
+    if q > DIRECT_ABOVE {
+        0
+    } else {
+        (-q.log2()).floor().min(MAX_K as f64) as i32
+    }
+}
+
 /// A run of deals of one group drawn the same way.
 #[derive(Debug, Clone)]
 struct Run {
@@ -53,13 +62,6 @@ impl SimDeals {
             sure[d.0 as usize] += d.2;
         }
         deals.retain(|d| d.1 < 1.0);
-        let bucket = |q: f64| {
-            if q > DIRECT_ABOVE {
-                0
-            } else {
-                (-q.log2()).floor().min(MAX_K as f64) as i32
-            }
-        };
         deals.sort_by_key(|d| (d.0, bucket(d.1)));
         let mut s = SimDeals {
             groups,
@@ -69,30 +71,36 @@ impl SimDeals {
         for (i, &(g, q, c)) in deals.iter().enumerate() {
             let k = bucket(q);
             let bound = 0.5f64.powi(k);
-            s.thr32.push(if k == 0 {
+            let direct = k == 0;
+            s.thr32.push(if direct {
                 (threshold(q) >> 32) as u32
             } else {
                 0
             });
-            s.thr.push(threshold(if k == 0 { q } else { q / bound }));
+            s.thr.push(threshold(if direct { q } else { q / bound }));
             s.cents.push(c);
-            let same = s
-                .runs
-                .last()
-                .is_some_and(|r| r.group == g as usize && i > 0 && bucket(deals[i - 1].1) == k);
-            if same {
-                s.runs.last_mut().expect("run").hi = i + 1;
-            } else {
-                let ln_miss = (k > 0).then(|| (-bound).ln_1p());
-                s.runs.push(Run {
-                    group: g as usize,
-                    lo: i,
-                    hi: i + 1,
-                    ln_miss,
-                });
-            }
+            let continues = i > 0 && deals[i - 1].0 == g && bucket(deals[i - 1].1) == k;
+            s.extend_runs(
+                continues,
+                g as usize,
+                i,
+                (!direct).then(|| (-bound).ln_1p()),
+            );
         }
         s
+    }
+
+    /// Deal `i` joins the last run, or starts a new one.
+    fn extend_runs(&mut self, continues: bool, group: usize, i: usize, ln_miss: Option<f64>) {
+        match self.runs.last_mut() {
+            Some(r) if continues => r.hi = i + 1,
+            _ => self.runs.push(Run {
+                group,
+                lo: i,
+                hi: i + 1,
+                ln_miss,
+            }),
+        }
     }
 
     /// Groups simulated (the length of a draw).
