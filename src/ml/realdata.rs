@@ -25,7 +25,9 @@ fn data_dir() -> PathBuf {
 
 /// Loads a file the way a user does: through `revcast import`'s engine and the shipped mapping.
 fn import(file: &Path, entity: &str, mapping: &str) -> Vec<crate::import::EntityRows> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("training/mappings").join(mapping);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("training/mappings")
+        .join(mapping);
     let text = std::fs::read_to_string(&path).unwrap();
     let m = crate::import::Mapping::from_toml(&text, path.parent().unwrap()).unwrap();
     let f = std::fs::File::open(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
@@ -45,7 +47,10 @@ fn xeducation_leads() -> Vec<Lead> {
 fn maven() -> (Vec<Opportunity>, Vec<StageEvent>) {
     let file = data_dir().join("maven_crm_sales_opportunities/sales_pipeline.csv");
     let rows = import(&file, "opportunities", "maven-opportunities.toml");
-    (parsed(&rows, "opportunities"), parsed(&rows, "stage-events"))
+    (
+        parsed(&rows, "opportunities"),
+        parsed(&rows, "stage-events"),
+    )
 }
 
 fn report(name: &str, m: &TrainedModel) {
