@@ -27,6 +27,8 @@ pub mod synth;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_synth_world;
+#[cfg(test)]
 mod tests_win;
 
 pub use dataset::{lead_row, lead_training_set};

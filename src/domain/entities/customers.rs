@@ -128,7 +128,10 @@ pub struct AccountSnapshot {
     pub ticket_resolution_hours: Option<f64>,
     #[schema(max_length = 1000)]
     pub plan: Option<String>,
-    #[serde(default, deserialize_with = "crate::domain::values::date_serde::optional")]
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::values::date_serde::optional"
+    )]
     pub renewal_date: Option<NaiveDate>,
     #[serde(default)]
     #[schema(value_type = Object)]

@@ -161,7 +161,10 @@ pub struct Opportunity {
     /// Deal value in the company's currency, not negative.
     #[schema(value_type = Option<f64>, minimum = 0)]
     pub amount: Option<Money>,
-    #[serde(default, deserialize_with = "crate::domain::values::date_serde::optional")]
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::values::date_serde::optional"
+    )]
     pub expected_close_date: Option<NaiveDate>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub closed_at: Option<Timestamp>,
@@ -291,7 +294,10 @@ pub struct StageEvent {
     #[schema(value_type = String, format = DateTime)]
     pub entered_at: Timestamp,
     /// The expected close date as it stood at that moment (tracks slips).
-    #[serde(default, deserialize_with = "crate::domain::values::date_serde::optional")]
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::values::date_serde::optional"
+    )]
     pub expected_close_date: Option<NaiveDate>,
 }
 
@@ -356,7 +362,10 @@ pub struct Rep {
     pub manager: Option<String>,
     #[schema(max_length = 1000)]
     pub region: Option<String>,
-    #[serde(default, deserialize_with = "crate::domain::values::date_serde::optional")]
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::values::date_serde::optional"
+    )]
     pub hired_at: Option<NaiveDate>,
     #[serde(default)]
     #[schema(value_type = Object)]
