@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
 use super::*;
 use crate::ml::metrics::roc_auc;
+use crate::ml::{metrics, split};
 use crate::synth::{generate, SynthSettings, World};
 
 const LEAD_SPEC: &str = include_str!("../../training/lead.toml");
@@ -142,4 +143,89 @@ fn shipped_specs_with_every_candidate_come_within_002_auc_of_the_truth() {
     let w = default_world();
     lead_recovery(w, &ModelSpec::from_toml(LEAD_SPEC).unwrap()).check("lead, shipped spec");
     win_recovery(w, &ModelSpec::from_toml(WIN_SPEC).unwrap()).check("win, shipped spec");
+}
+
+/// The validation ECE of the win model on the world of `seed`, and the ECE of the true
+/// probabilities on the same rows: the noise floor of ECE for that many deals.
+fn win_ece(seed: u64, spec: &ModelSpec) -> (f64, f64) {
+    let mut s = SynthSettings::default();
+    s.seed = seed;
+    let w = generate(&s, as_of());
+    let (set, m) = win_model(&w, spec);
+    let val = m.validation_slice(&set).unwrap();
+    let truth = metrics::compute(&true_win(&w, spec, &val), &val.labels).ece;
+    eprintln!(
+        "win, seed {seed}: {:?}/{:?} ECE {:.4} (truth {truth:.4}), AUC {:.4}",
+        m.algorithm(),
+        m.calibration(),
+        m.metrics.ece,
+        m.metrics.roc_auc
+    );
+    (m.metrics.ece, truth)
+}
+
+#[test]
+fn win_model_is_calibrated_on_its_validation_deals() {
+    let (_, m) = win_model(default_world(), &logistic_only(WIN_SPEC));
+    assert!(m.metrics.ece <= 0.05, "ECE {:.4}", m.metrics.ece);
+}
+
+#[test]
+fn every_deal_is_in_one_slice_and_young_deals_are_left_out() {
+    let spec = logistic_only(WIN_SPEC);
+    let w = default_world();
+    let (set, m) = win_model(w, &spec);
+    let sp = split::split(&set, &spec.split, spec.seed).unwrap();
+    let ids = |idx: &[usize]| -> std::collections::BTreeSet<&str> {
+        idx.iter().map(|&i| set.ids[i].as_str()).collect()
+    };
+    let (tr, ca, va) = (ids(&sp.train), ids(&sp.calibrate), ids(&sp.validate));
+    assert!(tr.is_disjoint(&ca) && tr.is_disjoint(&va) && ca.is_disjoint(&va));
+    let young = cutoff() - Duration::days(i64::from(spec.min_deal_age_days));
+    let last = m.data.validate.last.unwrap();
+    assert!(last <= young, "a deal created {last} is a training row");
+    let closed_young = w
+        .opportunities
+        .iter()
+        .filter(|o| o.won.is_some() && o.created_at.unwrap().get() > young)
+        .count();
+    assert!(
+        closed_young > 0,
+        "the world has young closed deals to leave out"
+    );
+}
+
+#[test]
+#[ignore = "about 60 s in debug: cargo test --lib ml::tests_synth_world -- --ignored"]
+// Open finding: seed 3 fails today (ECE 0.066, the truth's 0.033 on the same rows); the others
+// pass (0.014 to 0.036, each at or below the truth's own ECE on its rows).
+fn shipped_win_spec_is_calibrated_on_several_worlds() {
+    let spec = ModelSpec::from_toml(WIN_SPEC).unwrap();
+    for seed in [SynthSettings::default().seed, 1, 2, 3] {
+        let (ece, truth) = win_ece(seed, &spec);
+        assert!(ece <= 0.05, "seed {seed}: ECE {ece:.4}, truth's {truth:.4}");
+    }
+}
+
+#[test]
+#[ignore = "a measurement: cargo test --lib ml::tests_synth_world::closed_share -- --ignored --nocapture"]
+fn closed_share_by_deal_age() {
+    let w = default_world();
+    for days in [30, 60, 90, 120, 150, 180, 240] {
+        let (lo, hi) = (
+            cutoff() - Duration::days(days + 30),
+            cutoff() - Duration::days(days),
+        );
+        let cohort: Vec<_> = w
+            .opportunities
+            .iter()
+            .filter(|o| (lo..hi).contains(&o.created_at.unwrap().get()))
+            .collect();
+        let closed = cohort.iter().filter(|o| o.won.is_some()).count();
+        eprintln!(
+            "created {days}..{} days ago: {closed}/{} closed",
+            days + 30,
+            cohort.len()
+        );
+    }
 }
