@@ -148,8 +148,10 @@ fn shipped_specs_with_every_candidate_come_within_002_auc_of_the_truth() {
 /// The validation ECE of the win model on the world of `seed`, and the ECE of the true
 /// probabilities on the same rows: the noise floor of ECE for that many deals.
 fn win_ece(seed: u64, spec: &ModelSpec) -> (f64, f64) {
-    let mut s = SynthSettings::default();
-    s.seed = seed;
+    let s = SynthSettings {
+        seed,
+        ..SynthSettings::default()
+    };
     let w = generate(&s, as_of());
     let (set, m) = win_model(&w, spec);
     let val = m.validation_slice(&set).unwrap();
