@@ -149,11 +149,18 @@ pub struct ModelSpec {
     /// (mostly early losses), a censored sample that would bias the newest slice. Default 0.
     #[serde(default)]
     pub min_deal_age_days: u32,
+    /// Churn specs: a snapshot's label is "churned within this many days after it". Default 90.
+    #[serde(default = "default_horizon")]
+    pub horizon_days: u32,
     /// Text values read as missing (e.g. "Select" for an unanswered form field).
     #[serde(default)]
     pub missing_values: Vec<String>,
     #[serde(rename = "feature")]
     pub features: Vec<FeatureSpec>,
+}
+
+fn default_horizon() -> u32 {
+    90
 }
 
 fn default_min_class() -> usize {
