@@ -7,6 +7,7 @@
 pub mod algo;
 pub mod calibrate;
 mod card;
+pub mod churn;
 pub mod dataset;
 pub mod encoder;
 pub mod error;
@@ -27,8 +28,13 @@ pub mod synth;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_churn;
+#[cfg(test)]
+mod tests_synth_world;
+#[cfg(test)]
 mod tests_win;
 
+pub use churn::{churn_row, churn_training_set};
 pub use dataset::{lead_row, lead_training_set};
 pub use error::MlError;
 pub use explain::Factor;

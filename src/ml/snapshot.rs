@@ -29,8 +29,12 @@ struct Snapshot<'a> {
 /// One row per (closed deal, stage entered before it closed), labelled with the final outcome.
 ///
 /// Only deals closed by `as_of` and events up to `as_of` are read, so a past `as_of` rebuilds the
-/// set as it could have been built then. The owner's win rate counts deals closed strictly before
-/// each snapshot. The split time is the snapshot time. Deals without stage events contribute no row.
+/// set as it could have been built then. Deals created less than `spec.min_deal_age_days` before
+/// `as_of` are left out (see [`ModelSpec::min_deal_age_days`]). The owner's win rate counts every
+/// deal closed strictly before each snapshot. The split time of every row is the deal's creation
+/// (its first stage event when `created_at` is missing), so all snapshots of a deal fall in one
+/// slice: the model is never validated on a deal whose earlier stages it trained on. Deals without
+/// stage events contribute no row.
 pub fn win_training_set(
     spec: &ModelSpec,
     opps: &[Opportunity],
@@ -49,6 +53,15 @@ pub fn win_training_set(
     let closed =
         |o: &&Opportunity| o.won.is_some() && o.closed_at.is_some_and(|c| c.get() <= as_of);
     let decided: Vec<&Opportunity> = opps.iter().filter(closed).collect();
+    let mature_by = as_of - chrono::Duration::days(i64::from(spec.min_deal_age_days));
+    let by_opp = events_by_opportunity(events, as_of);
+    let created = |o: &Opportunity| {
+        o.created_at.map(|c| c.get()).or_else(|| {
+            by_opp
+                .get(o.id.as_str())
+                .and_then(|e| e.first().map(|e| e.entered_at.get()))
+        })
+    };
     let open: Vec<_> = opps
         .iter()
         .filter(|o| !closed(o))
@@ -58,7 +71,6 @@ pub fn win_training_set(
     check_attribute_fill(spec, &decided_attrs, &open)?;
 
     let history = OwnerHistory::from_opportunities(decided.iter().copied());
-    let by_opp = events_by_opportunity(events, as_of);
     let mut set = TrainingSet {
         kind: ModelKind::Win,
         feature_names: spec.feature_names(),
@@ -67,21 +79,37 @@ pub fn win_training_set(
         times: Vec::new(),
         ids: Vec::new(),
     };
-    for opp in decided {
+    let mature = decided
+        .iter()
+        .filter_map(|&o| Some((o, created(o)?)))
+        .filter(|&(_, c)| c <= mature_by);
+    for (opp, created_at) in mature {
         let evs = by_opp.get(opp.id.as_str()).map_or(&[][..], Vec::as_slice);
-        let closed_at = opp.closed_at.map(|c| c.get());
-        for i in 0..evs.len() {
-            if closed_at.is_some_and(|c| evs[i].entered_at.get() >= c) {
-                break;
-            }
-            let snap = snapshot_at_event(opp, evs, i);
-            set.rows.push(row_of(spec, &snap, &history));
-            set.labels.push(opp.won == Some(true));
-            set.times.push(Some(snap.at));
-            set.ids.push(opp.id.to_string());
-        }
+        push_deal(&mut set, spec, opp, evs, created_at, &history);
     }
     Ok(set)
+}
+
+/// Adds one row per stage the closed deal entered before it closed, timed at its creation.
+fn push_deal(
+    set: &mut TrainingSet,
+    spec: &ModelSpec,
+    opp: &Opportunity,
+    evs: &[&StageEvent],
+    created_at: DateTime<Utc>,
+    history: &OwnerHistory,
+) {
+    let closed_at = opp.closed_at.map(|c| c.get());
+    for i in 0..evs.len() {
+        if closed_at.is_some_and(|c| evs[i].entered_at.get() >= c) {
+            break;
+        }
+        let snap = snapshot_at_event(opp, evs, i);
+        set.rows.push(row_of(spec, &snap, history));
+        set.labels.push(opp.won == Some(true));
+        set.times.push(Some(created_at));
+        set.ids.push(opp.id.to_string());
+    }
 }
 
 /// The features of an open deal as of `as_of`: its current stage, amount and expected close

@@ -144,11 +144,23 @@ pub struct ModelSpec {
     #[serde(default = "default_min_class")]
     pub min_per_class: usize,
     pub split: SplitSpec,
+    /// Win specs only: deals created fewer than this many days before `as_of` are not training
+    /// rows, even when already closed. Only the quick closers of a young cohort have an outcome
+    /// (mostly early losses), a censored sample that would bias the newest slice. Default 0.
+    #[serde(default)]
+    pub min_deal_age_days: u32,
+    /// Churn specs: a snapshot's label is "churned within this many days after it". Default 90.
+    #[serde(default = "default_horizon")]
+    pub horizon_days: u32,
     /// Text values read as missing (e.g. "Select" for an unanswered form field).
     #[serde(default)]
     pub missing_values: Vec<String>,
     #[serde(rename = "feature")]
     pub features: Vec<FeatureSpec>,
+}
+
+fn default_horizon() -> u32 {
+    90
 }
 
 fn default_min_class() -> usize {
@@ -176,6 +188,12 @@ impl ModelSpec {
             return Err(spec_err("feature", "declare at least one [[feature]]"));
         }
         self.check_split()?;
+        if self.min_deal_age_days > 0 && self.kind != ModelKind::Win {
+            return Err(spec_err(
+                "min_deal_age_days",
+                format!("applies to win specs only, not {}", self.kind.as_str()),
+            ));
+        }
         let mut seen = std::collections::HashSet::new();
         for (i, f) in self.features.iter().enumerate() {
             if !seen.insert(f.name.as_str()) {
@@ -277,6 +295,15 @@ type = "numeric"
             .unwrap_err()
             .to_string()
             .contains("twice"));
+    }
+
+    #[test]
+    fn a_deal_age_floor_is_refused_outside_win_specs() {
+        let bad = GOOD.replace("seed = 1", "seed = 1\nmin_deal_age_days = 90");
+        let e = ModelSpec::from_toml(&bad).unwrap_err().to_string();
+        assert!(e.contains("min_deal_age_days") && e.contains("lead"), "{e}");
+        let win = ModelSpec::from_toml(include_str!("../../training/win.toml")).unwrap();
+        assert_eq!(win.min_deal_age_days, 120);
     }
 
     #[test]

@@ -50,6 +50,14 @@ fn by_time(set: &TrainingSet, spec: &SplitSpec) -> Split {
     // Ties broken by index keep the split deterministic.
     idx.sort_by_key(|&i| (set.times[i], i));
     let (a, b) = cut_points(idx.len(), spec);
+    // Rows sharing a time (the snapshots of one deal) stay together: a cut moves past them.
+    let past_ties = |k: usize| {
+        (k..idx.len())
+            .find(|&j| j == 0 || set.times[idx[j]] != set.times[idx[j - 1]])
+            .unwrap_or(idx.len())
+    };
+    let (a, b) = (past_ties(a), past_ties(b));
+    let b = b.max(a);
     Split {
         train: idx[..a].to_vec(),
         calibrate: idx[a..b].to_vec(),
@@ -128,6 +136,28 @@ mod tests {
         let latest_train = sp.train.iter().map(|&i| s.times[i]).max().unwrap();
         let earliest_val = sp.validate.iter().map(|&i| s.times[i]).min().unwrap();
         assert!(latest_train < earliest_val);
+    }
+
+    #[test]
+    fn rows_sharing_a_time_stay_in_one_slice() {
+        let mut s = set(100, true);
+        // Groups of 7 rows share a time, like the snapshots of one deal.
+        s.times = (0..100)
+            .map(|i| {
+                Some(
+                    Utc.timestamp_opt(1_700_000_000 + (i / 7) as i64 * 60, 0)
+                        .unwrap(),
+                )
+            })
+            .collect();
+        let sp = split(&s, &S, 1).unwrap();
+        let times = |v: &[usize]| v.iter().map(|&i| s.times[i]).collect::<Vec<_>>();
+        let (tr, ca, va) = (times(&sp.train), times(&sp.calibrate), times(&sp.validate));
+        assert!(tr.iter().all(|t| !ca.contains(t) && !va.contains(t)));
+        assert!(ca.iter().all(|t| !va.contains(t)));
+        assert_eq!(sp.train.len() + sp.calibrate.len() + sp.validate.len(), 100);
+        // The cuts move forward to the end of a group: 60 -> 63, 80 -> 84.
+        assert_eq!((sp.train.len(), sp.calibrate.len()), (63, 21));
     }
 
     #[test]
