@@ -6,7 +6,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::routes::{kpis, models, ops, records, scoring};
+use super::routes::{churn, kpis, models, ops, records, scoring};
 
 struct BearerAuth;
 
@@ -41,12 +41,14 @@ impl Modify for BearerAuth {
         scoring::prioritized_leads, scoring::prioritized_opportunities,
         models::list, models::train, models::promote, models::rollback, models::job,
         kpis::report,
+        churn::list, churn::account,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "ingest", description = "The CRM copy: batch upserts by the CRM's ids, read-back and listing"),
         (name = "scores", description = "Lead scores and win probabilities with their reasons; the prioritized call lists"),
         (name = "models", description = "The model registry: versions and metrics, training jobs, promotion and rollback"),
+        (name = "churn", description = "Churn-risk lists for customer success"),
         (name = "kpis", description = "Funnel KPIs from the first lead to the renewal"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

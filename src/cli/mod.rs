@@ -1,6 +1,7 @@
 //! The `revcast` command line (clap). Each command parses its arguments and calls the same service
 //! functions as the HTTP API.
 
+mod churn;
 mod import;
 mod keys;
 mod kpis;
@@ -43,6 +44,8 @@ enum Command {
     /// The model registry: list, promote, rollback, export.
     #[command(subcommand)]
     Models(models::ModelsCommand),
+    /// The churn-risk list: accounts to save first, by revenue at risk.
+    ChurnRisk(churn::ChurnArgs),
     /// Funnel KPIs over a window, optionally by rep, team, region, source or product.
     Kpis(kpis::KpiArgs),
     /// Manage API keys (only their SHA-256 is stored).
@@ -73,6 +76,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(cmd) => keys::run(cmd).await,
         Command::Import(args) => import::run(args).await,
         Command::Kpis(args) => kpis::run(args).await,
+        Command::ChurnRisk(args) => churn::run(args).await,
         Command::Train(args) => models::train(args).await,
         Command::Models(cmd) => models::run(cmd).await,
         Command::Openapi => {

@@ -78,7 +78,7 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let summary = service::load_demo_world(&store, args.seed, as_of).await?;
     eprintln!("{summary}");
     let registry = models::ModelRegistry::default();
-    for kind in [ModelKind::Lead, ModelKind::Win] {
+    for kind in [ModelKind::Lead, ModelKind::Win, ModelKind::Churn] {
         let spec = models::default_spec(kind)?;
         let quiet: models::Progress = std::sync::Arc::new(|_: &str, _: f64| {});
         let o = models::train_kind(&store, &registry, spec, quiet).await?;

@@ -2,6 +2,7 @@
 //! (as they land) train, score, forecast and report. Reads the store, calls the pure logic,
 //! writes back. Knows neither actix nor clap.
 
+pub mod churn;
 mod demo;
 mod import;
 mod ingest;

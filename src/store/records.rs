@@ -29,6 +29,13 @@ pub struct Page<T> {
     pub next_after: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// The records without their keys.
+    pub fn into_items(self) -> Vec<T> {
+        self.items.into_iter().map(|(_, r)| r).collect()
+    }
+}
+
 macro_rules! bind_cell {
     ($q:expr, $v:expr) => {
         match $v {

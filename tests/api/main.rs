@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod churn;
 mod errors;
 mod ingest;
 mod kpis;

@@ -1,5 +1,6 @@
 //! Route groups, each mounted with `cfg.configure(...)`.
 
+pub mod churn;
 pub mod kpis;
 pub mod models;
 pub mod ops;

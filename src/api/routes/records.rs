@@ -46,6 +46,9 @@ pub(crate) async fn upsert<T: Record>(
     match T::PATH {
         "leads" => state.rescorer.mark(crate::ml::ModelKind::Lead),
         "opportunities" | "stage-events" => state.rescorer.mark(crate::ml::ModelKind::Win),
+        "accounts" | "account-snapshots" | "churn-events" => {
+            state.rescorer.mark(crate::ml::ModelKind::Churn)
+        }
         _ => {}
     }
     Ok(Json(counts))

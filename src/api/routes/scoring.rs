@@ -7,9 +7,10 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::auth::{Authed, ReadScope, ScoreScope};
 use crate::api::error::{ApiError, ErrorResponse};
 use crate::api::AppState;
-use crate::domain::{parse_batch, Lead, Opportunity};
+use crate::domain::{parse_raw_batch, Lead, Opportunity};
 use crate::ml::ModelKind;
 use crate::service::models::{self, ScoredRecord};
+use serde_json::value::RawValue;
 
 /// The most records one scoring request may carry.
 pub const MAX_SCORE_BATCH: usize = 10_000;
@@ -30,7 +31,7 @@ pub struct PrioritizedParams {
     pub limit: Option<i64>,
 }
 
-fn batch(rows: &[serde_json::Value]) -> Result<(), ApiError> {
+fn batch(rows: &[Box<RawValue>]) -> Result<(), ApiError> {
     if rows.is_empty() || rows.len() > MAX_SCORE_BATCH {
         return Err(ApiError::bad_request(
             "body",
@@ -58,11 +59,11 @@ fn batch(rows: &[serde_json::Value]) -> Result<(), ApiError> {
 pub async fn score_leads(
     _auth: Authed<ScoreScope>,
     state: web::Data<AppState>,
-    body: Json<Vec<serde_json::Value>>,
+    body: Json<Vec<Box<RawValue>>>,
 ) -> Result<Json<Scores>, ApiError> {
     let rows = body.into_inner();
     batch(&rows)?;
-    let leads = parse_batch::<Lead>(rows).map_err(ApiError::validation)?;
+    let leads = parse_raw_batch::<Lead>(&rows).map_err(ApiError::validation)?;
     let data = models::score_leads(&state.registry, &leads)?;
     Ok(Json(Scores { data }))
 }
@@ -84,11 +85,11 @@ pub async fn score_leads(
 pub async fn score_opportunities(
     _auth: Authed<ScoreScope>,
     state: web::Data<AppState>,
-    body: Json<Vec<serde_json::Value>>,
+    body: Json<Vec<Box<RawValue>>>,
 ) -> Result<Json<Scores>, ApiError> {
     let rows = body.into_inner();
     batch(&rows)?;
-    let opps = parse_batch::<Opportunity>(rows).map_err(ApiError::validation)?;
+    let opps = parse_raw_batch::<Opportunity>(&rows).map_err(ApiError::validation)?;
     let data = models::score_opportunities(&state.registry, &opps, &[])?;
     Ok(Json(Scores { data }))
 }

@@ -3,7 +3,7 @@
 
 mod registry;
 mod rescore;
-mod scoring;
+pub(crate) mod scoring;
 pub(crate) mod training;
 pub mod upkeep;
 mod versions;

@@ -44,7 +44,9 @@ pub async fn refresh_scores(
             let scored = score_opportunities(registry, &open, &events)?;
             (scored, Some(()))
         }
-        ModelKind::Churn => return Ok(0),
+        ModelKind::Churn => {
+            return crate::service::churn::refresh_churn_scores(store, registry).await
+        }
     };
     let previous = store.score_probabilities(kind.as_str()).await?;
     let now = Utc::now();
@@ -75,6 +77,7 @@ pub async fn refresh_scores(
 pub struct Rescorer {
     dirty_leads: AtomicBool,
     dirty_deals: AtomicBool,
+    dirty_accounts: AtomicBool,
     wake: Notify,
 }
 
@@ -83,6 +86,7 @@ impl Default for Rescorer {
         Rescorer {
             dirty_leads: AtomicBool::new(false),
             dirty_deals: AtomicBool::new(false),
+            dirty_accounts: AtomicBool::new(false),
             wake: Notify::new(),
         }
     }
@@ -93,7 +97,7 @@ impl Rescorer {
         match kind {
             ModelKind::Lead => self.dirty_leads.store(true, Ordering::SeqCst),
             ModelKind::Win => self.dirty_deals.store(true, Ordering::SeqCst),
-            ModelKind::Churn => return,
+            ModelKind::Churn => self.dirty_accounts.store(true, Ordering::SeqCst),
         }
         self.wake.notify_one();
     }
@@ -105,6 +109,7 @@ impl Rescorer {
             for (flag, kind) in [
                 (&self.dirty_leads, ModelKind::Lead),
                 (&self.dirty_deals, ModelKind::Win),
+                (&self.dirty_accounts, ModelKind::Churn),
             ] {
                 if flag.swap(false, Ordering::SeqCst) {
                     if let Err(e) = refresh_scores(&store, &registry, kind).await {

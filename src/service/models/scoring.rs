@@ -85,10 +85,7 @@ pub(crate) fn record(
     }
 }
 
-pub(crate) fn active(
-    registry: &ModelRegistry,
-    kind: ModelKind,
-) -> Result<std::sync::Arc<ActiveModel>> {
+pub fn active(registry: &ModelRegistry, kind: ModelKind) -> Result<std::sync::Arc<ActiveModel>> {
     registry.active(kind).ok_or_else(|| {
         ServiceError::NoActiveModel(format!(
             "no active {} model yet: train one (`revcast train {0}` or POST /v1/models/{0}/train)",

@@ -6,7 +6,7 @@ use serde::Serialize;
 use std::sync::Arc;
 
 use super::registry::{ActiveModel, ModelRegistry};
-use crate::domain::{Lead, Opportunity, StageEvent};
+use crate::domain::{Account, AccountSnapshot, ChurnEvent, Lead, Opportunity, StageEvent};
 use crate::ml::{self, Metrics, ModelKind, ModelSpec, TrainedModel, TrainingSet};
 use crate::service::{Result, ServiceError};
 use crate::store::{ModelVersionRow, Store};
@@ -35,12 +35,7 @@ pub fn default_spec(kind: ModelKind) -> Result<ModelSpec> {
     let text = match kind {
         ModelKind::Lead => include_str!("../../../training/lead.toml"),
         ModelKind::Win => include_str!("../../../training/win.toml"),
-        ModelKind::Churn => {
-            return Err(ServiceError::bad_input(
-                "kind",
-                "the churn model is not available yet; use lead or win",
-            ))
-        }
+        ModelKind::Churn => include_str!("../../../training/churn.toml"),
     };
     ModelSpec::from_toml(text)
         .map_err(|e| ServiceError::Store(anyhow::anyhow!("the shipped spec is bad: {e}").into()))
@@ -58,10 +53,16 @@ async fn training_set(store: &Store, spec: &ModelSpec) -> Result<TrainingSet> {
             ml::win_training_set(spec, &opps, &events, Utc::now())
         }
         ModelKind::Churn => {
-            return Err(ServiceError::bad_input(
-                "kind",
-                "the churn model is not available yet; use lead or win",
-            ))
+            let accounts = store.all::<Account>().await?;
+            let snapshots = store.all::<AccountSnapshot>().await?;
+            let events = store.all::<ChurnEvent>().await?;
+            ml::churn_training_set(
+                spec,
+                &accounts,
+                &snapshots,
+                &events,
+                Utc::now().date_naive(),
+            )
         }
     };
     set.map_err(ml_error)

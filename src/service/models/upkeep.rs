@@ -14,7 +14,7 @@ pub const MODEL_SYNC_EVERY: Duration = Duration::from_secs(2);
 /// Spawns the rescorer and the registry follower on the current runtime.
 pub fn start(store: Store, registry: Arc<ModelRegistry>, rescorer: Arc<Rescorer>) {
     tokio::spawn(rescorer.clone().run(store.clone(), registry.clone()));
-    for kind in [ModelKind::Lead, ModelKind::Win] {
+    for kind in [ModelKind::Lead, ModelKind::Win, ModelKind::Churn] {
         rescorer.mark(kind);
     }
     tokio::spawn(async move {
