@@ -4,9 +4,11 @@
 pub mod api;
 pub mod cli;
 pub mod domain;
+pub mod forecast;
 pub mod import;
 pub mod kpi;
 pub mod ml;
+pub mod quota;
 pub mod service;
 pub mod store;
 pub mod synth;

@@ -23,11 +23,11 @@ pub enum ErrorCode {
     NotFound,
     MethodNotAllowed,
     Conflict,
+    NoActiveModel,
     PayloadTooLarge,
     UnsupportedMediaType,
     ValidationFailed,
     DatabaseUnavailable,
-    ServiceUnavailable,
     Internal,
 }
 
@@ -40,13 +40,11 @@ impl ErrorCode {
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::Conflict | ErrorCode::NoActiveModel => StatusCode::CONFLICT,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::DatabaseUnavailable | ErrorCode::ServiceUnavailable => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ErrorCode::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -184,8 +182,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(what) => ApiError::not_found(what),
             ServiceError::BadInput { field, reason } => ApiError::bad_request(&field, reason),
             ServiceError::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
-            ServiceError::Unavailable(message) => {
-                ApiError::new(ErrorCode::ServiceUnavailable, message)
+            ServiceError::NoActiveModel(message) => {
+                ApiError::new(ErrorCode::NoActiveModel, message)
             }
             ServiceError::Store(s) => s.into(),
         }

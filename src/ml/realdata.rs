@@ -6,17 +6,15 @@
 //! REVCAST_PEER_DIR=/some/dir cargo test ...   # also writes the encoded slices for the peers
 //! ```
 //!
-//! The CSV loading here is a minimal stand-in for the import engine, kept in test code.
+//! The files are loaded through the import engine and the shipped mappings, as a user loads them.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use chrono::{NaiveDate, Utc};
-use serde_json::{json, Value};
+use chrono::Utc;
 
 use super::split::split;
 use super::*;
-use crate::domain::{Attributes, Id, Lead, Money, Opportunity, StageEvent, Timestamp};
+use crate::domain::{Lead, Opportunity, StageEvent};
 
 fn data_dir() -> PathBuf {
     std::env::var_os("REVCAST_DATA").map_or_else(
@@ -25,130 +23,34 @@ fn data_dir() -> PathBuf {
     )
 }
 
-fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let headers = r.headers().unwrap().clone();
-    r.records()
-        .map(|rec| {
-            headers
-                .iter()
-                .zip(rec.unwrap().iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
+/// Loads a file the way a user does: through `revcast import`'s engine and the shipped mapping.
+fn import(file: &Path, entity: &str, mapping: &str) -> Vec<crate::import::EntityRows> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("training/mappings")
+        .join(mapping);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let m = crate::import::Mapping::from_toml(&text, path.parent().unwrap()).unwrap();
+    let f = std::fs::File::open(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    crate::import::map_csv(&m, entity, f, &mut |_| {}).unwrap()
 }
 
-/// Numbers as numbers, blanks left out, anything else as text.
-fn attr(v: &str) -> Option<Value> {
-    let t = v.trim();
-    if t.is_empty() {
-        return None;
-    }
-    Some(t.parse::<f64>().map_or_else(|_| json!(t), |x| json!(x)))
+fn parsed<T: crate::domain::Record>(rows: &[crate::import::EntityRows], entity: &str) -> Vec<T> {
+    let rows = rows.iter().find(|r| r.entity == entity).unwrap().values();
+    crate::domain::parse_batch::<T>(rows).unwrap()
 }
 
 fn xeducation_leads() -> Vec<Lead> {
-    let rows = read_csv(&data_dir().join("xeducation_lead_scoring/Leads.csv"));
-    rows.into_iter()
-        .map(|r| {
-            let mut attributes = Attributes::new();
-            for (k, v) in &r {
-                if !["Prospect ID", "Lead Source", "Converted"].contains(&k.as_str()) {
-                    if let Some(v) = attr(v) {
-                        attributes.insert(k.clone(), v);
-                    }
-                }
-            }
-            Lead {
-                id: Id::parse(r["Prospect ID"].clone()).unwrap(),
-                account_id: None,
-                created_at: None,
-                source: Some(r["Lead Source"].clone()).filter(|s| !s.is_empty()),
-                owner_id: None,
-                status: None,
-                converted: Some(r["Converted"] == "1"),
-                converted_at: None,
-                first_response_at: None,
-                attributes,
-            }
-        })
-        .collect()
+    let file = data_dir().join("xeducation_lead_scoring/Leads.csv");
+    parsed(&import(&file, "leads", "xeducation-leads.toml"), "leads")
 }
 
 fn maven() -> (Vec<Opportunity>, Vec<StageEvent>) {
-    let dir = data_dir().join("maven_crm_sales_opportunities");
-    let index = |file: &str, key: &str| -> HashMap<String, HashMap<String, String>> {
-        read_csv(&dir.join(file))
-            .into_iter()
-            .map(|r| (r[key].replace(' ', ""), r))
-            .collect()
-    };
-    let (accounts, products, teams) = (
-        index("accounts.csv", "account"),
-        index("products.csv", "product"),
-        index("sales_teams.csv", "sales_agent"),
-    );
-    let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
-    let (mut opps, mut events) = (Vec::new(), Vec::new());
-    for r in read_csv(&dir.join("sales_pipeline.csv")) {
-        let id = Id::parse(r["opportunity_id"].clone()).unwrap();
-        let mut attributes = Attributes::new();
-        let joined = [
-            (
-                accounts.get(&r["account"].replace(' ', "")),
-                &["sector", "revenue", "employees", "office_location"][..],
-            ),
-            (
-                teams.get(&r["sales_agent"].replace(' ', "")),
-                &["manager", "regional_office"][..],
-            ),
-            (
-                products.get(&r["product"].replace(' ', "")),
-                &["series"][..],
-            ),
-        ];
-        for (row, cols) in joined {
-            for c in cols {
-                if let Some(v) = row.and_then(|x| attr(&x[*c])) {
-                    attributes.insert(c.to_string(), v);
-                }
-            }
-        }
-        let price = products
-            .get(&r["product"].replace(' ', ""))
-            .and_then(|p| p["sales_price"].parse::<f64>().ok());
-        let engaged = date(&r["engage_date"]).map(Timestamp::from_date);
-        let won = match r["deal_stage"].as_str() {
-            "Won" => Some(true),
-            "Lost" => Some(false),
-            _ => None,
-        };
-        if let Some(t) = engaged {
-            events.push(StageEvent {
-                opportunity_id: id.clone(),
-                stage: "Engaging".into(),
-                entered_at: t,
-                expected_close_date: None,
-            });
-        }
-        opps.push(Opportunity {
-            id,
-            account_id: Id::parse(r["account"].clone()).ok(),
-            owner_id: Id::parse(r["sales_agent"].clone()).ok(),
-            created_at: engaged,
-            stage: r["deal_stage"].clone(),
-            amount: price.map(|p| Money::parse(p).unwrap()),
-            expected_close_date: None,
-            closed_at: won.and_then(|_| date(&r["close_date"]).map(Timestamp::from_date)),
-            won,
-            forecast_category: None,
-            product: Some(r["product"].clone()),
-            deal_type: None,
-            attributes,
-        });
-    }
-    (opps, events)
+    let file = data_dir().join("maven_crm_sales_opportunities/sales_pipeline.csv");
+    let rows = import(&file, "opportunities", "maven-opportunities.toml");
+    (
+        parsed(&rows, "opportunities"),
+        parsed(&rows, "stage-events"),
+    )
 }
 
 fn report(name: &str, m: &TrainedModel) {

@@ -34,9 +34,9 @@ pub enum ServiceError {
     /// The request conflicts with the current state (e.g. a training already running).
     #[error("{0}")]
     Conflict(String),
-    /// Not possible right now (e.g. no active model yet).
+    /// No model of the kind is active yet: train or promote one first.
     #[error("{0}")]
-    Unavailable(String),
+    NoActiveModel(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

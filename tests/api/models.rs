@@ -83,7 +83,7 @@ async fn leads_are_scored_explained_and_prioritized(app: &TestApp) {
     let (status, body) = app
         .post_json("/v1/score/leads", &app.admin_key, &probe)
         .await;
-    error_of(status, &body, 503, "service_unavailable");
+    error_of(status, &body, 409, "no_active_model");
 
     let job = train(app, "lead").await;
     let version = job["result"]["version"].as_str().unwrap().to_string();

@@ -56,7 +56,7 @@ pub async fn list(
         (status = 401, description = "No or unknown API key", body = ErrorResponse),
         (status = 403, description = "The key lacks the admin scope", body = ErrorResponse),
         (status = 409, description = "A training is already running", body = ErrorResponse),
-        (status = 503, description = "Database unavailable, or no spec for this kind", body = ErrorResponse),
+        (status = 503, description = "Database unavailable", body = ErrorResponse),
     ),
     security(("bearer" = ["admin"])))]
 pub async fn train(

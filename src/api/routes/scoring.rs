@@ -52,7 +52,7 @@ fn batch(rows: &[serde_json::Value]) -> Result<(), ApiError> {
         (status = 413, description = "Body too large", body = ErrorResponse),
         (status = 415, description = "Not JSON", body = ErrorResponse),
         (status = 422, description = "Invalid rows, named by index and field", body = ErrorResponse),
-        (status = 503, description = "No active lead model yet", body = ErrorResponse),
+        (status = 409, description = "No active lead model yet: train one", body = ErrorResponse),
     ),
     security(("bearer" = ["score"])))]
 pub async fn score_leads(
@@ -78,7 +78,7 @@ pub async fn score_leads(
         (status = 413, description = "Body too large", body = ErrorResponse),
         (status = 415, description = "Not JSON", body = ErrorResponse),
         (status = 422, description = "Invalid rows, named by index and field", body = ErrorResponse),
-        (status = 503, description = "No active win model yet", body = ErrorResponse),
+        (status = 409, description = "No active win model yet: train one", body = ErrorResponse),
     ),
     security(("bearer" = ["score"])))]
 pub async fn score_opportunities(
@@ -101,7 +101,8 @@ pub async fn score_opportunities(
         (status = 401, description = "No or unknown API key", body = ErrorResponse),
         (status = 403, description = "The key lacks the score scope", body = ErrorResponse),
         (status = 404, description = "No such lead", body = ErrorResponse),
-        (status = 503, description = "No active model, or the database is unavailable", body = ErrorResponse),
+        (status = 409, description = "No active model yet: train one", body = ErrorResponse),
+        (status = 503, description = "Database unavailable", body = ErrorResponse),
     ),
     security(("bearer" = ["score"])))]
 pub async fn lead_score(
@@ -122,7 +123,8 @@ pub async fn lead_score(
         (status = 401, description = "No or unknown API key", body = ErrorResponse),
         (status = 403, description = "The key lacks the score scope", body = ErrorResponse),
         (status = 404, description = "No such opportunity", body = ErrorResponse),
-        (status = 503, description = "No active model, or the database is unavailable", body = ErrorResponse),
+        (status = 409, description = "No active model yet: train one", body = ErrorResponse),
+        (status = 503, description = "Database unavailable", body = ErrorResponse),
     ),
     security(("bearer" = ["score"])))]
 pub async fn win_probability(

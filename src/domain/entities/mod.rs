@@ -3,11 +3,18 @@
 //! Unknown JSON fields are rejected; custom CRM fields belong in `attributes`.
 
 mod customers;
-mod sales;
+mod deals;
+mod leads;
+mod spend;
+mod team;
 
-pub use customers::{Account, AccountSnapshot, ChurnEvent, Spend};
-pub use sales::{DealType, Lead, Opportunity, Quota, Rep, StageEvent};
+pub use customers::{Account, AccountSnapshot, ChurnEvent};
+pub use deals::{DealType, Opportunity, StageEvent};
+pub use leads::Lead;
+pub use spend::Spend;
+pub use team::{Quota, Rep};
 
+use super::record::RecordError;
 use super::record::SqlValue;
 use super::{Id, Money, Timestamp};
 
@@ -36,6 +43,15 @@ pub(crate) fn opt_id(v: Option<String>) -> Result<Option<Id>, super::ValueError>
 
 pub(crate) fn opt_money(v: Option<f64>) -> Result<Option<Money>, super::ValueError> {
     v.map(Money::parse).transpose()
+}
+
+/// A required cell came back null (a stored-data defect).
+pub(crate) fn null(table: &'static str, column: &'static str) -> RecordError {
+    RecordError {
+        table,
+        column,
+        reason: "null".into(),
+    }
 }
 
 /// Collects the problems shared by all entities: over-long text and dates out of order.

@@ -90,7 +90,7 @@ pub(crate) fn active(
     kind: ModelKind,
 ) -> Result<std::sync::Arc<ActiveModel>> {
     registry.active(kind).ok_or_else(|| {
-        ServiceError::Unavailable(format!(
+        ServiceError::NoActiveModel(format!(
             "no active {} model yet: train one (`revcast train {0}` or POST /v1/models/{0}/train)",
             kind.as_str()
         ))

@@ -36,13 +36,14 @@ pub fn default_spec(kind: ModelKind) -> Result<ModelSpec> {
         ModelKind::Lead => include_str!("../../../training/lead.toml"),
         ModelKind::Win => include_str!("../../../training/win.toml"),
         ModelKind::Churn => {
-            return Err(ServiceError::Unavailable(
-                "the churn model is not built yet (see issue: churn-risk lists)".into(),
+            return Err(ServiceError::bad_input(
+                "kind",
+                "the churn model is not available yet; use lead or win",
             ))
         }
     };
     ModelSpec::from_toml(text)
-        .map_err(|e| ServiceError::Unavailable(format!("the shipped spec is bad: {e}")))
+        .map_err(|e| ServiceError::Store(anyhow::anyhow!("the shipped spec is bad: {e}").into()))
 }
 
 async fn training_set(store: &Store, spec: &ModelSpec) -> Result<TrainingSet> {
@@ -57,8 +58,9 @@ async fn training_set(store: &Store, spec: &ModelSpec) -> Result<TrainingSet> {
             ml::win_training_set(spec, &opps, &events, Utc::now())
         }
         ModelKind::Churn => {
-            return Err(ServiceError::Unavailable(
-                "the churn model is not built yet (see issue: churn-risk lists)".into(),
+            return Err(ServiceError::bad_input(
+                "kind",
+                "the churn model is not available yet; use lead or win",
             ))
         }
     };

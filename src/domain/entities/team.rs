@@ -1,0 +1,136 @@
+//! Sales reps and their quotas.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{text_cell, Problems};
+use crate::domain::record::{col, Cells, ColType::*, Column, Record, RecordError, SqlValue};
+use crate::domain::{Attributes, Id, Money, Period};
+
+/// A sales rep: the owner of leads and opportunities.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rep {
+    #[schema(value_type = String, example = "R-07", min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    pub id: Id,
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
+    pub name: String,
+    #[schema(max_length = 1000)]
+    pub team: Option<String>,
+    #[schema(max_length = 1000)]
+    pub manager: Option<String>,
+    #[schema(max_length = 1000)]
+    pub region: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::values::date_serde::optional"
+    )]
+    pub hired_at: Option<NaiveDate>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub attributes: Attributes,
+}
+
+impl Record for Rep {
+    const TABLE: &'static str = "reps";
+    const PATH: &'static str = "reps";
+    const COLUMNS: &'static [Column] = &[
+        col("name", Text),
+        col("team", Text),
+        col("manager", Text),
+        col("region", Text),
+        col("hired_at", Date),
+        col("attributes", Json),
+    ];
+
+    fn key(&self) -> String {
+        self.id.to_string()
+    }
+
+    fn to_values(&self) -> Vec<SqlValue> {
+        vec![
+            SqlValue::Text(Some(self.name.clone())),
+            text_cell(&self.team),
+            text_cell(&self.manager),
+            text_cell(&self.region),
+            SqlValue::Date(self.hired_at),
+            SqlValue::Json(self.attributes.clone().into()),
+        ]
+    }
+
+    fn from_values(key: String, values: Vec<SqlValue>) -> Result<Self, RecordError> {
+        let mut c = Cells::new(Self::TABLE, Self::COLUMNS, values);
+        Ok(Rep {
+            id: c.parsed(key, Id::parse)?,
+            name: c.req_text()?,
+            team: c.text()?,
+            manager: c.text()?,
+            region: c.text()?,
+            hired_at: c.date()?,
+            attributes: c.attributes()?,
+        })
+    }
+
+    fn check(&self) -> Vec<(&'static str, String)> {
+        let mut p = Problems::default();
+        p.not_blank("name", &self.name);
+        p.text("team", self.team.as_deref());
+        p.text("manager", self.manager.as_deref());
+        p.text("region", self.region.as_deref());
+        p.0
+    }
+}
+
+/// A rep's quota for a period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Quota {
+    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    pub rep_id: Id,
+    /// A month (2026-11), quarter (2026-Q4) or year (2026).
+    #[schema(value_type = String, example = "2026-Q4", pattern = "^(19[0-9]{2}|2[01][0-9]{2}|2200)(-(Q[1-4]|0[1-9]|1[0-2]))?$")]
+    pub period: Period,
+    #[schema(value_type = f64, minimum = 0)]
+    pub amount: Money,
+}
+
+impl Record for Quota {
+    const TABLE: &'static str = "quotas";
+    const PATH: &'static str = "quotas";
+    const COLUMNS: &'static [Column] = &[
+        col("rep_id", Text),
+        col("period", Text),
+        col("amount", Float),
+    ];
+
+    fn key(&self) -> String {
+        format!("{}|{}", self.rep_id, self.period)
+    }
+
+    fn to_values(&self) -> Vec<SqlValue> {
+        vec![
+            SqlValue::Text(Some(self.rep_id.to_string())),
+            SqlValue::Text(Some(self.period.to_string())),
+            SqlValue::Float(Some(self.amount.get())),
+        ]
+    }
+
+    fn from_values(_key: String, values: Vec<SqlValue>) -> Result<Self, RecordError> {
+        let mut c = Cells::new(Self::TABLE, Self::COLUMNS, values);
+        Ok(Quota {
+            rep_id: {
+                let v = c.req_text()?;
+                c.parsed(v, Id::parse)?
+            },
+            period: {
+                let v = c.req_text()?;
+                c.parsed(v, |v| Period::parse(&v))?
+            },
+            amount: {
+                let v = c.float()?.unwrap_or(f64::NAN);
+                c.parsed(v, Money::parse)?
+            },
+        })
+    }
+}

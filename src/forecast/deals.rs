@@ -1,0 +1,210 @@
+//! Per-deal assessment: group keys, P(win), P(in period), CRM weights, and the parts they sum to.
+
+use chrono::{Days, NaiveDate};
+use std::collections::{BTreeMap, HashMap};
+
+use super::newdeals::cents;
+use super::stages::StageWinRates;
+use super::timing::{CloseTiming, Memo, OpenState, Window};
+use super::types::{GroupBy, OpenPipeline, Parts};
+use super::ForecastError;
+use crate::domain::{Money, Opportunity, Period, Rep, StageEvent};
+
+/// The group of deals without a key.
+pub(crate) const NO_KEY: &str = "(none)";
+
+/// Maps deals to dense group indices (0 for everything when there is no grouping).
+pub(crate) struct Grouper<'a> {
+    by: Option<GroupBy>,
+    reps: HashMap<&'a str, &'a Rep>,
+    index: BTreeMap<String, u32>,
+    /// Deals indexed, and how many of them had a key.
+    pub seen: usize,
+    pub keyed: usize,
+}
+
+impl<'a> Grouper<'a> {
+    pub fn new(by: Option<GroupBy>, reps: &'a [Rep]) -> Self {
+        let reps = reps.iter().map(|r| (r.id.as_str(), r)).collect();
+        Grouper {
+            by,
+            reps,
+            index: BTreeMap::new(),
+            seen: 0,
+            keyed: 0,
+        }
+    }
+
+    /// Calls `f` with the deal's key under the grouping (None: no key, or no grouping).
+    fn with_key<R>(&self, o: &Opportunity, f: impl FnOnce(Option<&str>) -> R) -> R {
+        let rep = || {
+            o.owner_id
+                .as_ref()
+                .and_then(|id| self.reps.get(id.as_str()))
+        };
+        match self.by {
+            None => f(None),
+            Some(GroupBy::Owner) => f(o.owner_id.as_ref().map(|i| i.as_str())),
+            Some(GroupBy::Team) => f(rep().and_then(|r| r.team.as_deref())),
+            Some(GroupBy::Region) => f(rep().and_then(|r| r.region.as_deref())),
+            Some(GroupBy::Product) => f(o.product.as_deref()),
+        }
+    }
+
+    pub fn index_of(&mut self, o: &Opportunity) -> u32 {
+        // Look up without allocating; only a new key is copied.
+        let (has_key, found) = self.with_key(o, |k| {
+            (k.is_some(), self.index.get(k.unwrap_or(NO_KEY)).copied())
+        });
+        self.seen += 1;
+        self.keyed += usize::from(has_key);
+        if let Some(i) = found {
+            return i;
+        }
+        let key = self.with_key(o, |k| k.unwrap_or(NO_KEY).to_string());
+        let next = self.index.len() as u32;
+        self.index.insert(key, next);
+        next
+    }
+
+    /// Group keys by index.
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys = vec![String::new(); self.index.len().max(1)];
+        for (k, &i) in &self.index {
+            keys[i as usize] = k.clone();
+        }
+        keys
+    }
+}
+
+/// An open deal as the forecast sees it.
+pub(crate) struct OpenDeal<'a> {
+    pub opp: &'a Opportunity,
+    pub group: u32,
+    pub amount: f64,
+    pub p_win: f64,
+    pub p_in: f64,
+    pub crm_weight: f64,
+    pub expected_in_period: bool,
+}
+
+/// The history the per-deal assessment needs.
+pub(crate) struct Learned<'a> {
+    pub known: HashMap<&'a str, Vec<&'a StageEvent>>,
+    pub rates: StageWinRates,
+    pub timing: CloseTiming,
+}
+
+/// Assesses every open deal; rejects a win probability outside 0..=1.
+pub(crate) fn assess_open<'a>(
+    opps: &'a [Opportunity],
+    period: Period,
+    as_of: NaiveDate,
+    learned: &Learned,
+    grouper: &mut Grouper,
+    p_win: &dyn Fn(&Opportunity) -> f64,
+) -> Result<Vec<OpenDeal<'a>>, ForecastError> {
+    let t0 = as_of + Days::new(1);
+    let window = Window {
+        lo: (period.start() - t0).num_days().max(0),
+        hi: (period.end() - t0).num_days(),
+    };
+    let mut out = Vec::new();
+    let mut memo = Memo::new();
+    for o in opps.iter().filter(|o| o.is_open()) {
+        let p = p_win(o);
+        if !(0.0..=1.0).contains(&p) {
+            return Err(ForecastError::BadProbability {
+                id: o.id.to_string(),
+                value: p,
+            });
+        }
+        let state = open_state(o, learned.known.get(o.id.as_str()), t0);
+        out.push(OpenDeal {
+            opp: o,
+            group: grouper.index_of(o),
+            amount: cents(o.amount) as f64 / 100.0,
+            p_win: p,
+            p_in: learned.timing.p_in_window(&state, window, &mut memo),
+            crm_weight: crm_weight(o, &learned.rates),
+            expected_in_period: o.expected_close_date.is_some_and(|d| period.contains(d)),
+        });
+    }
+    Ok(out)
+}
+
+fn open_state<'o>(
+    o: &'o Opportunity,
+    evs: Option<&Vec<&StageEvent>>,
+    t0: NaiveDate,
+) -> OpenState<'o> {
+    let evs = evs.map(Vec::as_slice).unwrap_or(&[]);
+    let entered = evs
+        .iter()
+        .rev()
+        .find(|e| e.stage == o.stage)
+        .or(evs.last())
+        .map(|e| e.entered_at.date())
+        .or(o.created_at.map(|t| t.date()))
+        .unwrap_or(t0);
+    let expected = o
+        .expected_close_date
+        .or_else(|| evs.last().and_then(|e| e.expected_close_date));
+    OpenState {
+        stage: &o.stage,
+        days_in_stage: (t0 - entered).num_days().max(0),
+        days_past_expected: expected.map(|e| (t0 - e).num_days()),
+    }
+}
+
+/// The CRM's weight for a deal: its forecast category's, else its stage's historical win rate.
+fn crm_weight(o: &Opportunity, rates: &StageWinRates) -> f64 {
+    match o.forecast_category.as_deref().map(normalise).as_deref() {
+        Some("commit") => 0.9,
+        Some("best_case") | Some("bestcase") => 0.6,
+        Some("pipeline") => 0.25,
+        Some("omitted") => 0.0,
+        _ => rates.rate(&o.stage),
+    }
+}
+
+pub(crate) fn normalise(category: &str) -> String {
+    category.trim().to_lowercase().replace([' ', '-'], "_")
+}
+
+/// Adds one open deal to a group's parts.
+pub(crate) fn add_open(parts: &mut Parts, d: &OpenDeal) {
+    let p: &mut OpenPipeline = &mut parts.open_pipeline;
+    p.count += 1;
+    p.amount += d.amount;
+    p.expected += d.amount * d.p_win * d.p_in;
+    if d.expected_in_period {
+        p.crm_weighted += d.amount * d.crm_weight;
+        let c = &mut parts.categories;
+        match d.opp.forecast_category.as_deref().map(normalise).as_deref() {
+            Some("commit") => c.commit += d.amount,
+            Some("best_case") | Some("bestcase") => c.best_case += d.amount,
+            Some("pipeline") => c.pipeline += d.amount,
+            _ => {}
+        }
+    }
+}
+
+/// Won amount booked in `period` on or before `as_of`, by group.
+pub(crate) fn closed_by_group(
+    opps: &[Opportunity],
+    period: Period,
+    as_of: NaiveDate,
+    grouper: &mut Grouper,
+) -> BTreeMap<u32, f64> {
+    let mut out = BTreeMap::new();
+    for o in opps.iter().filter(|o| o.won == Some(true)) {
+        let Some(d) = o.closed_at.map(|t| t.date()) else {
+            continue;
+        };
+        if d <= as_of && period.contains(d) {
+            *out.entry(grouper.index_of(o)).or_insert(0.0) += o.amount.map_or(0.0, Money::get);
+        }
+    }
+    out
+}

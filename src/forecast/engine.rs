@@ -1,0 +1,192 @@
+//! The forecast itself: learn from history, assess the open deals, simulate, assemble the parts.
+
+use super::deals::{add_open, assess_open, closed_by_group, Grouper, Learned, OpenDeal};
+use super::montecarlo::{quantiles, simulate, SimDeals, SimOutput};
+use super::newdeals::NewDeals;
+use super::runrate::run_rate;
+use super::stages::{events_known_on, StageWinRates};
+use super::timing::CloseTiming;
+use super::types::{DealContribution, Forecast, ForecastInput, GroupForecast, Parts};
+use super::{ForecastError, MAX_SIMULATIONS};
+use crate::domain::{Opportunity, Period};
+
+/// Open deals listed in [`Forecast::deals`].
+const TOP_DEALS: usize = 50;
+/// How many periods ahead of as_of a forecast may start.
+const MAX_PERIODS_AHEAD: u32 = 4;
+
+/// Forecasts `input.period` as of `input.as_of` with the caller's win model `p_win` (0..=1 per
+/// open deal). Deterministic for a seed. See the module documentation for the parts.
+pub fn forecast(
+    input: &ForecastInput,
+    p_win: &dyn Fn(&Opportunity) -> f64,
+) -> Result<Forecast, ForecastError> {
+    check(input)?;
+    let known = events_known_on(input.events, input.as_of);
+    let rates = StageWinRates::learn_known(input.opportunities, &known, input.as_of);
+    if rates.closed_deals() == 0 {
+        return Err(ForecastError::NoHistory {
+            opportunities: input.opportunities.len(),
+            as_of: input.as_of,
+        });
+    }
+    let timing = CloseTiming::learn(input.opportunities, &known, input.as_of);
+    let learned = Learned {
+        known,
+        rates,
+        timing,
+    };
+    let mut grouper = Grouper::new(input.group_by, input.reps);
+    let (opps, period, as_of) = (input.opportunities, input.period, input.as_of);
+    let open = assess_open(opps, period, as_of, &learned, &mut grouper, p_win)?;
+    let closed = closed_by_group(opps, period, as_of, &mut grouper);
+    let new = NewDeals::learn(opps, period, as_of, &mut |o| grouper.index_of(o));
+    check_groups(input, &grouper)?;
+    let keys = grouper.keys();
+    let sim_deals = open
+        .iter()
+        .map(|d| (d.group, d.p_win * d.p_in, (d.amount * 100.0).round() as u64))
+        .collect();
+    let sims = simulate(
+        &SimDeals::new(sim_deals, keys.len()),
+        &new,
+        input.simulations,
+        input.seed,
+    );
+    Ok(assemble(input, &keys, &open, &closed, &new, &sims))
+}
+
+/// A grouping under which no deal has a key is a mistake (reps not loaded, no products).
+fn check_groups(input: &ForecastInput, grouper: &Grouper) -> Result<(), ForecastError> {
+    match input.group_by {
+        Some(by) if grouper.keyed == 0 && grouper.seen > 0 => Err(ForecastError::EmptyGroups {
+            group_by: by,
+            deals: grouper.seen,
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn check(input: &ForecastInput) -> Result<(), ForecastError> {
+    if input.simulations == 0 || input.simulations > MAX_SIMULATIONS {
+        return Err(ForecastError::Simulations {
+            got: input.simulations,
+            max: MAX_SIMULATIONS,
+        });
+    }
+    let mut ahead = Period::month_of(input.as_of);
+    ahead = input.period.same_kind_containing(ahead.start());
+    for _ in 0..MAX_PERIODS_AHEAD {
+        ahead = ahead.next();
+    }
+    if input.period.start() >= ahead.start() {
+        return Err(ForecastError::TooFarAhead {
+            period: input.period,
+            as_of: input.as_of,
+            max_periods: MAX_PERIODS_AHEAD,
+        });
+    }
+    Ok(())
+}
+
+fn assemble(
+    input: &ForecastInput,
+    keys: &[String],
+    open: &[OpenDeal],
+    closed: &std::collections::BTreeMap<u32, f64>,
+    new: &NewDeals,
+    sims: &SimOutput,
+) -> Forecast {
+    let mut parts = vec![Parts::default(); keys.len()];
+    for d in open {
+        add_open(&mut parts[d.group as usize], d);
+    }
+    let new_by_group = new.expected_by_group(keys.len());
+    for (g, p) in parts.iter_mut().enumerate() {
+        p.closed = closed.get(&(g as u32)).copied().unwrap_or(0.0);
+        p.not_yet_created.expected = new_by_group[g];
+    }
+    let mut total_parts = sum_parts(&parts);
+    total_parts.not_yet_created = new.summary.clone();
+    let total = quantiles(&sims.totals(), total_parts.closed);
+    let groups = match input.group_by {
+        None => Vec::new(),
+        Some(_) => group_forecasts(keys, parts, sims),
+    };
+    let (run_rate, run_rate_note) = match run_rate(input.opportunities, input.period, input.as_of) {
+        Ok(r) => (Some(r), None),
+        Err(note) => (None, Some(note)),
+    };
+    Forecast {
+        period: input.period,
+        as_of: input.as_of,
+        simulations: input.simulations,
+        seed: input.seed,
+        total,
+        parts: total_parts,
+        run_rate,
+        run_rate_note,
+        group_by: input.group_by,
+        groups,
+        deals: top_deals(open),
+    }
+}
+
+fn group_forecasts(keys: &[String], parts: Vec<Parts>, sims: &SimOutput) -> Vec<GroupForecast> {
+    let mut out: Vec<GroupForecast> = keys
+        .iter()
+        .zip(parts)
+        .zip(&sims.groups)
+        .map(|((key, parts), cents)| GroupForecast {
+            key: key.clone(),
+            quantiles: quantiles(cents, parts.closed),
+            parts,
+        })
+        .collect();
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    out
+}
+
+fn sum_parts(parts: &[Parts]) -> Parts {
+    let mut t = Parts::default();
+    for p in parts {
+        t.closed += p.closed;
+        let (o, q) = (&mut t.open_pipeline, &p.open_pipeline);
+        o.count += q.count;
+        o.amount += q.amount;
+        o.crm_weighted += q.crm_weighted;
+        o.expected += q.expected;
+        t.categories.commit += p.categories.commit;
+        t.categories.best_case += p.categories.best_case;
+        t.categories.pipeline += p.categories.pipeline;
+    }
+    t
+}
+
+fn top_deals(open: &[OpenDeal]) -> Vec<DealContribution> {
+    let mut deals: Vec<DealContribution> = open
+        .iter()
+        .map(|d| DealContribution {
+            id: d.opp.id.to_string(),
+            owner_id: d.opp.owner_id.as_ref().map(|i| i.to_string()),
+            stage: d.opp.stage.clone(),
+            amount: d.amount,
+            p_win: d.p_win,
+            p_in_period: d.p_in,
+            expected: d.amount * d.p_win * d.p_in,
+        })
+        .collect();
+    deals.sort_by(|a, b| {
+        b.expected
+            .total_cmp(&a.expected)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    deals.truncate(TOP_DEALS);
+    deals
+}
+
+/// The mean of a forecast's total equals the sum of its groups' means (up to rounding).
+#[cfg(test)]
+pub(crate) fn groups_mean(f: &Forecast) -> f64 {
+    f.groups.iter().map(|g| g.quantiles.mean).sum()
+}

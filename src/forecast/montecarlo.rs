@@ -1,0 +1,158 @@
+//! One seeded Monte Carlo over the open deals and the deals not yet created.
+//!
+//! Each simulation draws, for every open deal, one Bernoulli with probability
+//! P(win) x P(closes in the period) (the two are modelled as independent), and a count of new
+//! deals resampled from history. Sums are kept per group in integer cents, so the total of a
+//! simulation is exactly the sum of its groups, and the groups' means add up to the total's.
+//!
+//! Speed: deals are laid out in flat arrays sorted by group (see [`SimDeals`] for how each is
+//! drawn), and blocks of simulations run on up to two threads. Each block has its own random stream derived from (seed, block index),
+//! so the result does not depend on how many threads ran it.
+
+use std::thread;
+
+use super::newdeals::NewDeals;
+use super::rng::FastRng;
+pub(crate) use super::simdeals::SimDeals;
+use super::types::Quantiles;
+
+/// Simulations per random stream.
+const BLOCK: usize = 256;
+
+/// Simulated amounts in cents: `groups[g][s]` for group g in simulation s.
+#[derive(Debug, Clone)]
+pub(crate) struct SimOutput {
+    pub groups: Vec<Vec<u64>>,
+}
+
+impl SimOutput {
+    pub fn totals(&self) -> Vec<u64> {
+        let sims = self.groups.first().map_or(0, Vec::len);
+        (0..sims)
+            .map(|s| self.groups.iter().map(|g| g[s]).sum())
+            .collect()
+    }
+}
+
+/// Runs `sims` simulations (>= 1) deterministically for `seed`.
+pub(crate) fn simulate(deals: &SimDeals, new: &NewDeals, sims: usize, seed: u64) -> SimOutput {
+    let n_groups = deals.groups();
+    let blocks = sims.div_ceil(BLOCK);
+    let threads = thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 2);
+    let mut done: Vec<(usize, Vec<u64>)> = thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    (t..blocks)
+                        .step_by(threads)
+                        .map(|b| (b, run_block(deals, new, b, sims, seed)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("simulation thread panicked"))
+            .collect()
+    });
+    done.sort_by_key(|d| d.0);
+    let mut groups = vec![Vec::with_capacity(sims); n_groups];
+    for (_, block) in done {
+        for sim in block.chunks(n_groups.max(1)) {
+            for (g, v) in sim.iter().enumerate() {
+                groups[g].push(*v);
+            }
+        }
+    }
+    SimOutput { groups }
+}
+
+/// Simulations `b*BLOCK .. min((b+1)*BLOCK, sims)`, simulation-major, one value per group.
+fn run_block(deals: &SimDeals, new: &NewDeals, b: usize, sims: usize, seed: u64) -> Vec<u64> {
+    let n = BLOCK.min(sims - b * BLOCK);
+    let g = deals.groups();
+    let mut out = vec![0u64; n * g];
+    let mut rng = FastRng::new(seed, b as u64);
+    let sampler = new.sampler();
+    deals.draw_block(&mut rng, &mut out, n);
+    for sim in out.chunks_mut(g.max(1)) {
+        new.add_draw(&sampler, &mut rng, sim);
+    }
+    out
+}
+
+/// P10, P50, P90 (nearest rank) and mean of simulated cents, in currency units, plus `offset`.
+pub(crate) fn quantiles(cents: &[u64], offset: f64) -> Quantiles {
+    if cents.is_empty() {
+        return Quantiles {
+            p10: offset,
+            p50: offset,
+            p90: offset,
+            mean: offset,
+        };
+    }
+    let mut v = cents.to_vec();
+    let n = v.len();
+    let mut at = |q: f64| {
+        let i = ((n - 1) as f64 * q).round() as usize;
+        *v.select_nth_unstable(i).1 as f64 / 100.0 + offset
+    };
+    let (p10, p50, p90) = (at(0.1), at(0.5), at(0.9));
+    let mean = cents.iter().map(|&c| c as f64).sum::<f64>() / n as f64 / 100.0 + offset;
+    Quantiles {
+        p10,
+        p50,
+        p90,
+        mean,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deals() -> SimDeals {
+        // Group 0: 100 deals of 10.00 at p=0.3; group 1: 50 deals of 4.00 at p=0.8; one sure deal.
+        let mut d: Vec<(u32, f64, u64)> = (0..100).map(|_| (0, 0.3, 1000)).collect();
+        d.extend((0..50).map(|_| (1, 0.8, 400)));
+        d.push((1, 1.0, 700));
+        d.push((0, 0.0, 99_999)); // never counts
+        SimDeals::new(d, 2)
+    }
+
+    #[test]
+    fn same_seed_same_draws_and_groups_add_up_to_the_total() {
+        let a = simulate(&deals(), &NewDeals::default(), 1000, 9);
+        let b = simulate(&deals(), &NewDeals::default(), 1000, 9);
+        let c = simulate(&deals(), &NewDeals::default(), 1000, 10);
+        assert_eq!(a.groups, b.groups);
+        assert_ne!(a.groups, c.groups);
+        let t = a.totals();
+        assert_eq!(t.len(), 1000);
+        assert_eq!(t[17], a.groups[0][17] + a.groups[1][17]);
+    }
+
+    #[test]
+    fn simulated_distribution_matches_the_binomial_truth() {
+        let out = simulate(&deals(), &NewDeals::default(), 20_000, 1);
+        let g0 = quantiles(&out.groups[0], 0.0);
+        // Binomial(100, 0.3) x 10: mean 300, sd 45.8; P10 ~ 300 - 1.28 sd, P90 ~ 300 + 1.28 sd.
+        assert!((g0.mean - 300.0).abs() < 2.0, "{g0:?}");
+        assert!(
+            (g0.p10 - 241.3).abs() <= 10.0 && (g0.p90 - 358.7).abs() <= 10.0,
+            "{g0:?}"
+        );
+        let g1 = quantiles(&out.groups[1], 0.0);
+        assert!((g1.mean - (50.0 * 0.8 * 4.0 + 7.0)).abs() < 0.5, "{g1:?}");
+        assert!(out.groups[1].iter().all(|&c| c >= 700));
+    }
+
+    #[test]
+    fn quantiles_are_ordered_and_shifted_by_the_offset() {
+        let q = quantiles(&[500, 100, 300, 200, 400], 1.0);
+        assert_eq!((q.p10, q.p50, q.p90), (2.0, 4.0, 6.0));
+        assert!((q.mean - 4.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,154 @@
+//! The candidate methods for one series: AutoETS, MSTL + ETS (on the values or their logs),
+//! seasonal naive, and a theta-like method. Each returns the point forecast and an 80% interval.
+
+use augurs::ets::AutoETS;
+use augurs::mstl::MSTLModel;
+use augurs::{Fit, Predict};
+
+/// z for a central 80% interval (P10..P90) of a normal distribution.
+pub(crate) const Z80: f64 = 1.281_551_565_545;
+
+/// A method's forecast: point, P10, P90, each `horizon` long.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Path {
+    pub point: Vec<f64>,
+    pub lower: Vec<f64>,
+    pub upper: Vec<f64>,
+}
+
+/// One candidate method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    /// augurs AutoETS, non-seasonal (error, trend and damping chosen by AICc).
+    Ets,
+    /// augurs MSTL with an AutoETS trend, on the values.
+    MstlEts(usize),
+    /// The same on the logs of a strictly positive series (multiplicative seasonality), mapped back.
+    MstlEtsLog(usize),
+    /// The value one season earlier.
+    SeasonalNaive(usize),
+    /// Simple exponential smoothing plus half the linear trend, on a seasonally adjusted series.
+    Theta(Option<usize>),
+}
+
+impl Method {
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Ets => "ets",
+            Method::MstlEts(_) => "mstl_ets",
+            Method::MstlEtsLog(_) => "mstl_ets_log",
+            Method::SeasonalNaive(_) => "seasonal_naive",
+            Method::Theta(None) => "theta",
+            Method::Theta(Some(_)) => "theta_seasonal",
+        }
+    }
+
+    /// The candidates that suit `n` values with an optional season length.
+    pub fn candidates(y: &[f64], season: Option<usize>) -> Vec<Method> {
+        let n = y.len();
+        let mut out = vec![Method::Ets, Method::Theta(None)];
+        if let Some(s) = season.filter(|&s| s >= 2 && n >= 2 * s + 2) {
+            out.push(Method::MstlEts(s));
+            if y.iter().all(|&v| v > 0.0) {
+                out.push(Method::MstlEtsLog(s));
+            }
+            out.push(Method::SeasonalNaive(s));
+            out.push(Method::Theta(Some(s)));
+        }
+        out
+    }
+
+    pub fn fit_predict(self, y: &[f64], h: usize) -> Result<Path, String> {
+        match self {
+            Method::Ets => ets(y, h),
+            Method::MstlEts(s) => mstl(y, s, h),
+            Method::MstlEtsLog(s) => {
+                let logs: Vec<f64> = y.iter().map(|v| v.ln()).collect();
+                let p = mstl(&logs, s, h)?;
+                let exp = |v: Vec<f64>| v.into_iter().map(f64::exp).collect();
+                Ok(Path {
+                    point: exp(p.point),
+                    lower: exp(p.lower),
+                    upper: exp(p.upper),
+                })
+            }
+            Method::SeasonalNaive(s) => Ok(seasonal_naive(y, s, h)),
+            Method::Theta(s) => Ok(super::series_theta::theta(y, s, h)),
+        }
+    }
+}
+
+fn to_path(f: augurs::Forecast) -> Result<Path, String> {
+    let i = f.intervals.ok_or("the model returned no intervals")?;
+    Ok(Path {
+        point: f.point,
+        lower: i.lower,
+        upper: i.upper,
+    })
+}
+
+fn ets(y: &[f64], h: usize) -> Result<Path, String> {
+    let fitted = AutoETS::non_seasonal().fit(y).map_err(|e| e.to_string())?;
+    to_path(fitted.predict(h, 0.8).map_err(|e| e.to_string())?)
+}
+
+fn mstl(y: &[f64], s: usize, h: usize) -> Result<Path, String> {
+    let model = MSTLModel::new(vec![s], AutoETS::non_seasonal().into_trend_model());
+    let fitted = model.fit(y).map_err(|e| e.to_string())?;
+    to_path(fitted.predict(h, 0.8).map_err(|e| e.to_string())?)
+}
+
+/// Seasonal naive with intervals from the in-sample seasonal differences, widening with each
+/// further season ahead (sqrt(k+1) for the k-th season).
+fn seasonal_naive(y: &[f64], s: usize, h: usize) -> Path {
+    let n = y.len();
+    let diffs: Vec<f64> = (s..n).map(|i| y[i] - y[i - s]).collect();
+    let sd = (diffs.iter().map(|d| d * d).sum::<f64>() / diffs.len().max(1) as f64).sqrt();
+    let mut p = Path {
+        point: vec![],
+        lower: vec![],
+        upper: vec![],
+    };
+    for i in 0..h {
+        let v = y[n - s + i % s];
+        let w = Z80 * sd * ((i / s + 1) as f64).sqrt();
+        p.point.push(v);
+        p.lower.push(v - w);
+        p.upper.push(v + w);
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seasonal_naive_repeats_the_last_season() {
+        let y: Vec<f64> = (0..24).map(|i| (i % 4) as f64).collect();
+        let p = seasonal_naive(&y, 4, 6);
+        assert_eq!(p.point, vec![0.0, 1.0, 2.0, 3.0, 0.0, 1.0]);
+        // A perfectly periodic series has zero-width intervals.
+        assert_eq!(p.lower, p.point);
+    }
+
+    #[test]
+    fn every_candidate_forecasts_a_seasonal_series_with_ordered_bounds() {
+        let y: Vec<f64> = (0..60)
+            .map(|i| 100.0 + i as f64 + 10.0 * (i as f64 * std::f64::consts::TAU / 12.0).sin())
+            .collect();
+        for m in Method::candidates(&y, Some(12)) {
+            let p = m
+                .fit_predict(&y, 12)
+                .unwrap_or_else(|e| panic!("{}: {e}", m.name()));
+            assert_eq!(p.point.len(), 12, "{}", m.name());
+            for i in 0..12 {
+                assert!(
+                    p.lower[i] <= p.point[i] + 1e-9 && p.point[i] <= p.upper[i] + 1e-9,
+                    "{}",
+                    m.name()
+                );
+            }
+        }
+    }
+}

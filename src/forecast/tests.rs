@@ -1,0 +1,170 @@
+//! Tests of the whole forecast and of the backtest on a simulated world with a known process.
+
+use chrono::{Days, NaiveDate};
+
+use super::engine::groups_mean;
+use super::testworld::{actual, day, opp, world, World};
+use super::*;
+use crate::domain::{Opportunity, StageEvent};
+
+fn input<'a>(
+    w: &'a (Vec<Opportunity>, Vec<StageEvent>),
+    reps: &'a [crate::domain::Rep],
+    period: &str,
+    as_of: NaiveDate,
+) -> ForecastInput<'a> {
+    ForecastInput {
+        period: Period::parse(period).unwrap(),
+        as_of,
+        opportunities: &w.0,
+        events: &w.1,
+        reps,
+        group_by: Some(GroupBy::Team),
+        simulations: 4000,
+        seed: 11,
+    }
+}
+
+/// The world as known on `as_of`: pipeline rebuilt and events cut.
+fn known_on(w: &World, as_of: NaiveDate) -> (Vec<Opportunity>, Vec<StageEvent>) {
+    let events = w
+        .events
+        .iter()
+        .filter(|e| e.entered_at.date() <= as_of)
+        .cloned()
+        .collect();
+    (pipeline_as_of(&w.opps, &w.events, as_of), events)
+}
+
+fn stage_model(
+    opps: &[Opportunity],
+    events: &[StageEvent],
+    as_of: NaiveDate,
+) -> Box<dyn Fn(&Opportunity) -> f64> {
+    let rates = StageWinRates::learn(opps, events, as_of);
+    Box::new(move |o: &Opportunity| rates.rate(&o.stage))
+}
+
+#[test]
+fn same_seed_same_forecast_and_groups_add_up_to_the_total() {
+    let w = world(3, day(2024, 1, 1), 700, 3.0);
+    let as_of = day(2025, 11, 10);
+    let k = known_on(&w, as_of);
+    let p = stage_model(&k.0, &k.1, as_of);
+    let a = forecast(&input(&k, &w.reps, "2025-Q4", as_of), &*p).unwrap();
+    let b = forecast(&input(&k, &w.reps, "2025-Q4", as_of), &*p).unwrap();
+    assert_eq!(a, b);
+    let mut other = input(&k, &w.reps, "2025-Q4", as_of);
+    other.seed = 12;
+    assert_ne!(forecast(&other, &*p).unwrap().total, a.total);
+    assert_eq!(
+        a.groups.len(),
+        2,
+        "{:?}",
+        a.groups.iter().map(|g| &g.key).collect::<Vec<_>>()
+    );
+    assert!((groups_mean(&a) - a.total.mean).abs() < 0.01 * a.groups.len() as f64);
+    let t = a.total;
+    assert!(t.p10 <= t.p50 && t.p50 <= t.p90 && t.p10 >= a.parts.closed);
+    let snaps = a.snapshots();
+    assert_eq!(snaps.len(), 3);
+    assert_eq!(
+        (snaps[0].group.as_str(), snaps[0].p50),
+        (TOTAL_GROUP, t.p50)
+    );
+    assert!(a.deals.len() <= 50 && a.deals.windows(2).all(|d| d[0].expected >= d[1].expected));
+}
+
+#[test]
+fn the_simulated_mean_recovers_the_sum_of_the_expected_parts() {
+    let w = world(4, day(2024, 1, 1), 700, 3.0);
+    let as_of = day(2025, 11, 10);
+    let k = known_on(&w, as_of);
+    let p = stage_model(&k.0, &k.1, as_of);
+    let f = forecast(&input(&k, &w.reps, "2025-Q4", as_of), &*p).unwrap();
+    let parts = &f.parts;
+    let analytic = parts.closed + parts.open_pipeline.expected + parts.not_yet_created.expected;
+    // 4000 simulations: the Monte Carlo mean is within a few standard errors of the analytic mean.
+    let se = (f.total.p90 - f.total.p10) / 2.56 / (4000f64).sqrt();
+    assert!(
+        (f.total.mean - analytic).abs() < 4.0 * se,
+        "mean {} analytic {analytic} se {se}",
+        f.total.mean
+    );
+    assert!(parts.open_pipeline.count > 0 && parts.not_yet_created.periods_seen >= 4);
+    assert!(f.deals.iter().all(|d| (0.0..=1.0).contains(&d.p_in_period)));
+    assert!(f.run_rate.is_some(), "{:?}", f.run_rate_note);
+}
+
+#[test]
+fn a_period_already_over_returns_its_actual_with_no_range() {
+    let w = world(5, day(2024, 1, 1), 500, 2.0);
+    let as_of = day(2025, 5, 20);
+    let k = known_on(&w, as_of);
+    let p = stage_model(&k.0, &k.1, as_of);
+    let f = forecast(&input(&k, &w.reps, "2025-Q1", as_of), &*p).unwrap();
+    let truth = actual(&w.opps, day(2025, 1, 1), day(2025, 4, 1));
+    assert!((f.total.p10 - truth).abs() < 1e-6 && (f.total.p90 - truth).abs() < 1e-6);
+    assert_eq!(f.parts.not_yet_created.expected, 0.0);
+}
+
+#[test]
+fn bad_input_is_rejected_with_the_field_named() {
+    let w = world(6, day(2024, 1, 1), 300, 2.0);
+    let as_of = day(2024, 9, 1);
+    let k = known_on(&w, as_of);
+    let half = |_: &Opportunity| 0.5;
+    let mut i = input(&k, &w.reps, "2024-Q3", as_of);
+    i.simulations = 0;
+    assert!(matches!(
+        forecast(&i, &half),
+        Err(ForecastError::Simulations { got: 0, .. })
+    ));
+    let i = input(&k, &w.reps, "2024-Q3", as_of);
+    let e = forecast(&i, &|_: &Opportunity| 1.5).unwrap_err();
+    assert!(e.to_string().contains("between 0 and 1"), "{e}");
+    let mut i = input(&k, &w.reps, "2024-Q3", as_of);
+    i.reps = &[];
+    assert!(matches!(
+        forecast(&i, &half),
+        Err(ForecastError::EmptyGroups { .. })
+    ));
+    let open_only = vec![opp("x", "r0", day(2024, 1, 5), None, 10.0)];
+    let none = (open_only, vec![]);
+    let e = forecast(&input(&none, &w.reps, "2024-Q3", as_of), &half).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ForecastError::NoHistory {
+                opportunities: 1,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = forecast(&input(&k, &w.reps, "2026-Q3", as_of), &half).unwrap_err();
+    assert!(matches!(e, ForecastError::TooFarAhead { .. }), "{e}");
+}
+
+/// Backtest target (brief): P10..P90 covers the actual in 70%..90% of periods and the P50 error
+/// is below the CRM-weighted pipeline's.
+#[test]
+fn backtest_on_a_simulated_world_is_calibrated_and_beats_the_crm_weighting() {
+    let w = world(8, day(2023, 1, 1), 1280, 3.0);
+    let mut periods = vec![Period::parse("2024-01").unwrap()];
+    while periods.len() < 20 {
+        periods.push(periods.last().unwrap().next());
+    }
+    let model = |as_of: NaiveDate| {
+        stage_model(&pipeline_as_of(&w.opps, &w.events, as_of), &w.events, as_of)
+    };
+    let r = backtest(&w.opps, &w.events, &w.reps, &periods, &[1, 3], &model, 7);
+    let s = &r.summary;
+    assert_eq!(s.rows, 40, "{:?}", r.skipped);
+    assert!((0.7..=0.9).contains(&s.coverage), "{s:?}");
+    assert!(s.mae_p50 < s.mae_crm_weighted, "{s:?}");
+    assert!(r
+        .rows
+        .iter()
+        .all(|x| x.as_of < x.period.end() - Days::new(6)));
+}
