@@ -5,18 +5,15 @@
 //! cargo test --lib ml::realdata_telco -- --ignored --nocapture
 //! ```
 //!
-//! The loader is a minimal stand-in for `training/mappings/telco-customers.toml`: the same
-//! snapshot date, attribute keys, plan and churn date.
+//! The file is loaded through the import engine and `training/mappings/telco-customers.toml`,
+//! as a user loads it.
 
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use serde_json::{json, Value};
 
 use super::*;
-use crate::domain::{Account, AccountSnapshot, Attributes, ChurnEvent, Id, Money};
-
-const SNAPSHOT: (i32, u32, u32) = (2018, 1, 1);
+use crate::domain::{Account, AccountSnapshot, ChurnEvent};
 
 fn data_file() -> PathBuf {
     std::env::var_os("REVCAST_DATA")
@@ -27,81 +24,28 @@ fn data_file() -> PathBuf {
         .join("ibm_telco_customer_churn/Telco-Customer-Churn.csv")
 }
 
-/// The snapshot attribute keys, as the mapping's snake_case makes them from the CSV columns.
-const KEYS: [(&str, &str); 15] = [
-    ("tenure", "tenure"),
-    ("PhoneService", "phone_service"),
-    ("MultipleLines", "multiple_lines"),
-    ("InternetService", "internet_service"),
-    ("OnlineSecurity", "online_security"),
-    ("OnlineBackup", "online_backup"),
-    ("DeviceProtection", "device_protection"),
-    ("TechSupport", "tech_support"),
-    ("StreamingTV", "streaming_tv"),
-    ("StreamingMovies", "streaming_movies"),
-    ("Contract", "contract"),
-    ("PaperlessBilling", "paperless_billing"),
-    ("PaymentMethod", "payment_method"),
-    ("MonthlyCharges", "monthly_charges"),
-    ("TotalCharges", "total_charges"),
-];
-
-fn value(v: &str) -> Option<Value> {
-    let t = v.trim();
-    (!t.is_empty()).then(|| t.parse::<f64>().map_or_else(|_| json!(t), |x| json!(x)))
-}
-
-fn telco() -> (Vec<AccountSnapshot>, Vec<ChurnEvent>) {
-    let path = data_file();
-    let mut r = csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let headers = r.headers().unwrap().clone();
-    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let day = NaiveDate::from_ymd_opt(SNAPSHOT.0, SNAPSHOT.1, SNAPSHOT.2).unwrap();
-    let (mut snaps, mut churn) = (Vec::new(), Vec::new());
-    for rec in r.records() {
-        let rec = rec.unwrap();
-        let id = Id::parse(&rec[col("customerID")]).unwrap();
-        let mut attributes = Attributes::new();
-        for (column, key) in KEYS {
-            if let Some(v) = value(&rec[col(column)]) {
-                attributes.insert(key.to_string(), v);
-            }
-        }
-        let monthly: f64 = rec[col("MonthlyCharges")].parse().unwrap();
-        snaps.push(AccountSnapshot {
-            account_id: id.clone(),
-            as_of: day,
-            arr: Money::parse(monthly * 12.0).unwrap(),
-            seats: None,
-            active_users: None,
-            logins: None,
-            nps: None,
-            csat: None,
-            open_tickets: None,
-            ticket_resolution_hours: None,
-            plan: Some(rec[col("Contract")].to_string()),
-            renewal_date: None,
-            attributes,
-        });
-        if &rec[col("Churn")] == "Yes" {
-            churn.push(ChurnEvent {
-                account_id: id,
-                churned_at: day + chrono::Months::new(1),
-                arr_lost: None,
-                reason: None,
-            });
-        }
-    }
-    (snaps, churn)
+fn telco() -> (Vec<Account>, Vec<AccountSnapshot>, Vec<ChurnEvent>) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("training/mappings/telco-customers.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let m = crate::import::Mapping::from_toml(&text, path.parent().unwrap()).unwrap();
+    let file = data_file();
+    let f = std::fs::File::open(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let rows = crate::import::map_csv(&m, "accounts", f, &mut |_| {}).unwrap();
+    let parsed = |entity: &str| rows.iter().find(|r| r.entity == entity).unwrap().values();
+    (
+        crate::domain::parse_batch(parsed("accounts")).unwrap(),
+        crate::domain::parse_batch(parsed("account-snapshots")).unwrap(),
+        crate::domain::parse_batch(parsed("churn-events")).unwrap(),
+    )
 }
 
 #[test]
 #[ignore = "reads ../shared/data; run with --ignored (see the module doc)"]
 fn telco_churn_quality() {
     let spec = ModelSpec::from_toml(include_str!("../../training/churn-telco.toml")).unwrap();
-    let (snaps, churn) = telco();
+    let (accounts, snaps, churn) = telco();
     let as_of = NaiveDate::from_ymd_opt(2019, 1, 1).unwrap();
-    let set = churn_training_set(&spec, &[] as &[Account], &snaps, &churn, as_of).unwrap();
+    let set = churn_training_set(&spec, &accounts, &snaps, &churn, as_of).unwrap();
     assert_eq!((set.len(), set.positives()), (snaps.len(), churn.len()));
     let m = train(&spec, &set, &mut |_, _| {}).unwrap();
     eprintln!(
