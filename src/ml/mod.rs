@@ -20,6 +20,8 @@ pub mod model;
 pub mod pipeline;
 #[cfg(test)]
 mod realdata;
+#[cfg(test)]
+mod realdata_telco;
 pub mod row;
 pub mod snapshot;
 pub mod spec;

@@ -53,15 +53,7 @@ pub fn win_training_set(
     let closed =
         |o: &&Opportunity| o.won.is_some() && o.closed_at.is_some_and(|c| c.get() <= as_of);
     let decided: Vec<&Opportunity> = opps.iter().filter(closed).collect();
-    let mature_by = as_of - chrono::Duration::days(i64::from(spec.min_deal_age_days));
     let by_opp = events_by_opportunity(events, as_of);
-    let created = |o: &Opportunity| {
-        o.created_at.map(|c| c.get()).or_else(|| {
-            by_opp
-                .get(o.id.as_str())
-                .and_then(|e| e.first().map(|e| e.entered_at.get()))
-        })
-    };
     let open: Vec<_> = opps
         .iter()
         .filter(|o| !closed(o))
@@ -79,15 +71,35 @@ pub fn win_training_set(
         times: Vec::new(),
         ids: Vec::new(),
     };
-    let mature = decided
-        .iter()
-        .filter_map(|&o| Some((o, created(o)?)))
-        .filter(|&(_, c)| c <= mature_by);
-    for (opp, created_at) in mature {
+    let mature_by = as_of - chrono::Duration::days(i64::from(spec.min_deal_age_days));
+    for (opp, created_at) in with_creation(&decided, &by_opp) {
+        if created_at > mature_by {
+            continue;
+        }
         let evs = by_opp.get(opp.id.as_str()).map_or(&[][..], Vec::as_slice);
         push_deal(&mut set, spec, opp, evs, created_at, &history);
     }
     Ok(set)
+}
+
+/// Each deal with its creation time (its first stage event when `created_at` is missing);
+/// deals with neither are left out.
+fn with_creation<'a>(
+    deals: &[&'a Opportunity],
+    by_opp: &HashMap<&str, Vec<&StageEvent>>,
+) -> Vec<(&'a Opportunity, DateTime<Utc>)> {
+    deals
+        .iter()
+        .filter_map(|&o| {
+            let first = || {
+                by_opp
+                    .get(o.id.as_str())?
+                    .first()
+                    .map(|e| e.entered_at.get())
+            };
+            Some((o, o.created_at.map(|c| c.get()).or_else(first)?))
+        })
+        .collect()
 }
 
 /// Adds one row per stage the closed deal entered before it closed, timed at its creation.

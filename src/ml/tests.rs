@@ -56,6 +56,8 @@ fn shipped_specs_parse() {
         include_str!("../../training/win.toml"),
         include_str!("../../training/lead-xeducation.toml"),
         include_str!("../../training/win-maven.toml"),
+        include_str!("../../training/churn.toml"),
+        include_str!("../../training/churn-telco.toml"),
     ] {
         ModelSpec::from_toml(text).unwrap();
     }
