@@ -15,14 +15,17 @@ TARGET=${CARGO_TARGET_DIR:-target}
 OUT=$WORK/results.jsonl
 RC=http://127.0.0.1:18080
 PEER=http://127.0.0.1:18081
-LEADS=100000
+LEADS=${LEADS:-100000}
 export REVCAST_DATABASE_URL="sqlite://$WORK/revcast.db"
 echo "work dir: $WORK" >&2
 
+# Copies: the shared target dir may be rebuilt by someone else during the run.
 cargo build --release --bin revcast >&2
-cargo bench --bench peers --no-run >&2
-REVCAST=$TARGET/release/revcast
-peers() { cargo bench -q --bench peers -- "$@"; }
+cp "$TARGET/release/revcast" "$WORK/revcast"
+exe=$(cargo bench --bench peers --no-run 2>&1 | tee /dev/stderr | sed -n 's/.*Executable .*(\(.*\))$/\1/p')
+cp "$exe" "$WORK/peers"
+REVCAST=$WORK/revcast
+peers() { "$WORK/peers" "$@"; }
 tag() { sed -u "s/^{/{\"who\": \"$1\", \"what\": \"$2\", /" | tee -a "$OUT"; }
 SERVER=
 start_revcast() {

@@ -13,7 +13,9 @@ const TRAIN_SEED: u64 = 7;
 const BODY_SEED: u64 = 99;
 
 fn arg<T: std::str::FromStr>(args: &[String], i: usize, name: &str) -> Result<T> {
-    let s = args.get(i).with_context(|| format!("missing argument {name}"))?;
+    let s = args
+        .get(i)
+        .with_context(|| format!("missing argument {name}"))?;
     s.parse()
         .map_err(|_| anyhow::anyhow!("argument {name} cannot be read from {s:?}"))
 }

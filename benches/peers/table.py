@@ -36,7 +36,7 @@ def main():
     print(f"\nHTTP errors over all runs: {errs}\n")
     t, lgb = g("", "train"), g("", "lightgbm")
     if t:
-        print("| training, 100,000 leads | seconds (median) | AUC | target |")
+        print(f"| training, {t[0]['leads']:,} leads | seconds (median) | AUC | target |")
         print("|---|---|---|---|")
         print(f"| revcast full pipeline (kept {t[0]['pipeline_kept']}) | {med(t, 'pipeline_s'):.1f} "
               f"| {med(t, 'pipeline_auc'):.4f} | < 60 s |")
