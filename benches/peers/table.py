@@ -48,6 +48,10 @@ def main():
             ratio = med(t, "boosted_s") / s if t else float("nan")
             print(f"| LightGBM ({label}) | {s:.2f} | {med(lgb, f'auc_{name}'):.4f} "
                   f"| revcast / LightGBM = {ratio:.1f}x |")
+    if t and "peak_mb_after_pipeline" in t[0]:
+        print(f"\nPeak RSS of the in-process pipeline on {t[0]['leads']:,} leads: "
+              f"{med(t, 'peak_mb_before_pipeline'):.0f} MB with leads and rows built, "
+              f"{med(t, 'peak_mb_after_pipeline'):.0f} MB after training")
     m = g("", "memory")
     if m:
         r = m[-1]

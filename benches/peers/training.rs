@@ -24,9 +24,11 @@ pub fn run(args: &[String]) -> Result<()> {
     let (leads, _) = synth::leads(n, 0, LEADS_SEED);
     let set = lead_training_set(&spec, &leads)?;
 
+    let before_mb = peak_mb();
     let t = Instant::now();
     let model = train(&spec, &set, &mut |_, _| {})?;
     let pipeline_s = t.elapsed().as_secs_f64();
+    let pipeline_peak_mb = peak_mb();
 
     let (x_train, y_train, x_valid, y_valid) = encoded_split(&spec, &set);
     let t = Instant::now();
@@ -44,6 +46,8 @@ pub fn run(args: &[String]) -> Result<()> {
             "pipeline_s": pipeline_s,
             "pipeline_kept": model.algorithm().as_str(),
             "pipeline_auc": model.metrics.roc_auc,
+            "peak_mb_before_pipeline": before_mb,
+            "peak_mb_after_pipeline": pipeline_peak_mb,
             "boosted_s": boost_s,
             "boosted_auc": metrics::roc_auc(&p, &y_valid),
             "encoded_cols": x_train.cols,
@@ -52,6 +56,16 @@ pub fn run(args: &[String]) -> Result<()> {
         })
     );
     Ok(())
+}
+
+/// This process's peak resident memory so far (VmHWM), in MB; 0 where /proc is missing.
+fn peak_mb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
 }
 
 /// Oldest rows train, newest validate; the encoder is fitted on the training rows only.
