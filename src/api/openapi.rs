@@ -6,7 +6,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::routes::{kpis, models, ops, records, scoring};
+use super::routes::{forecast, kpis, models, ops, quotas, records, scoring};
 
 struct BearerAuth;
 
@@ -41,6 +41,8 @@ impl Modify for BearerAuth {
         scoring::prioritized_leads, scoring::prioritized_opportunities,
         models::list, models::train, models::promote, models::rollback, models::job,
         kpis::report,
+        forecast::show, forecast::accuracy,
+        quotas::recommendations,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -48,6 +50,8 @@ impl Modify for BearerAuth {
         (name = "scores", description = "Lead scores and win probabilities with their reasons; the prioritized call lists"),
         (name = "models", description = "The model registry: versions and metrics, training jobs, promotion and rollback"),
         (name = "kpis", description = "Funnel KPIs from the first lead to the renewal"),
+        (name = "forecast", description = "Revenue forecasts with P10/P50/P90 by period and group, and the accuracy ledger of the forecasts served"),
+        (name = "quotas", description = "Quota recommendations for a company target, and the judgement of the stored quotas"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

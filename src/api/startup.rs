@@ -72,6 +72,8 @@ impl Application {
                     .configure(routes::scoring::configure)
                     .configure(routes::models::configure)
                     .configure(routes::kpis::configure)
+                    .configure(routes::forecast::configure)
+                    .configure(routes::quotas::configure)
                     .configure(routes::records::configure)
                     .configure(openapi::configure)
                     .default_service(web::to(not_found))

@@ -1,7 +1,9 @@
 //! Route groups, each mounted with `cfg.configure(...)`.
 
+pub mod forecast;
 pub mod kpis;
 pub mod models;
 pub mod ops;
+pub mod quotas;
 pub mod records;
 pub mod scoring;
