@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod errors;
+mod forecast;
 mod ingest;
 mod kpis;
 mod models;
