@@ -67,6 +67,17 @@ impl Step {
     }
 }
 
+/// A date as series files write it: `2026-11-23` (a time after it is ignored), `2026-11`,
+/// `2026/11/23`, `Nov-1-2026` or `2026 Nov`; months stand for their first day.
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    let day = |t: &str, f: &str| NaiveDate::parse_from_str(t, f).ok();
+    day(s.get(..10).unwrap_or(s), "%Y-%m-%d")
+        .or_else(|| day(s, "%Y/%m/%d"))
+        .or_else(|| day(&format!("{s}-01"), "%Y-%m-%d"))
+        .or_else(|| day(s, "%b-%d-%Y"))
+        .or_else(|| day(&format!("{s} 01"), "%Y %b %d"))
+}
+
 /// Reads `date,value` rows (a header row is skipped); the dates must increase.
 fn read(text: &str) -> Result<(Vec<NaiveDate>, Vec<f64>)> {
     let mut reader = csv::ReaderBuilder::new()
@@ -81,10 +92,8 @@ fn read(text: &str) -> Result<(Vec<NaiveDate>, Vec<f64>)> {
             rec.get(0).unwrap_or("").trim(),
             rec.get(1).unwrap_or("").trim(),
         );
-        let date = NaiveDate::parse_from_str(d.get(..10).unwrap_or(d), "%Y-%m-%d");
-        let value = v.parse::<f64>();
-        match (date, value) {
-            (Ok(date), Ok(value)) => {
+        match (parse_date(d), v.parse::<f64>()) {
+            (Some(date), Ok(value)) => {
                 if dates.last().is_some_and(|l| *l >= date) {
                     return Err(ServiceError::bad_input(
                         "file",
@@ -167,6 +176,22 @@ mod tests {
             .points
             .iter()
             .all(|p| p.lower <= p.point && p.point <= p.upper));
+    }
+
+    #[test]
+    fn the_usual_date_forms_are_read() {
+        let want = NaiveDate::from_ymd_opt(1995, 1, 1);
+        for s in [
+            "1995-01-01",
+            "1995-01-01T00:00:00",
+            "1995-01",
+            "1995/01/01",
+            "Jan-1-1995",
+            "1995 Jan",
+        ] {
+            assert_eq!(parse_date(s), want, "{s}");
+        }
+        assert_eq!(parse_date("01.01.1995"), None);
     }
 
     #[test]
