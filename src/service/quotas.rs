@@ -60,22 +60,24 @@ fn quota_error(e: QuotaError) -> ServiceError {
     }
 }
 
+fn check_target(t: Option<f64>) -> Result<f64> {
+    match t {
+        Some(t) if t.is_finite() && t > 0.0 => Ok(t),
+        Some(t) => Err(quota_error(QuotaError::BadTarget(t))),
+        None => Err(ServiceError::bad_input(
+            "target",
+            "give the company target, > 0",
+        )),
+    }
+}
+
 /// Recommends quotas for `target` and judges the stored quotas of the period.
 pub async fn recommend(
     store: &Store,
     registry: &ModelRegistry,
     q: &QuotaQuery,
 ) -> Result<QuotaResponse> {
-    let target = match q.target {
-        Some(t) if t.is_finite() && t > 0.0 => t,
-        Some(t) => return Err(quota_error(QuotaError::BadTarget(t))),
-        None => {
-            return Err(ServiceError::bad_input(
-                "target",
-                "give the company target, > 0",
-            ))
-        }
-    };
+    let target = check_target(q.target)?;
     let served = fc::forecast(
         store,
         registry,
@@ -107,14 +109,7 @@ pub async fn recommend(
         reps: active,
     })
     .map_err(quota_error)?;
-    let (judgement, judgement_note) = if stored.is_empty() {
-        (None, Some(format!("no quotas are stored for {}", f.period)))
-    } else {
-        (
-            Some(quota::judge(&stored, &inputs).map_err(quota_error)?),
-            None,
-        )
-    };
+    let (judgement, judgement_note) = judge_stored(f.period, &stored, &inputs)?;
     Ok(QuotaResponse {
         period: f.period,
         as_of: f.as_of,
@@ -123,6 +118,19 @@ pub async fn recommend(
         judgement,
         judgement_note,
     })
+}
+
+/// The stored quotas of the period judged, or why there is no judgement.
+fn judge_stored(
+    period: Period,
+    stored: &[(String, f64)],
+    inputs: &[RepInput],
+) -> Result<(Option<QuotaJudgement>, Option<String>)> {
+    if stored.is_empty() {
+        return Ok((None, Some(format!("no quotas are stored for {period}"))));
+    }
+    let j = quota::judge(stored, inputs).map_err(quota_error)?;
+    Ok((Some(j), None))
 }
 
 /// Every rep in the table or with a stored quota of the period, as the quota logic sees it.

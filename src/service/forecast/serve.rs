@@ -149,43 +149,19 @@ pub async fn forecast(
     let model = model_p_win(registry, &opps, &events, as_of);
     let data_end = crm.data_end;
     let reps = crm.reps;
-    let (p_win_source, win_model_version, fc) = tokio::task::spawn_blocking(move || {
-        let rates = StageWinRates::learn(&opps, &events, as_of);
-        let input = ForecastInput {
-            period,
-            as_of,
-            opportunities: &opps,
-            events: &events,
-            reps: &reps,
-            group_by,
-            simulations,
-            seed: FORECAST_SEED,
-        };
-        match model {
-            Some((version, p)) => {
-                let p_win = |o: &Opportunity| {
-                    p.get(o.id.as_str())
-                        .copied()
-                        .unwrap_or_else(|| rates.rate(&o.stage))
-                };
-                (
-                    PWinSource::WinModel,
-                    Some(version),
-                    forecast::forecast(&input, &p_win),
-                )
-            }
-            None => {
-                let p_win = |o: &Opportunity| rates.rate(&o.stage);
-                (
-                    PWinSource::StageWinRates,
-                    None,
-                    forecast::forecast(&input, &p_win),
-                )
-            }
-        }
-    })
-    .await
-    .map_err(|e| ServiceError::Unavailable(format!("the forecast did not finish: {e}")))?;
+    let input = Owned {
+        period,
+        as_of,
+        opps,
+        events,
+        reps,
+        group_by,
+        simulations,
+    };
+    let (p_win_source, win_model_version, fc) =
+        tokio::task::spawn_blocking(move || compute(&input, model))
+            .await
+            .map_err(|e| ServiceError::Unavailable(format!("the forecast did not finish: {e}")))?;
     let fc = fc.map_err(forecast_error)?;
     store.save_snapshots(&snapshot_rows(&fc)).await?;
     Ok(ForecastResponse {
@@ -194,6 +170,55 @@ pub async fn forecast(
         data_end,
         forecast: fc,
     })
+}
+
+/// A forecast's input, owned so that it can move to a blocking thread.
+struct Owned {
+    period: crate::domain::Period,
+    as_of: NaiveDate,
+    opps: Vec<Opportunity>,
+    events: Vec<StageEvent>,
+    reps: Vec<crate::domain::Rep>,
+    group_by: Option<GroupBy>,
+    simulations: usize,
+}
+
+type Computed = (
+    PWinSource,
+    Option<String>,
+    std::result::Result<Forecast, forecast::ForecastError>,
+);
+
+/// Runs the forecast with the model's P(win) (falling back to the stage rate for a deal it did
+/// not score) or with the stage win rates alone.
+fn compute(o: &Owned, model: Option<(String, HashMap<String, f64>)>) -> Computed {
+    let rates = StageWinRates::learn(&o.opps, &o.events, o.as_of);
+    let input = ForecastInput {
+        period: o.period,
+        as_of: o.as_of,
+        opportunities: &o.opps,
+        events: &o.events,
+        reps: &o.reps,
+        group_by: o.group_by,
+        simulations: o.simulations,
+        seed: FORECAST_SEED,
+    };
+    match model {
+        Some((version, p)) => {
+            let p_win = |d: &Opportunity| {
+                p.get(d.id.as_str())
+                    .copied()
+                    .unwrap_or_else(|| rates.rate(&d.stage))
+            };
+            let f = forecast::forecast(&input, &p_win);
+            (PWinSource::WinModel, Some(version), f)
+        }
+        None => {
+            let p_win = |d: &Opportunity| rates.rate(&d.stage);
+            let f = forecast::forecast(&input, &p_win);
+            (PWinSource::StageWinRates, None, f)
+        }
+    }
 }
 
 /// The ledger rows of a forecast: the total under grouping `""`, each group under its grouping.
