@@ -51,11 +51,21 @@ pub async fn run(a: ForecastArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&r)?);
         return Ok(());
     }
+    print_forecast(&r);
+    Ok(())
+}
+
+fn print_forecast(r: &forecast::ForecastResponse) {
     let f = &r.forecast;
     let p = &f.parts;
     println!(
-        "forecast {} as of {} (P(win) from {:?})",
-        f.period, f.as_of, r.p_win_source
+        "forecast {} as of {} (P(win) from {})",
+        f.period,
+        f.as_of,
+        match (&r.p_win_source, &r.win_model_version) {
+            (forecast::PWinSource::WinModel, Some(v)) => format!("win model {v}"),
+            _ => "the stage win rates".to_string(),
+        }
     );
     println!("total        {}", q(&f.total));
     println!("closed       {:>14.0}", p.closed);
@@ -79,7 +89,6 @@ pub async fn run(a: ForecastArgs) -> anyhow::Result<()> {
     for g in &f.groups {
         println!("  {:<24} {}", g.key, q(&g.quantiles));
     }
-    Ok(())
 }
 
 #[derive(clap::Args)]
@@ -112,6 +121,11 @@ pub async fn backtest(a: BacktestArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
+    print_backtest(&out);
+    Ok(())
+}
+
+fn print_backtest(out: &forecast::BacktestOutcome) {
     println!(
         "backtest on data ending {}; P(win) from stage win rates known on each as-of day",
         out.data_end
@@ -157,7 +171,6 @@ pub async fn backtest(a: BacktestArgs) -> anyhow::Result<()> {
         "\n{} replays: P10..P90 coverage {:.0}%, P50 mean abs error {:.0}, CRM-weighted mean abs error {:.0}, bias {:.0}",
         s.rows, s.coverage * 100.0, s.mae_p50, s.mae_crm_weighted, s.bias
     );
-    Ok(())
 }
 
 #[derive(clap::Args)]
