@@ -247,3 +247,74 @@ async fn the_demo_prints_its_url_and_key_and_serves_scores() {
         .as_array()
         .is_some_and(|f| !f.is_empty()));
 }
+
+#[test]
+fn backtest_replays_maven_quarters_and_forecast_series_reads_a_csv() {
+    let (Some(pipeline), Some(series)) = (
+        data("maven_crm_sales_opportunities/sales_pipeline.csv"),
+        data("forecasting_small_series/shampoo_sales_sktime.csv"),
+    ) else {
+        return;
+    };
+    let db = sqlite_db();
+    import(&db, "opportunities", &pipeline, "maven-opportunities.toml");
+    let out = revcast(
+        &db,
+        &["backtest", "--periods", "2", "--step", "6", "--json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let periods: Vec<&str> = v["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        periods,
+        ["2017-Q3", "2017-Q4"],
+        "the data ends on 2017-12-31"
+    );
+    let rows = v["report"]["rows"].as_array().unwrap();
+    assert_eq!(
+        rows.len(),
+        4,
+        "2 quarters x (6, 12 weeks before the end): {v}"
+    );
+    for r in rows {
+        let q = |k: &str| r[k].as_f64().unwrap();
+        assert!(q("p10") <= q("p50") && q("p50") <= q("p90"), "{r}");
+        assert!(
+            q("actual") > 0.0 && r["as_of"].as_str().unwrap() < "2017-12-31",
+            "{r}"
+        );
+    }
+    assert_eq!(v["report"]["summary"]["rows"], 4);
+
+    let run = |args: &[&str]| revcast(&db, args);
+    let file = series.to_str().unwrap();
+    let out = run(&["forecast-series", file, "--horizon", "4", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["observations"].as_u64(), v["season"].as_u64()),
+        (Some(36), Some(12))
+    );
+    let points = v["points"].as_array().unwrap();
+    assert_eq!(points.len(), 4);
+    assert_eq!(
+        points[0]["date"], "1994-01-01",
+        "the month after the last one"
+    );
+    let out = run(&["forecast-series", file, "--horizon", "0"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("horizon"));
+}

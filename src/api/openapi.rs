@@ -6,7 +6,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::routes::{churn, kpis, models, ops, records, scoring};
+use super::routes::{churn, forecast, kpis, models, ops, quotas, records, scoring};
 
 struct BearerAuth;
 
@@ -42,6 +42,8 @@ impl Modify for BearerAuth {
         models::list, models::train, models::promote, models::rollback, models::job,
         kpis::report,
         churn::list, churn::account,
+        forecast::show, forecast::accuracy,
+        quotas::recommendations,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -50,6 +52,8 @@ impl Modify for BearerAuth {
         (name = "models", description = "The model registry: versions and metrics, training jobs, promotion and rollback"),
         (name = "churn", description = "Churn-risk lists for customer success"),
         (name = "kpis", description = "Funnel KPIs from the first lead to the renewal"),
+        (name = "forecast", description = "Revenue forecasts with P10/P50/P90 by period and group, and the accuracy ledger of the forecasts served"),
+        (name = "quotas", description = "Quota recommendations for a company target, and the judgement of the stored quotas"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -73,6 +73,8 @@ impl Application {
                     .configure(routes::models::configure)
                     .configure(routes::kpis::configure)
                     .configure(routes::churn::configure)
+                    .configure(routes::forecast::configure)
+                    .configure(routes::quotas::configure)
                     .configure(routes::records::configure)
                     .configure(openapi::configure)
                     .default_service(web::to(not_found))

@@ -2,10 +2,12 @@
 //! functions as the HTTP API.
 
 mod churn;
+mod forecast;
 mod import;
 mod keys;
 mod kpis;
 mod models;
+mod quotas;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -48,6 +50,14 @@ enum Command {
     ChurnRisk(churn::ChurnArgs),
     /// Funnel KPIs over a window, optionally by rep, team, region, source or product.
     Kpis(kpis::KpiArgs),
+    /// Revenue forecast of a period with P10/P50/P90, parts and groups (stored in the accuracy ledger).
+    Forecast(forecast::ForecastArgs),
+    /// Replay the forecast of past periods as of past dates and score it against what closed.
+    Backtest(forecast::BacktestArgs),
+    /// Forecast a series from a CSV file (first column a date, second a value).
+    ForecastSeries(forecast::SeriesArgs),
+    /// Recommended quotas for a company target, and the stored quotas of the period judged.
+    Quotas(quotas::QuotaArgs),
     /// Manage API keys (only their SHA-256 is stored).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -77,6 +87,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import::run(args).await,
         Command::Kpis(args) => kpis::run(args).await,
         Command::ChurnRisk(args) => churn::run(args).await,
+        Command::Forecast(args) => forecast::run(args).await,
+        Command::Backtest(args) => forecast::backtest(args).await,
+        Command::ForecastSeries(args) => forecast::series(args),
+        Command::Quotas(args) => quotas::run(args).await,
         Command::Train(args) => models::train(args).await,
         Command::Models(cmd) => models::run(cmd).await,
         Command::Openapi => {

@@ -4,12 +4,14 @@
 
 pub mod churn;
 mod demo;
+pub mod forecast;
 mod import;
 mod ingest;
 pub mod jobs;
 mod keys;
 pub mod kpis;
 pub mod models;
+pub mod quotas;
 
 pub use demo::load_demo_world;
 pub use import::{import_rows, ingest_path, ImportFailure, ImportOutcome, ENTITIES};

@@ -4,6 +4,7 @@
 //! Queries are written once and run on either pool through [`on_pool!`]: the SQL differs only in
 //! placeholders and casts, which [`sql::Dialect`] renders.
 
+mod forecasts;
 mod jobs;
 mod keys;
 mod models;
@@ -11,6 +12,7 @@ mod records;
 mod scores;
 pub(crate) mod sql;
 
+pub use forecasts::SnapshotRow;
 pub use jobs::{JobRow, TrainingLock};
 pub use keys::ApiKeyRow;
 pub use models::ModelVersionRow;

@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod churn;
 mod errors;
+mod forecast;
 mod ingest;
 mod kpis;
 mod models;

@@ -1,8 +1,10 @@
 //! Route groups, each mounted with `cfg.configure(...)`.
 
 pub mod churn;
+pub mod forecast;
 pub mod kpis;
 pub mod models;
 pub mod ops;
+pub mod quotas;
 pub mod records;
 pub mod scoring;

@@ -1,0 +1,66 @@
+//! Scoring the accuracy ledger: stored snapshots of periods that are over, against what was won.
+
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+use super::data::{period_over, won_in, Crm};
+use crate::domain::Rep;
+use crate::forecast::{score_snapshots, AccuracyReport, ForecastSnapshot, GroupBy};
+use crate::service::{Result, ServiceError};
+use crate::store::Store;
+
+/// The ledger's scores.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AccuracyResponse {
+    /// The grouping scored: absent for the forecasts' totals.
+    pub group_by: Option<String>,
+    /// Periods whose last day is on or before this day (the last day with data, or today) are scored.
+    pub closed_through: NaiveDate,
+    /// Stored snapshots of periods not over yet (not scored).
+    pub pending: usize,
+    /// `overall` and `by_weeks_before_end`: count, mean_abs_error, mean_abs_pct_error, bias
+    /// (P50 - actual, positive means high) and coverage (share with P10 <= actual <= P90).
+    #[schema(value_type = Object)]
+    pub report: AccuracyReport,
+}
+
+fn parse_group_by(s: Option<&str>) -> Result<Option<GroupBy>> {
+    match s.map(str::trim) {
+        None | Some("") | Some("total") => Ok(None),
+        Some("owner") => Ok(Some(GroupBy::Owner)),
+        Some("team") => Ok(Some(GroupBy::Team)),
+        Some("region") => Ok(Some(GroupBy::Region)),
+        Some("product") => Ok(Some(GroupBy::Product)),
+        Some(other) => Err(ServiceError::bad_input(
+            "group_by",
+            format!(
+                "unknown grouping `{}`; use owner, team, region or product (or omit it for totals)",
+                crate::domain::truncate_for_message(other, 40)
+            ),
+        )),
+    }
+}
+
+/// Scores the stored forecasts of closed periods (the totals, or the groups of `group_by`).
+pub async fn accuracy(store: &Store, group_by: Option<&str>) -> Result<AccuracyResponse> {
+    let by = parse_group_by(group_by)?;
+    let crm = Crm::load(store).await?;
+    let closed_through = crm.data_end.min(Utc::now().date_naive());
+    let rows = store
+        .snapshots(&by.map(|b| b.to_string()).unwrap_or_default())
+        .await?;
+    let (closed, pending): (Vec<ForecastSnapshot>, Vec<ForecastSnapshot>) = rows
+        .into_iter()
+        .map(|r| r.snapshot)
+        .partition(|s| period_over(s.period, closed_through));
+    let reps: HashMap<&str, &Rep> = crm.reps.iter().map(|r| (r.id.as_str(), r)).collect();
+    let actual = |p: &crate::domain::Period, g: &str| won_in(&crm.opps, &reps, *p, by, g);
+    Ok(AccuracyResponse {
+        group_by: by.map(|b| b.to_string()),
+        closed_through,
+        pending: pending.len(),
+        report: score_snapshots(&closed, &actual),
+    })
+}

@@ -1,0 +1,128 @@
+//! The stored data a forecast reads, the day it ends, and the checks on period and as-of.
+
+use chrono::{Days, NaiveDate, Utc};
+use std::collections::HashMap;
+
+use crate::domain::{Money, Opportunity, Period, Quota, Rep, StageEvent};
+use crate::forecast::{GroupBy, TOTAL_GROUP};
+use crate::service::{Result, ServiceError};
+use crate::store::Store;
+
+/// The CRM copy as the forecast and quota logic need it.
+pub(crate) struct Crm {
+    pub opps: Vec<Opportunity>,
+    pub events: Vec<StageEvent>,
+    pub reps: Vec<Rep>,
+    /// The last day with data: the latest creation, close or stage-event day.
+    pub data_end: NaiveDate,
+}
+
+impl Crm {
+    /// Loads opportunities, stage events and reps; fails when no opportunity is stored.
+    pub async fn load(store: &Store) -> Result<Crm> {
+        let opps = store.all::<Opportunity>().await?;
+        let events = store.all::<StageEvent>().await?;
+        let reps = store.all::<Rep>().await?;
+        let data_end = data_end(&opps, &events).ok_or_else(|| {
+            ServiceError::Unavailable(
+                "no dated opportunities are stored yet: load opportunities (with created_at or \
+                 closed_at) and their stage events first"
+                    .into(),
+            )
+        })?;
+        Ok(Crm {
+            opps,
+            events,
+            reps,
+            data_end,
+        })
+    }
+
+    /// Stored quotas are read only by the quota use cases.
+    pub async fn quotas(store: &Store) -> Result<Vec<Quota>> {
+        Ok(store.all::<Quota>().await?)
+    }
+}
+
+fn data_end(opps: &[Opportunity], events: &[StageEvent]) -> Option<NaiveDate> {
+    let opp_days = opps
+        .iter()
+        .flat_map(|o| [o.created_at, o.closed_at])
+        .flatten()
+        .map(|t| t.date());
+    let event_days = events.iter().map(|e| e.entered_at.date());
+    opp_days.chain(event_days).max()
+}
+
+/// Parses `2026-11`, `2026-Q4` or `2026`.
+pub(crate) fn parse_period(field: &str, s: &str) -> Result<Period> {
+    Period::parse(s.trim()).map_err(|e| ServiceError::bad_input(field, e.to_string()))
+}
+
+/// The as-of day asked for, or the last day with data; never after the data ends or today.
+pub(crate) fn resolve_as_of(given: Option<&str>, data_end: NaiveDate) -> Result<NaiveDate> {
+    let today = Utc::now().date_naive();
+    let Some(s) = given else {
+        return Ok(data_end.min(today));
+    };
+    let day = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+        ServiceError::bad_input(
+            "as_of",
+            format!(
+                "`{}` is not a date (YYYY-MM-DD)",
+                crate::domain::truncate_for_message(s, 40)
+            ),
+        )
+    })?;
+    if day > today {
+        return Err(ServiceError::bad_input(
+            "as_of",
+            format!("{day} is in the future (today is {today}); forecast as of today or earlier"),
+        ));
+    }
+    if day > data_end {
+        return Err(ServiceError::bad_input(
+            "as_of",
+            format!(
+                "{day} is after the data ends on {data_end} (the last stored creation, close or \
+                 stage-event day); load newer data or forecast as of {data_end} or earlier"
+            ),
+        ));
+    }
+    Ok(day)
+}
+
+/// The group an opportunity falls in under `by` (`(none)` without a key), as the forecast groups.
+pub fn group_key(o: &Opportunity, by: GroupBy, reps: &HashMap<&str, &Rep>) -> String {
+    let rep = || o.owner_id.as_ref().and_then(|id| reps.get(id.as_str()));
+    let key = match by {
+        GroupBy::Owner => o.owner_id.as_ref().map(|i| i.to_string()),
+        GroupBy::Team => rep().and_then(|r| r.team.clone()),
+        GroupBy::Region => rep().and_then(|r| r.region.clone()),
+        GroupBy::Product => o.product.clone(),
+    };
+    key.unwrap_or_else(|| "(none)".to_string())
+}
+
+/// Won amount closed inside the period, for the total ([`TOTAL_GROUP`]) or one group of `by`.
+pub fn won_in(
+    opps: &[Opportunity],
+    reps: &HashMap<&str, &Rep>,
+    period: Period,
+    by: Option<GroupBy>,
+    group: &str,
+) -> f64 {
+    opps.iter()
+        .filter(|o| o.won == Some(true) && o.closed_at.is_some_and(|t| period.contains(t.date())))
+        .filter(|o| match by {
+            Some(by) if group != TOTAL_GROUP => group_key(o, by, reps) == group,
+            _ => true,
+        })
+        .map(|o| o.amount.map_or(0.0, Money::get))
+        .sum()
+}
+
+/// Whether a period is over by `day` (its last day is on or before it).
+pub(crate) fn period_over(period: Period, day: NaiveDate) -> bool {
+    period.end() <= day + Days::new(1)
+}

@@ -1,0 +1,41 @@
+//! Forecast use cases over the stored CRM copy: the period forecast (stored in the accuracy
+//! ledger), the ledger's scores, backtests, and forecasting a series from a CSV file.
+
+mod accuracy;
+mod backtest;
+mod data;
+mod series;
+mod serve;
+
+pub use accuracy::{accuracy, AccuracyResponse};
+pub use backtest::{backtest, BacktestOutcome, BacktestQuery};
+pub use data::{group_key, won_in};
+pub use series::{series_from_csv, SeriesOutcome, SeriesPoint};
+pub use serve::{forecast, ForecastQuery, ForecastResponse, PWinSource, MAX_API_SIMULATIONS};
+
+pub(crate) use data::Crm;
+
+use super::ServiceError;
+use crate::forecast::ForecastError;
+
+/// Seed of every forecast served: the same data always gives the same forecast.
+pub const FORECAST_SEED: u64 = 20_261_123;
+
+/// A forecast error as the caller's mistake, naming the parameter to change.
+pub(crate) fn forecast_error(e: ForecastError) -> ServiceError {
+    let field = match &e {
+        ForecastError::Simulations { .. } => "simulations",
+        ForecastError::NoHistory { .. } => "as_of",
+        ForecastError::TooFarAhead { .. } => "period",
+        ForecastError::EmptyGroups { .. } => "group_by",
+        ForecastError::SeriesTooShort { .. }
+        | ForecastError::NonFinite { .. }
+        | ForecastError::Model(_) => "series",
+        ForecastError::Horizon { .. } => "horizon",
+        // A win model giving a value outside 0..=1 is a defect of the model, not of the request.
+        ForecastError::BadProbability { .. } => {
+            return ServiceError::Unavailable(format!("the active win model is unusable: {e}"))
+        }
+    };
+    ServiceError::bad_input(field, e.to_string())
+}

@@ -1,0 +1,237 @@
+//! Serving a period forecast: check the request, rebuild the pipeline as of the day, take P(win)
+//! from the active win model (or the stage win rates), simulate, and store the snapshots.
+
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+use super::data::{parse_period, resolve_as_of, Crm};
+use super::{forecast_error, FORECAST_SEED};
+use crate::domain::{Opportunity, StageEvent};
+use crate::forecast::{
+    self, pipeline_as_of, Forecast, ForecastInput, GroupBy, StageWinRates, DEFAULT_SIMULATIONS,
+};
+use crate::ml::{ModelKind, OwnerHistory};
+use crate::service::models::ModelRegistry;
+use crate::service::{Result, ServiceError};
+use crate::store::{SnapshotRow, Store};
+
+/// Most simulations one request may ask for (the pure limit is higher; this keeps a request's
+/// memory and time bounded on a shared server).
+pub const MAX_API_SIMULATIONS: usize = 100_000;
+
+/// A forecast request as the caller states it.
+#[derive(Debug, Clone, Default)]
+pub struct ForecastQuery {
+    /// `2026-11`, `2026-Q4` or `2026`.
+    pub period: String,
+    /// YYYY-MM-DD; default the last day with data (or today, if earlier).
+    pub as_of: Option<String>,
+    /// owner, team, region or product.
+    pub group_by: Option<String>,
+    /// 1..=[`MAX_API_SIMULATIONS`], default 10,000.
+    pub simulations: Option<usize>,
+}
+
+/// Where the open deals' P(win) came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PWinSource {
+    /// The active win model.
+    WinModel,
+    /// No active win model: the historical win rate of each deal's stage, from deals closed by as_of.
+    StageWinRates,
+}
+
+/// A forecast as served, with where its win probabilities came from.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ForecastResponse {
+    pub p_win_source: PWinSource,
+    /// The win model version used, when `p_win_source` is `win_model`.
+    pub win_model_version: Option<String>,
+    /// The last day with data (creation, close or stage event); as_of may not be later.
+    pub data_end: NaiveDate,
+    /// The forecast: `total` and each group's `quantiles` (p10 <= p50 <= p90, mean; the groups'
+    /// means add up to the total's), `parts` (closed, open_pipeline with count, amount,
+    /// crm_weighted and expected, not_yet_created, categories), `run_rate`, top `deals`.
+    #[schema(value_type = Object)]
+    pub forecast: Forecast,
+}
+
+fn parse_group_by(s: Option<&str>) -> Result<Option<GroupBy>> {
+    let Some(s) = s else { return Ok(None) };
+    match s.trim() {
+        "owner" => Ok(Some(GroupBy::Owner)),
+        "team" => Ok(Some(GroupBy::Team)),
+        "region" => Ok(Some(GroupBy::Region)),
+        "product" => Ok(Some(GroupBy::Product)),
+        other => Err(ServiceError::bad_input(
+            "group_by",
+            format!(
+                "unknown grouping `{}`; use owner, team, region or product",
+                crate::domain::truncate_for_message(other, 40)
+            ),
+        )),
+    }
+}
+
+fn check_simulations(n: Option<usize>) -> Result<usize> {
+    match n.unwrap_or(DEFAULT_SIMULATIONS) {
+        n @ 1..=MAX_API_SIMULATIONS => Ok(n),
+        n => Err(ServiceError::bad_input(
+            "simulations",
+            format!("must be between 1 and {MAX_API_SIMULATIONS}, got {n}"),
+        )),
+    }
+}
+
+/// The data as it stood at the end of `as_of`: the stored copy itself when as_of is its last day
+/// (keeping today's forecast categories), otherwise rebuilt from the stage history.
+pub(crate) fn as_it_stood(crm: &Crm, as_of: NaiveDate) -> (Vec<Opportunity>, Vec<StageEvent>) {
+    let events: Vec<StageEvent> = crm
+        .events
+        .iter()
+        .filter(|e| e.entered_at.date() <= as_of)
+        .cloned()
+        .collect();
+    let opps = if as_of >= crm.data_end {
+        crm.opps.clone()
+    } else {
+        pipeline_as_of(&crm.opps, &crm.events, as_of)
+    };
+    (opps, events)
+}
+
+/// P(win) of each open deal from the active win model, scored as of the end of `as_of` with the
+/// owners' records before then.
+fn model_p_win(
+    registry: &ModelRegistry,
+    opps: &[Opportunity],
+    events: &[StageEvent],
+    as_of: NaiveDate,
+) -> Option<(String, HashMap<String, f64>)> {
+    let m = registry.active(ModelKind::Win)?;
+    let history = OwnerHistory::from_opportunities(opps);
+    let at = as_of.and_hms_opt(23, 59, 59)?.and_utc();
+    let mut by_opp: HashMap<&str, Vec<StageEvent>> = HashMap::new();
+    for e in events {
+        by_opp
+            .entry(e.opportunity_id.as_str())
+            .or_default()
+            .push(e.clone());
+    }
+    let open: Vec<&Opportunity> = opps.iter().filter(|o| o.is_open()).collect();
+    let rows: Vec<_> = open
+        .iter()
+        .map(|o| {
+            let own = by_opp.get(o.id.as_str()).map_or(&[][..], Vec::as_slice);
+            m.model.opportunity_row(o, own, &history, at)
+        })
+        .collect();
+    let p = m.model.predict(&rows);
+    let map = open.iter().map(|o| o.id.to_string()).zip(p).collect();
+    Some((m.version.clone(), map))
+}
+
+/// Forecasts the period, stores the total and every group in the accuracy ledger, and returns it.
+pub async fn forecast(
+    store: &Store,
+    registry: &ModelRegistry,
+    q: &ForecastQuery,
+) -> Result<ForecastResponse> {
+    let period = parse_period("period", &q.period)?;
+    let group_by = parse_group_by(q.group_by.as_deref())?;
+    let simulations = check_simulations(q.simulations)?;
+    let crm = Crm::load(store).await?;
+    let as_of = resolve_as_of(q.as_of.as_deref(), crm.data_end)?;
+    let (opps, events) = as_it_stood(&crm, as_of);
+    let model = model_p_win(registry, &opps, &events, as_of);
+    let data_end = crm.data_end;
+    let reps = crm.reps;
+    let input = Owned {
+        period,
+        as_of,
+        opps,
+        events,
+        reps,
+        group_by,
+        simulations,
+    };
+    let (p_win_source, win_model_version, fc) =
+        tokio::task::spawn_blocking(move || compute(&input, model))
+            .await
+            .map_err(|e| ServiceError::Unavailable(format!("the forecast did not finish: {e}")))?;
+    let fc = fc.map_err(forecast_error)?;
+    store.save_snapshots(&snapshot_rows(&fc)).await?;
+    Ok(ForecastResponse {
+        p_win_source,
+        win_model_version,
+        data_end,
+        forecast: fc,
+    })
+}
+
+/// A forecast's input, owned so that it can move to a blocking thread.
+struct Owned {
+    period: crate::domain::Period,
+    as_of: NaiveDate,
+    opps: Vec<Opportunity>,
+    events: Vec<StageEvent>,
+    reps: Vec<crate::domain::Rep>,
+    group_by: Option<GroupBy>,
+    simulations: usize,
+}
+
+type Computed = (
+    PWinSource,
+    Option<String>,
+    std::result::Result<Forecast, forecast::ForecastError>,
+);
+
+/// Runs the forecast with the model's P(win) (falling back to the stage rate for a deal it did
+/// not score) or with the stage win rates alone.
+fn compute(o: &Owned, model: Option<(String, HashMap<String, f64>)>) -> Computed {
+    let rates = StageWinRates::learn(&o.opps, &o.events, o.as_of);
+    let input = ForecastInput {
+        period: o.period,
+        as_of: o.as_of,
+        opportunities: &o.opps,
+        events: &o.events,
+        reps: &o.reps,
+        group_by: o.group_by,
+        simulations: o.simulations,
+        seed: FORECAST_SEED,
+    };
+    match model {
+        Some((version, p)) => {
+            let p_win = |d: &Opportunity| {
+                p.get(d.id.as_str())
+                    .copied()
+                    .unwrap_or_else(|| rates.rate(&d.stage))
+            };
+            let f = forecast::forecast(&input, &p_win);
+            (PWinSource::WinModel, Some(version), f)
+        }
+        None => {
+            let p_win = |d: &Opportunity| rates.rate(&d.stage);
+            let f = forecast::forecast(&input, &p_win);
+            (PWinSource::StageWinRates, None, f)
+        }
+    }
+}
+
+/// The ledger rows of a forecast: the total under grouping `""`, each group under its grouping.
+fn snapshot_rows(fc: &Forecast) -> Vec<SnapshotRow> {
+    let now = Utc::now();
+    let by = fc.group_by.map(|g| g.to_string()).unwrap_or_default();
+    fc.snapshots()
+        .into_iter()
+        .enumerate()
+        .map(|(i, snapshot)| SnapshotRow {
+            group_by: if i == 0 { String::new() } else { by.clone() },
+            snapshot,
+            created_at: now,
+        })
+        .collect()
+}

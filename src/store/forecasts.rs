@@ -1,0 +1,109 @@
+//! The forecast accuracy ledger: every forecast served, stored as snapshots (the total and each
+//! group) so that closed periods can be scored against what was actually won.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{AssertSqlSafe, Row};
+
+use super::{on_pool, Pool, Result, Store};
+use crate::domain::Period;
+use crate::forecast::ForecastSnapshot;
+
+/// A stored snapshot and the grouping it belongs to (`""` for the total of any forecast).
+#[derive(Debug, Clone)]
+pub struct SnapshotRow {
+    /// `owner`, `team`, `region`, `product`, or `""` for totals.
+    pub group_by: String,
+    pub snapshot: ForecastSnapshot,
+    pub created_at: DateTime<Utc>,
+}
+
+const WIDTH: usize = 11;
+const COLUMNS: &str =
+    "id, period, as_of, group_by, group_key, p10, p50, p90, mean, parts, created_at";
+
+impl Store {
+    /// Stores snapshots, replacing any earlier one of the same period, as-of day, grouping and
+    /// group (the latest forecast made on a day is the one scored).
+    pub async fn save_snapshots(&self, rows: &[SnapshotRow]) -> Result<()> {
+        let d = self.dialect();
+        let param = |n: usize| match (&self.pool, n % WIDTH) {
+            // The 10th column (parts) is JSON.
+            (Pool::Postgres(_), 10) => format!("CAST(${n} AS json)"),
+            _ => d.param(n),
+        };
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            for chunk in rows.chunks(d.rows_per_statement(WIDTH)) {
+                let values: Vec<String> = (0..chunk.len())
+                    .map(|i| {
+                        let ps: Vec<String> = (1..=WIDTH).map(|k| param(i * WIDTH + k)).collect();
+                        format!("({})", ps.join(", "))
+                    })
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO forecast_snapshots ({COLUMNS}) VALUES {} ON CONFLICT (id) DO UPDATE SET \
+                     p10 = excluded.p10, p50 = excluded.p50, p90 = excluded.p90, mean = excluded.mean, \
+                     parts = excluded.parts, created_at = excluded.created_at",
+                    values.join(", ")
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for r in chunk {
+                    let s = &r.snapshot;
+                    q = q
+                        .bind(format!("{}|{}|{}|{}", s.period, s.as_of, r.group_by, s.group))
+                        .bind(s.period.to_string())
+                        .bind(s.as_of.to_string())
+                        .bind(&r.group_by)
+                        .bind(&s.group)
+                        .bind(s.p10)
+                        .bind(s.p50)
+                        .bind(s.p90)
+                        .bind(s.mean)
+                        .bind(s.parts.to_string())
+                        .bind(r.created_at);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Every stored snapshot of a grouping (`""`: the totals), oldest period and as-of first.
+    pub async fn snapshots(&self, group_by: &str) -> Result<Vec<SnapshotRow>> {
+        let parts = match self.pool {
+            Pool::Postgres(_) => "parts::text",
+            Pool::Sqlite(_) => "parts",
+        };
+        let sql = format!(
+            "SELECT period, as_of, group_by, group_key, p10, p50, p90, mean, {parts}, created_at \
+             FROM forecast_snapshots WHERE group_by = {} ORDER BY period, as_of, group_key",
+            self.dialect().param(1)
+        );
+        on_pool!(self, p => {
+            let rows = sqlx::query(AssertSqlSafe(sql)).bind(group_by).fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                let period: String = r.try_get(0)?;
+                let as_of: String = r.try_get(1)?;
+                let parts: String = r.try_get(8)?;
+                let bad = |what: &str| anyhow::anyhow!("stored forecast snapshot has a bad {what}");
+                out.push(SnapshotRow {
+                    group_by: r.try_get(2)?,
+                    snapshot: ForecastSnapshot {
+                        period: Period::parse(&period).map_err(|_| bad("period"))?,
+                        as_of: as_of.parse::<NaiveDate>().map_err(|_| bad("as_of"))?,
+                        group: r.try_get(3)?,
+                        p10: r.try_get(4)?,
+                        p50: r.try_get(5)?,
+                        p90: r.try_get(6)?,
+                        mean: r.try_get(7)?,
+                        parts: serde_json::from_str(&parts).map_err(anyhow::Error::new)?,
+                    },
+                    created_at: r.try_get(9)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+}

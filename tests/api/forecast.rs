@@ -1,0 +1,181 @@
+//! The forecast, the accuracy ledger and quota recommendations over HTTP, on the synthetic world.
+
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::helpers::{error_of, TestApp};
+use crate::models::{load, small_world};
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+fn assert_ordered(q: &Value) {
+    let (p10, p50, p90) = (f(&q["p10"]), f(&q["p50"]), f(&q["p90"]));
+    assert!(
+        0.0 <= p10 && p10 <= p50 && p50 <= p90,
+        "quantiles out of order: {q}"
+    );
+    // A skewed group (one rare large deal) may have its mean above P90: only its sign is checked.
+    assert!(f(&q["mean"]) >= 0.0, "{q}");
+}
+
+async fn forecast_parts_groups_and_ledger(app: &TestApp) {
+    load(app, &small_world()).await;
+    let key = Some(app.admin_key.as_str());
+    let (status, r) = app
+        .get("/v1/forecast?period=2026-Q4&group_by=owner", key)
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["p_win_source"], "stage_win_rates", "no win model trained");
+    let fc = &r["forecast"];
+    assert_eq!(
+        fc["as_of"], r["data_end"],
+        "default as_of is the last day with data"
+    );
+    assert_ordered(&fc["total"]);
+    let parts = &fc["parts"];
+    for part in ["closed", "open_pipeline", "not_yet_created", "categories"] {
+        assert!(!parts[part].is_null(), "part {part} missing: {parts}");
+    }
+    assert!(f(&parts["open_pipeline"]["count"]) > 0.0, "{parts}");
+    let groups = fc["groups"].as_array().unwrap();
+    assert!(groups.len() > 1, "{fc}");
+    groups.iter().for_each(|g| assert_ordered(&g["quantiles"]));
+    let sum: f64 = groups.iter().map(|g| f(&g["quantiles"]["mean"])).sum();
+    let total = f(&fc["total"]["mean"]);
+    assert!(
+        (sum - total).abs() <= 1e-6 * total.max(1.0),
+        "groups {sum} vs total {total}"
+    );
+    assert!(!fc["deals"].as_array().unwrap().is_empty());
+
+    // Nothing of a closed period is scored until one is forecast; then it is.
+    let (_, before) = app.get("/v1/forecast/accuracy", key).await;
+    assert_eq!(before["report"]["overall"]["count"], 0, "{before}");
+    assert_eq!(before["pending"], 1, "the Q4 total is pending: {before}");
+    let (status, past) = app
+        .get("/v1/forecast?period=2026-Q3&as_of=2026-08-15", key)
+        .await;
+    assert_eq!(status, 200, "{past}");
+    assert_eq!(past["forecast"]["as_of"], "2026-08-15");
+    let (status, acc) = app.get("/v1/forecast/accuracy", key).await;
+    assert_eq!(status, 200, "{acc}");
+    let overall = &acc["report"]["overall"];
+    assert_eq!(overall["count"], 1, "{acc}");
+    let weeks = &acc["report"]["by_weeks_before_end"][0];
+    assert_eq!(
+        weeks["weeks_before_end"], 7,
+        "Aug 15 is 7 weeks before Oct 1: {acc}"
+    );
+    let cov = f(&overall["coverage"]);
+    assert!(cov == 0.0 || cov == 1.0, "{acc}");
+    let (_, by_owner) = app.get("/v1/forecast/accuracy?group_by=owner", key).await;
+    assert_eq!(by_owner["report"]["overall"]["count"], 0, "{by_owner}");
+    assert!(
+        f(&by_owner["pending"]) > 1.0,
+        "owner groups of Q4 stored: {by_owner}"
+    );
+}
+both_backends!(
+    forecast_is_served_and_stored,
+    forecast_parts_groups_and_ledger
+);
+
+async fn bad_forecast_requests_name_the_parameter(app: &TestApp) {
+    let key = Some(app.admin_key.as_str());
+    let (status, body) = app.get("/v1/forecast?period=2025-Q4", key).await;
+    error_of(status, &body, 503, "service_unavailable");
+    app.ingest("reps", json!([{"id": "R-1", "name": "Ann"}]))
+        .await;
+    let mut deals = Vec::new();
+    for i in 0..12 {
+        deals.push(json!({"id": format!("O-{i}"), "owner_id": "R-1", "stage": "Closed", "won": i % 2 == 0,
+            "amount": 100.0, "created_at": "2025-01-10", "closed_at": format!("2025-{:02}-15T00:00:00Z", 2 + i % 9)}));
+    }
+    deals.push(
+        json!({"id": "O-open", "owner_id": "R-1", "stage": "Proposal", "amount": 80.0,
+        "created_at": "2025-11-20", "expected_close_date": "2025-12-15"}),
+    );
+    app.ingest("opportunities", Value::Array(deals)).await;
+    let (status, ok) = app.get("/v1/forecast?period=2025-Q4", key).await;
+    assert_eq!(status, 200, "{ok}");
+    assert_eq!(ok["data_end"], "2025-11-20");
+    let cases = [
+        ("period=2025-Q5", "period"),
+        ("period=soon", "period"),
+        ("period=2025-Q4&as_of=2025-12-01", "as_of"),
+        ("period=2025-Q4&as_of=2999-01-01", "as_of"),
+        ("period=2025-Q4&as_of=20251101", "as_of"),
+        ("period=2025-Q4&as_of=2025-01-20", "as_of"),
+        ("period=2025-Q4&group_by=team", "group_by"),
+        ("period=2025-Q4&group_by=colour", "group_by"),
+        ("period=2025-Q4&simulations=0", "simulations"),
+        ("period=2025-Q4&simulations=100000000", "simulations"),
+    ];
+    for (query, field) in cases {
+        let (status, body) = app.get(&format!("/v1/forecast?{query}"), key).await;
+        let e = error_of(status, &body, 400, "bad_request");
+        assert_eq!(e["details"][0]["field"], field, "{query}: {body}");
+    }
+    let (status, body) = app.get("/v1/forecast", key).await;
+    error_of(status, &body, 400, "bad_request");
+    let (status, body) = app.get("/v1/forecast/accuracy?group_by=colour", key).await;
+    error_of(status, &body, 400, "bad_request");
+    let (status, body) = app.get("/v1/forecast?period=2025-Q4", None).await;
+    error_of(status, &body, 401, "unauthorized");
+}
+both_backends!(
+    bad_forecast_requests,
+    bad_forecast_requests_name_the_parameter
+);
+
+async fn quota_plan_adds_up_to_the_target(app: &TestApp) {
+    let w = small_world();
+    load(app, &w).await;
+    app.ingest("quotas", serde_json::to_value(&w.quotas).unwrap())
+        .await;
+    let key = Some(app.admin_key.as_str());
+    let (status, r) = app
+        .get(
+            "/v1/quotas/recommendations?period=2026-Q4&target=1500000",
+            key,
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    let plan = &r["plan"];
+    let reps = plan["reps"].as_array().unwrap();
+    assert!(reps.len() > 1, "{plan}");
+    let sum: f64 = reps.iter().map(|x| f(&x["quota"])).sum();
+    assert!(
+        (sum - 1_500_000.0).abs() < 1e-6 * 1_500_000.0,
+        "quotas add up to {sum}"
+    );
+    for rep in reps {
+        let p = f(&rep["p_reach"]);
+        assert!((0.0..=1.0).contains(&p) && f(&rep["quota"]) >= 0.0, "{rep}");
+    }
+    let share = f(&plan["expected_share_at_quota"]);
+    let mean_p = reps.iter().map(|x| f(&x["p_reach"])).sum::<f64>() / reps.len() as f64;
+    assert!((share - mean_p).abs() < 1e-9, "{plan}");
+    assert!(plan["explanation"]
+        .as_array()
+        .is_some_and(|e| !e.is_empty()));
+    let has_q4_quotas = w.quotas.iter().any(|q| q.period.to_string() == "2026-Q4");
+    assert_eq!(r["judgement"].is_object(), has_q4_quotas, "{r}");
+    for (query, field) in [
+        ("period=2026-Q4&target=-5", "target"),
+        ("period=2026-Q9&target=100", "period"),
+    ] {
+        let (status, body) = app
+            .get(&format!("/v1/quotas/recommendations?{query}"), key)
+            .await;
+        let e = error_of(status, &body, 400, "bad_request");
+        assert_eq!(e["details"][0]["field"], field, "{query}: {body}");
+    }
+    let (status, body) = app
+        .get("/v1/quotas/recommendations?period=2026-Q4", key)
+        .await;
+    error_of(status, &body, 400, "bad_request");
+}
+both_backends!(quota_recommendations, quota_plan_adds_up_to_the_target);
