@@ -36,7 +36,8 @@ pub struct ForecastParams {
         (status = 400, description = "Unknown period, as_of after the data or in the future, a grouping with no data, bad simulations; named", body = ErrorResponse),
         (status = 401, description = "No or unknown API key", body = ErrorResponse),
         (status = 403, description = "The key lacks the read scope", body = ErrorResponse),
-        (status = 503, description = "Database unavailable, or no dated opportunities stored yet", body = ErrorResponse),
+        (status = 409, description = "No dated opportunities stored yet: load them first", body = ErrorResponse),
+        (status = 503, description = "Database unavailable", body = ErrorResponse),
     ),
     security(("bearer" = ["read"])))]
 pub async fn show(
@@ -73,7 +74,8 @@ pub struct AccuracyParams {
         (status = 400, description = "Unknown grouping", body = ErrorResponse),
         (status = 401, description = "No or unknown API key", body = ErrorResponse),
         (status = 403, description = "The key lacks the read scope", body = ErrorResponse),
-        (status = 503, description = "Database unavailable, or no dated opportunities stored yet", body = ErrorResponse),
+        (status = 409, description = "No dated opportunities stored yet: load them first", body = ErrorResponse),
+        (status = 503, description = "Database unavailable", body = ErrorResponse),
     ),
     security(("bearer" = ["read"])))]
 pub async fn accuracy(

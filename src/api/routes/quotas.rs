@@ -32,7 +32,8 @@ pub struct QuotaParams {
         (status = 400, description = "Unknown period, bad target or as_of, no reps; named", body = ErrorResponse),
         (status = 401, description = "No or unknown API key", body = ErrorResponse),
         (status = 403, description = "The key lacks the read scope", body = ErrorResponse),
-        (status = 503, description = "Database unavailable, or no dated opportunities stored yet", body = ErrorResponse),
+        (status = 409, description = "No dated opportunities stored yet: load them first", body = ErrorResponse),
+        (status = 503, description = "Database unavailable", body = ErrorResponse),
     ),
     security(("bearer" = ["read"])))]
 pub async fn recommendations(

@@ -119,7 +119,7 @@ pub async fn backtest(store: &Store, q: &BacktestQuery) -> Result<BacktestOutcom
         )
     })
     .await
-    .map_err(|e| ServiceError::Unavailable(format!("the backtest did not finish: {e}")))?;
+    .map_err(|e| ServiceError::Store(anyhow::anyhow!("the backtest did not finish: {e}").into()))?;
     Ok(BacktestOutcome {
         data_end: crm.data_end,
         periods,

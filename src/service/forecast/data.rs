@@ -24,7 +24,7 @@ impl Crm {
         let events = store.all::<StageEvent>().await?;
         let reps = store.all::<Rep>().await?;
         let data_end = data_end(&opps, &events).ok_or_else(|| {
-            ServiceError::Unavailable(
+            ServiceError::Conflict(
                 "no dated opportunities are stored yet: load opportunities (with created_at or \
                  closed_at) and their stage events first"
                     .into(),
