@@ -85,7 +85,7 @@ both_backends!(
 async fn bad_forecast_requests_name_the_parameter(app: &TestApp) {
     let key = Some(app.admin_key.as_str());
     let (status, body) = app.get("/v1/forecast?period=2025-Q4", key).await;
-    error_of(status, &body, 503, "service_unavailable");
+    error_of(status, &body, 409, "conflict");
     app.ingest("reps", json!([{"id": "R-1", "name": "Ann"}]))
         .await;
     let mut deals = Vec::new();
