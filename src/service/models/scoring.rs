@@ -123,15 +123,20 @@ pub fn score_opportunities(
     let m = active(registry, ModelKind::Win)?;
     let history = registry.owner_history();
     let now = Utc::now();
+    // Group the history once: rescoring the whole book must not scan every event per deal.
+    let mut by_deal: std::collections::HashMap<&str, Vec<StageEvent>> =
+        std::collections::HashMap::new();
+    for e in events {
+        by_deal
+            .entry(e.opportunity_id.as_str())
+            .or_default()
+            .push(e.clone());
+    }
     let rows: Vec<_> = opps
         .iter()
         .map(|o| {
-            let own: Vec<StageEvent> = events
-                .iter()
-                .filter(|e| e.opportunity_id == o.id)
-                .cloned()
-                .collect();
-            m.model.opportunity_row(o, &own, &history, now)
+            let own = by_deal.get(o.id.as_str()).map_or(&[][..], Vec::as_slice);
+            m.model.opportunity_row(o, own, &history, now)
         })
         .collect();
     let scores = m.model.score(&rows);
