@@ -3,7 +3,7 @@
 
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use utoipa::ToSchema;
 
 use super::models::{scoring::FactorView, ModelRegistry};
@@ -78,18 +78,23 @@ pub fn score_accounts(
             .or_default()
             .push(s.clone());
     }
+    let mut last_churn: HashMap<&str, NaiveDate> = HashMap::new();
+    for e in churn_events {
+        let d = last_churn
+            .entry(e.account_id.as_str())
+            .or_insert(e.churned_at);
+        *d = (*d).max(e.churned_at);
+    }
     let mut out = Vec::new();
     for a in accounts {
         let Some(own) = by_account.get(a.id.as_str()) else {
             continue;
         };
         let latest = own.iter().max_by_key(|s| s.as_of).expect("non-empty");
-        let gone: HashSet<bool> = churn_events
-            .iter()
-            .filter(|e| e.account_id == a.id)
-            .map(|e| e.churned_at >= latest.as_of)
-            .collect();
-        if gone.contains(&true) {
+        if last_churn
+            .get(a.id.as_str())
+            .is_some_and(|d| *d >= latest.as_of)
+        {
             continue;
         }
         let Some(row) = crate::ml::churn_row(&m.model.spec, a, own, latest.as_of) else {
