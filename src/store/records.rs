@@ -184,13 +184,15 @@ impl Store {
 
 /// Keeps the last row for each key, in the order of those last rows.
 fn last_per_key<T: Record>(rows: &[T]) -> Vec<&T> {
-    let mut last: HashMap<String, usize> = HashMap::with_capacity(rows.len());
-    for (i, r) in rows.iter().enumerate() {
-        last.insert(r.key(), i);
+    let keys: Vec<String> = rows.iter().map(Record::key).collect();
+    let mut last: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
+    for (i, k) in keys.iter().enumerate() {
+        last.insert(k, i);
     }
     rows.iter()
+        .zip(&keys)
         .enumerate()
-        .filter(|(i, r)| last.get(&r.key()) == Some(i))
-        .map(|(_, r)| r)
+        .filter(|(i, (_, k))| last.get(k.as_str()) == Some(i))
+        .map(|(_, (r, _))| r)
         .collect()
 }
