@@ -126,6 +126,54 @@ async fn the_real_datasets_import_with_the_right_counts_and_a_second_import_adds
     }
 }
 
+#[tokio::test]
+async fn ravenstack_subscriptions_usage_and_tickets_roll_up_into_monthly_snapshots() {
+    let (Some(accounts), Some(subscriptions)) = (
+        data("ravenstack_saas_synthetic/ravenstack_accounts.csv"),
+        data("ravenstack_saas_synthetic/ravenstack_subscriptions.csv"),
+    ) else {
+        return;
+    };
+    let db = sqlite_db();
+    import(&db, "accounts", &accounts, "ravenstack-accounts.toml");
+    let first = import(
+        &db,
+        "account-snapshots",
+        &subscriptions,
+        "ravenstack-snapshots.toml",
+    );
+    assert!(first.contains("5254 rows: 5254 inserted"), "{first}");
+    let again = import(
+        &db,
+        "account-snapshots",
+        &subscriptions,
+        "ravenstack-snapshots.toml",
+    );
+    assert!(again.contains("5254 unchanged"), "{again}");
+    let store = Store::connect(&db.url).await.unwrap();
+    let snaps = store.all::<AccountSnapshot>().await.unwrap();
+    assert_eq!(snaps.len(), 5_254);
+    assert!(snaps
+        .iter()
+        .all(|s| s.logins.is_some() && s.open_tickets.is_some()));
+    // An entity other than the rollup's is refused by name.
+    let out = revcast(
+        &db,
+        &[
+            "import",
+            "accounts",
+            subscriptions.to_str().unwrap(),
+            "--mapping",
+            "training/mappings/ravenstack-snapshots.toml",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("account-snapshots"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_file_with_bad_lines_names_every_line_and_imports_nothing() {
     let db = sqlite_db();

@@ -67,6 +67,9 @@ fn print_forecast(r: &forecast::ForecastResponse) {
             _ => "the stage win rates".to_string(),
         }
     );
+    if let Some(note) = &r.p_win_note {
+        println!("note: {note}");
+    }
     println!("total        {}", q(&f.total));
     println!("closed       {:>14.0}", p.closed);
     println!(

@@ -56,7 +56,7 @@ impl super::Forecast {
 }
 
 /// Scores of a set of snapshots.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct AccuracyBucket {
     /// Weeks before the period's end; absent for the overall bucket.
     pub weeks_before_end: Option<u32>,
@@ -72,7 +72,7 @@ pub struct AccuracyBucket {
 }
 
 /// Scores overall and by weeks before the period's end.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct AccuracyReport {
     pub overall: AccuracyBucket,
     pub by_weeks_before_end: Vec<AccuracyBucket>,

@@ -7,7 +7,7 @@ use std::fmt;
 use crate::domain::{Opportunity, Period, Rep, StageEvent};
 
 /// How to break the forecast down. Deals without the key fall in the group `(none)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum GroupBy {
     /// The opportunity's owner id.
@@ -52,7 +52,7 @@ pub struct ForecastInput<'a> {
 }
 
 /// A distribution summary in the company's currency. Invariant: p10 <= p50 <= p90.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct Quantiles {
     pub p10: f64,
     pub p50: f64,
@@ -61,7 +61,7 @@ pub struct Quantiles {
 }
 
 /// The open pipeline at as_of.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct OpenPipeline {
     /// Open deals (all of them, whatever their expected close date).
     pub count: usize,
@@ -76,7 +76,7 @@ pub struct OpenPipeline {
 }
 
 /// Deals not yet created that will be created and won inside the period.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct NotYetCreated {
     /// Expected amount (deals per period x mean amount).
     pub expected: f64,
@@ -89,7 +89,7 @@ pub struct NotYetCreated {
 }
 
 /// The CRM's own forecast categories, summed over open deals expected to close in the period.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct Categories {
     pub commit: f64,
     pub best_case: f64,
@@ -97,7 +97,7 @@ pub struct Categories {
 }
 
 /// The forecast's parts, for the total or one group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct Parts {
     /// Won amount booked inside the period up to and including as_of.
     pub closed: f64,
@@ -107,7 +107,7 @@ pub struct Parts {
 }
 
 /// One group's forecast, from the same simulations as the total.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GroupForecast {
     pub key: String,
     pub quantiles: Quantiles,
@@ -115,7 +115,7 @@ pub struct GroupForecast {
 }
 
 /// One open deal's contribution.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DealContribution {
     pub id: String,
     pub owner_id: Option<String>,
@@ -130,8 +130,9 @@ pub struct DealContribution {
 }
 
 /// One month of the run-rate check.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MonthForecast {
+    #[schema(value_type = String, example = "2026-11")]
     pub month: Period,
     /// Booked amount of a month already over; absent for months forecast.
     pub actual: Option<f64>,
@@ -141,7 +142,7 @@ pub struct MonthForecast {
 }
 
 /// A time-series forecast of monthly bookings, as a check on the pipeline-based forecast.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunRate {
     /// The series method chosen (see [`super::SeriesForecast::method`]).
     pub method: String,
@@ -151,8 +152,9 @@ pub struct RunRate {
 }
 
 /// A revenue forecast for one period as of one day.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Forecast {
+    #[schema(value_type = String, example = "2026-Q4")]
     pub period: Period,
     pub as_of: NaiveDate,
     pub simulations: usize,

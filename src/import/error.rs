@@ -54,6 +54,23 @@ pub enum ImportError {
 
     #[error("cannot read the CSV: {0}")]
     Csv(String),
+
+    /// Cells of a rollup's files that cannot be read, each with its file; nothing is built.
+    #[error("{} bad cell(s); nothing was imported:\n{}", .0.len(), cells(.0))]
+    BadCells(Vec<(String, super::LineProblem)>),
+}
+
+/// The first 50 bad cells, one per line of text.
+fn cells(problems: &[(String, super::LineProblem)]) -> String {
+    let mut lines: Vec<String> = problems
+        .iter()
+        .take(50)
+        .map(|(file, p)| format!("{file}: {p}"))
+        .collect();
+    if problems.len() > 50 {
+        lines.push(format!("... and {} more", problems.len() - 50));
+    }
+    lines.join("\n")
 }
 
 impl ImportError {

@@ -19,6 +19,7 @@ mod lookup;
 mod mapping;
 mod parse;
 mod plan;
+mod rollup;
 mod source;
 pub mod spec;
 
@@ -26,6 +27,8 @@ pub mod spec;
 mod tests_bad_input;
 #[cfg(test)]
 mod tests_datasets;
+#[cfg(test)]
+mod tests_rollup;
 #[cfg(test)]
 mod tests_rules;
 
@@ -35,6 +38,7 @@ pub use check::check_rows;
 pub use engine::map_csv;
 pub use error::ImportError;
 pub use mapping::Mapping;
+pub use rollup::{is_rollup, SnapshotRollup};
 
 /// The rows one import produced for one entity.
 #[derive(Debug, Clone, PartialEq)]

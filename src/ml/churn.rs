@@ -13,7 +13,8 @@ use super::spec::{FeatureSpec, ModelKind, ModelSpec};
 
 /// Fields a churn feature may read: the snapshot's own readings, and values derived from the
 /// account's earlier snapshots (`usage_trend_30d`, `usage_trend_90d`: ln((active users + 1) /
-/// (active users about 30 / 90 days earlier + 1)), missing without such a snapshot), `seat_use`
+/// (active users about 30 / 90 days earlier + 1)), missing without such a snapshot; the same of
+/// logins for `logins_trend_30d` and `logins_trend_90d`), `seat_use`
 /// (active users / seats, 0..=1), `tenure_years` (since the account's `customer_since` attribute,
 /// else its first snapshot) and `days_to_renewal`.
 pub const CHURN_FIELDS: &[&str] = &[
@@ -29,6 +30,8 @@ pub const CHURN_FIELDS: &[&str] = &[
     "seat_use",
     "usage_trend_30d",
     "usage_trend_90d",
+    "logins_trend_30d",
+    "logins_trend_90d",
     "tenure_years",
     "days_to_renewal",
 ];
@@ -166,12 +169,16 @@ fn row_at(spec: &ModelSpec, history: &[&AccountSnapshot], since: Option<NaiveDat
     }
 }
 
-/// ln((active now + 1) / (active at the latest snapshot at least `days` - 2 days earlier + 1)).
-fn trend(history: &[&AccountSnapshot], days: i64) -> Option<f64> {
+/// ln((reading now + 1) / (reading at the latest snapshot at least `days` - 2 days earlier + 1)).
+fn trend(
+    history: &[&AccountSnapshot],
+    days: i64,
+    reading: fn(&AccountSnapshot) -> Option<i64>,
+) -> Option<f64> {
     let now = history.last()?;
     let limit = now.as_of - Duration::days(days - 2);
     let then = history.iter().rev().find(|s| s.as_of <= limit)?;
-    let (a, b) = (now.active_users?, then.active_users?);
+    let (a, b) = (reading(now)?, reading(then)?);
     Some(((a as f64 + 1.0) / (b as f64 + 1.0)).ln())
 }
 
@@ -200,8 +207,10 @@ fn churn_cell(
             (Some(a), Some(n)) if n > 0 => Some(a as f64 / n as f64),
             _ => None,
         }),
-        "usage_trend_30d" => Cell::opt_num(trend(history, 30)),
-        "usage_trend_90d" => Cell::opt_num(trend(history, 90)),
+        "usage_trend_30d" => Cell::opt_num(trend(history, 30, |s| s.active_users)),
+        "usage_trend_90d" => Cell::opt_num(trend(history, 90, |s| s.active_users)),
+        "logins_trend_30d" => Cell::opt_num(trend(history, 30, |s| s.logins)),
+        "logins_trend_90d" => Cell::opt_num(trend(history, 90, |s| s.logins)),
         "tenure_years" => Cell::opt_num(since.map(|d| (s.as_of - d).num_days() as f64 / 365.25)),
         "days_to_renewal" => Cell::opt_num(s.renewal_date.map(|d| (d - s.as_of).num_days() as f64)),
         _ => Cell::Missing,

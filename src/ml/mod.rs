@@ -21,6 +21,8 @@ pub mod pipeline;
 #[cfg(test)]
 mod realdata;
 #[cfg(test)]
+mod realdata_ravenstack;
+#[cfg(test)]
 mod realdata_telco;
 pub mod row;
 pub mod snapshot;

@@ -53,7 +53,7 @@ fn maven() -> (Vec<Opportunity>, Vec<StageEvent>) {
     )
 }
 
-fn report(name: &str, m: &TrainedModel) {
+pub(super) fn report(name: &str, m: &TrainedModel) {
     eprintln!(
         "== {name}: kept {} + {:?}; slices {:?}",
         m.algorithm().as_str(),
@@ -70,7 +70,7 @@ fn report(name: &str, m: &TrainedModel) {
 }
 
 /// Writes the encoded slices and revcast's validation probabilities for `training/peers/ml_peers.py`.
-fn export(name: &str, m: &TrainedModel, set: &TrainingSet) {
+pub(super) fn export(name: &str, m: &TrainedModel, set: &TrainingSet) {
     let Some(dir) = std::env::var_os("REVCAST_PEER_DIR").map(PathBuf::from) else {
         return;
     };

@@ -2,7 +2,9 @@
 //! default (it reads a file outside the crate); run with
 //!
 //! ```text
-//! cargo test --lib ml::realdata_telco -- --ignored --nocapture
+//! cargo test --release --lib ml::realdata_telco -- --ignored --nocapture
+//! REVCAST_PEER_DIR=/some/dir cargo test ...   # also writes the encoded slices for the peers
+//! python training/peers/ml_peers.py /some/dir telco
 //! ```
 //!
 //! The file is loaded through the import engine and `training/mappings/telco-customers.toml`,
@@ -48,6 +50,7 @@ fn telco_churn_quality() {
     let set = churn_training_set(&spec, &accounts, &snaps, &churn, as_of).unwrap();
     assert_eq!((set.len(), set.positives()), (snaps.len(), churn.len()));
     let m = train(&spec, &set, &mut |_, _| {}).unwrap();
+    super::realdata::export("telco", &m, &set);
     eprintln!(
         "telco churn: {:?}/{:?} ROC AUC {:.4}, ECE {:.4}, {} validation rows",
         m.algorithm(),

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::{check_reps, QuotaError, RepInput, Verdict};
 
 /// One rep's quota, judged.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RepJudgement {
     pub rep_id: String,
     pub quota: f64,
@@ -15,7 +15,7 @@ pub struct RepJudgement {
 }
 
 /// Existing quotas, judged.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QuotaJudgement {
     pub reps: Vec<RepJudgement>,
     /// Mean P(reach) over the reps with a quota, 0..=1.

@@ -49,7 +49,7 @@ pub struct QuotaInput {
 }
 
 /// How healthy a set of quotas is, from the expected share of reps at or above quota.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Below 60%: the quotas are the problem, not the reps.

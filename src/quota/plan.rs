@@ -9,7 +9,7 @@ use crate::domain::Period;
 const FULL_RAMP_MONTHS: f64 = 9.0;
 
 /// One rep's recommended quota.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RepQuota {
     pub rep_id: String,
     /// The share of full productivity expected from tenure: 0.25, 0.5, 0.75 or 1.
@@ -23,8 +23,9 @@ pub struct RepQuota {
 }
 
 /// A quota plan for a company target.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QuotaPlan {
+    #[schema(value_type = String, example = "2026-Q4")]
     pub period: Period,
     pub target: f64,
     /// Quotas add up to the target.
@@ -34,6 +35,7 @@ pub struct QuotaPlan {
     pub verdict: Verdict,
     /// Company targets, split the same way, that would put 80% and 60% of reps at quota:
     /// the healthy range of targets for this team.
+    #[schema(value_type = Vec<f64>, min_items = 2, max_items = 2)]
     pub healthy_targets: (f64, f64),
     /// How the plan was built and what to do if it is not healthy, in sentences.
     pub explanation: Vec<String>,

@@ -43,12 +43,21 @@ pub struct ChurnRisk {
 /// Usage trends are log ratios; say them as a salesperson would.
 fn words(f: &Factor) -> FactorView {
     let text = match (f.feature.as_str(), f.value.parse::<f64>()) {
-        (name @ ("usage trend 30d" | "usage trend 90d"), Ok(v)) => {
+        (
+            name
+            @ ("usage trend 30d" | "usage trend 90d" | "logins trend 30d" | "logins trend 90d"),
+            Ok(v),
+        ) => {
             let pct = (v.exp() - 1.0) * 100.0;
             let days = if name.ends_with("30d") { 30 } else { 90 };
             let dir = if pct < 0.0 { "down" } else { "up" };
+            let what = if name.starts_with("usage") {
+                "active users"
+            } else {
+                "logins"
+            };
             format!(
-                "active users {dir} {:.0}% over {days} days: {:+.0} pts",
+                "{what} {dir} {:.0}% over {days} days: {:+.0} pts",
                 pct.abs(),
                 f.points
             )

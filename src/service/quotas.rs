@@ -40,10 +40,8 @@ pub struct QuotaResponse {
     pub p_win_source: PWinSource,
     /// Each active rep's recommended quota (adding up to the target), P(reaching it), the
     /// expected share of reps at quota, the verdict, the healthy range of targets and the explanation.
-    #[schema(value_type = Object)]
     pub plan: QuotaPlan,
     /// The stored quotas of the period judged the same way; absent when none are stored.
-    #[schema(value_type = Option<Object>)]
     pub judgement: Option<QuotaJudgement>,
     /// Why there is no judgement, when there is none.
     pub judgement_note: Option<String>,

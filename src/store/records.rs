@@ -1,5 +1,6 @@
 //! Generic upsert, get and listing for every [`Record`] on both backends.
 
+use futures_util::TryStreamExt;
 use serde::Serialize;
 use sqlx::{AssertSqlSafe, Row};
 use std::collections::HashMap;
@@ -171,10 +172,12 @@ impl Store {
     /// Every record of a kind, in key order (for training and reports).
     pub async fn all<T: Record>(&self) -> Result<Vec<T>> {
         let sql = self.dialect().select_all(T::TABLE, T::COLUMNS);
+        // Rows are decoded as they arrive, so the raw rows of a large table are never all held
+        // beside the records (training reads every lead).
         on_pool!(self, p => {
-            let rows = sqlx::query(AssertSqlSafe(sql.as_str())).fetch_all(p).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
+            let mut rows = sqlx::query(AssertSqlSafe(sql.as_str())).fetch(p);
+            let mut out = Vec::new();
+            while let Some(row) = rows.try_next().await? {
                 out.push(decode_row!(T, row).1);
             }
             Ok(out)

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::helpers::{error_of, TestApp};
-use crate::models::{load, small_world};
+use crate::models::{load, small_world, train};
 
 fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
@@ -80,6 +80,35 @@ async fn forecast_parts_groups_and_ledger(app: &TestApp) {
 both_backends!(
     forecast_is_served_and_stored,
     forecast_parts_groups_and_ledger
+);
+
+/// A forecast made as of a past day must not use a win model that learned from later outcomes.
+async fn a_win_model_is_used_only_for_days_it_could_have_known(app: &TestApp) {
+    load(app, &small_world()).await;
+    let job = train(app, "win").await;
+    let version = job["result"]["version"].as_str().unwrap().to_string();
+    let key = Some(app.admin_key.as_str());
+    let (status, now) = app.get("/v1/forecast?period=2026-Q4", key).await;
+    assert_eq!(status, 200, "{now}");
+    assert_eq!(now["p_win_source"], "win_model", "{now}");
+    assert_eq!(now["win_model_version"], version.as_str());
+    assert!(now["p_win_note"].is_null(), "{now}");
+    let (status, past) = app
+        .get("/v1/forecast?period=2025-Q4&as_of=2025-11-15", key)
+        .await;
+    assert_eq!(status, 200, "{past}");
+    assert_eq!(past["p_win_source"], "stage_win_rates", "{past}");
+    assert!(past["win_model_version"].is_null(), "{past}");
+    let note = past["p_win_note"].as_str().unwrap();
+    assert!(
+        note.contains(&version) && note.contains("after as_of 2025-11-15"),
+        "{note}"
+    );
+}
+
+both_backends!(
+    forecast_win_model_as_of,
+    a_win_model_is_used_only_for_days_it_could_have_known
 );
 
 async fn bad_forecast_requests_name_the_parameter(app: &TestApp) {

@@ -1,10 +1,12 @@
-"""Peers for revcast's lead and win models: scikit-learn logistic regression and LightGBM,
+"""Peers for revcast's lead, win and churn models: scikit-learn logistic regression and LightGBM,
 fitted on exactly the rows, encoded features and split that revcast used.
 
-revcast writes the slices when asked (see src/ml/realdata.rs):
+revcast writes the slices when asked (see src/ml/realdata.rs and src/ml/realdata_telco.rs):
 
     REVCAST_PEER_DIR=/tmp/peers cargo test --release --lib ml::realdata -- --ignored --nocapture
-    python training/peers/ml_peers.py /tmp/peers xeducation maven
+    python training/peers/ml_peers.py /tmp/peers xeducation maven telco
+
+(`ml::realdata` also matches `ml::realdata_telco`, which writes the `telco` slices.)
 
 Each `<name>_{train,calibrate,validate}.csv` holds the encoded columns, `label` and `revcast`
 (revcast's calibrated probability). Peers fit on train, are calibrated (isotonic, as sklearn's

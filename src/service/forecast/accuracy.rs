@@ -22,7 +22,6 @@ pub struct AccuracyResponse {
     pub pending: usize,
     /// `overall` and `by_weeks_before_end`: count, mean_abs_error, mean_abs_pct_error, bias
     /// (P50 - actual, positive means high) and coverage (share with P10 <= actual <= P90).
-    #[schema(value_type = Object)]
     pub report: AccuracyReport,
 }
 

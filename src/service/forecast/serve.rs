@@ -40,7 +40,8 @@ pub struct ForecastQuery {
 pub enum PWinSource {
     /// The active win model.
     WinModel,
-    /// No active win model: the historical win rate of each deal's stage, from deals closed by as_of.
+    /// The historical win rate of each deal's stage, from deals closed by as_of: when no win model
+    /// is active, or when it learned from deals after as_of (`p_win_note` says so).
     StageWinRates,
 }
 
@@ -50,12 +51,13 @@ pub struct ForecastResponse {
     pub p_win_source: PWinSource,
     /// The win model version used, when `p_win_source` is `win_model`.
     pub win_model_version: Option<String>,
+    /// Why the active win model was not used, when it was not.
+    pub p_win_note: Option<String>,
     /// The last day with data (creation, close or stage event); as_of may not be later.
     pub data_end: NaiveDate,
     /// The forecast: `total` and each group's `quantiles` (p10 <= p50 <= p90, mean; the groups'
     /// means add up to the total's), `parts` (closed, open_pipeline with count, amount,
     /// crm_weighted and expected, not_yet_created, categories), `run_rate`, top `deals`.
-    #[schema(value_type = Object)]
     pub forecast: Forecast,
 }
 
@@ -105,15 +107,39 @@ pub(crate) fn as_it_stood(crm: &Crm, as_of: NaiveDate) -> (Vec<Opportunity>, Vec
 
 /// P(win) of each open deal from the active win model, scored as of the end of `as_of` with the
 /// owners' records before then.
+/// The win model version and each open deal's P(win) by id.
+type ModelPWin = (String, HashMap<String, f64>);
+
+/// Each open deal's P(win) from the active win model, `Ok(None)` without one. A model that
+/// learned from stage snapshots dated after `as_of` knows outcomes a forecast made on `as_of`
+/// could not have known: it is refused with the reason, and the stage win rates as of `as_of`
+/// are used instead (as in the backtest).
 fn model_p_win(
     registry: &ModelRegistry,
     opps: &[Opportunity],
     events: &[StageEvent],
     as_of: NaiveDate,
-) -> Option<(String, HashMap<String, f64>)> {
-    let m = registry.active(ModelKind::Win)?;
+) -> std::result::Result<Option<ModelPWin>, String> {
+    let Some(m) = registry.active(ModelKind::Win) else {
+        return Ok(None);
+    };
+    let d = &m.model.data;
+    let learned_until = [d.train.last, d.calibrate.last, d.validate.last]
+        .into_iter()
+        .flatten()
+        .max();
+    if let Some(last) = learned_until.filter(|t| t.date_naive() > as_of) {
+        return Err(format!(
+            "the active win model {} learned from deals up to {}, after as_of {as_of}; \
+             the stage win rates as of {as_of} are used instead",
+            m.version,
+            last.date_naive()
+        ));
+    }
     let history = OwnerHistory::from_opportunities(opps);
-    let at = as_of.and_hms_opt(23, 59, 59)?.and_utc();
+    let Some(at) = as_of.and_hms_opt(23, 59, 59).map(|t| t.and_utc()) else {
+        return Ok(None);
+    };
     let mut by_opp: HashMap<&str, Vec<StageEvent>> = HashMap::new();
     for e in events {
         by_opp
@@ -131,7 +157,7 @@ fn model_p_win(
         .collect();
     let p = m.model.predict(&rows);
     let map = open.iter().map(|o| o.id.to_string()).zip(p).collect();
-    Some((m.version.clone(), map))
+    Ok(Some((m.version.clone(), map)))
 }
 
 /// Forecasts the period, stores the total and every group in the accuracy ledger, and returns it.
@@ -146,7 +172,10 @@ pub async fn forecast(
     let crm = Crm::load(store).await?;
     let as_of = resolve_as_of(q.as_of.as_deref(), crm.data_end)?;
     let (opps, events) = as_it_stood(&crm, as_of);
-    let model = model_p_win(registry, &opps, &events, as_of);
+    let (model, p_win_note) = match model_p_win(registry, &opps, &events, as_of) {
+        Ok(m) => (m, None),
+        Err(note) => (None, Some(note)),
+    };
     let data_end = crm.data_end;
     let reps = crm.reps;
     let input = Owned {
@@ -169,6 +198,7 @@ pub async fn forecast(
     Ok(ForecastResponse {
         p_win_source,
         win_model_version,
+        p_win_note,
         data_end,
         forecast: fc,
     })
@@ -193,7 +223,7 @@ type Computed = (
 
 /// Runs the forecast with the model's P(win) (falling back to the stage rate for a deal it did
 /// not score) or with the stage win rates alone.
-fn compute(o: &Owned, model: Option<(String, HashMap<String, f64>)>) -> Computed {
+fn compute(o: &Owned, model: Option<ModelPWin>) -> Computed {
     let rates = StageWinRates::learn(&o.opps, &o.events, o.as_of);
     let input = ForecastInput {
         period: o.period,
