@@ -144,7 +144,7 @@ pub struct MonthForecast {
 /// A time-series forecast of monthly bookings, as a check on the pipeline-based forecast.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunRate {
-    /// The series method chosen (see [`super::SeriesForecast::method`]).
+    /// The series method chosen: one model or the names of the combined ones, joined by `+`.
     pub method: String,
     pub months: Vec<MonthForecast>,
     /// Actual bookings of the period's finished months plus the point forecasts of the others.

@@ -132,12 +132,12 @@ impl KpiPart {
 /// The KPIs of one group (a rep, a team, a source...).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct GroupReport {
-    /// The group's key; records without one fall in [`super::UNASSIGNED`].
+    /// The group's key; records without one fall in `(unassigned)`.
     pub key: String,
     pub kpis: Vec<Kpi>,
 }
 
-/// The answer of [`super::compute`]: the KPIs over all data, and per group when asked.
+/// The KPIs over all data, and per group when asked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct KpiReport {
     pub window: Window,

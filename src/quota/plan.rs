@@ -14,7 +14,7 @@ pub struct RepQuota {
     pub rep_id: String,
     /// The share of full productivity expected from tenure: 0.25, 0.5, 0.75 or 1.
     pub ramp: f64,
-    /// The rep's share basis, in the company's currency (see [`recommend`]).
+    /// The rep's share basis, in the company's currency: its ramp-adjusted forecast mean, scaled by past attainment.
     pub capacity: f64,
     pub quota: f64,
     /// P(the rep books at least the quota), 0..=1, from the rep's forecast distribution.
