@@ -12,6 +12,7 @@
 
 use chrono::NaiveDate;
 use criterion::{criterion_group, criterion_main, Criterion};
+use std::collections::HashMap;
 
 use revcast::ml::{churn_training_set, train, ModelKind, ModelSpec};
 use revcast::service::churn::{refresh_churn_scores, score_accounts};
@@ -62,9 +63,11 @@ async fn postgres_store(url: &str, w: &World) -> Store {
 
 fn bench(c: &mut Criterion) {
     let as_of = NaiveDate::from_ymd_opt(2026, 10, 31).expect("date");
-    let w = world(10_000, as_of);
+    let w = world(14_000, as_of);
     let reg = registry(&w, as_of);
-    let book = score_accounts(&reg, &w.accounts, &w.snapshots, &w.churn_events).expect("score");
+    let first = HashMap::new();
+    let book =
+        score_accounts(&reg, &w.accounts, &w.snapshots, &w.churn_events, &first).expect("score");
     eprintln!(
         "book: {} accounts, {} snapshots, {} churn events; {} live accounts scored",
         w.accounts.len(),
@@ -76,7 +79,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("churn");
     g.sample_size(10);
     g.bench_function("score_book", |b| {
-        b.iter(|| score_accounts(&reg, &w.accounts, &w.snapshots, &w.churn_events).unwrap())
+        b.iter(|| score_accounts(&reg, &w.accounts, &w.snapshots, &w.churn_events, &first).unwrap())
     });
 
     let rt = tokio::runtime::Runtime::new().expect("runtime");

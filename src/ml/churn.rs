@@ -81,20 +81,27 @@ pub fn churn_training_set(
 }
 
 /// The features of an account as of its latest snapshot on or before `as_of`, for scoring;
-/// `None` when it has no such snapshot. `snapshots` may hold other accounts' rows.
+/// `None` when it has no such snapshot. `snapshots` may hold other accounts' rows, and need
+/// only reach [`HISTORY_DAYS`] back; `first_snapshot` is the date of the account's first
+/// snapshot ever, for its tenure when it has no `customer_since` attribute (default: the first
+/// of `snapshots`).
 pub fn churn_row(
     spec: &ModelSpec,
     account: &Account,
     snapshots: &[AccountSnapshot],
     as_of: NaiveDate,
+    first_snapshot: Option<NaiveDate>,
 ) -> Option<FeatureRow> {
     let mut history: Vec<&AccountSnapshot> = snapshots
         .iter()
         .filter(|s| s.account_id == account.id && s.as_of <= as_of)
         .collect();
     history.sort_by_key(|s| s.as_of);
-    let since = customer_since(std::slice::from_ref(account));
-    (!history.is_empty()).then(|| row_at(spec, &history, since.get(account.id.as_str()).copied()))
+    let since = customer_since(std::slice::from_ref(account))
+        .get(account.id.as_str())
+        .copied()
+        .or(first_snapshot);
+    (!history.is_empty()).then(|| row_at(spec, &history, since))
 }
 
 fn check_churn_spec(spec: &ModelSpec) -> Result<()> {
@@ -169,7 +176,12 @@ fn row_at(spec: &ModelSpec, history: &[&AccountSnapshot], since: Option<NaiveDat
     }
 }
 
-/// ln((reading now + 1) / (reading at the latest snapshot at least `days` - 2 days earlier + 1)).
+/// The most history a churn row reads: its 90-day trends look back at most this far.
+pub const HISTORY_DAYS: u32 = 180;
+
+/// ln((reading now + 1) / (reading then + 1)), where "then" is the latest snapshot dated from
+/// `days` - 2 to 2 x `days` days earlier; missing without one (a reading older than that says
+/// nothing about the last `days` days).
 fn trend(
     history: &[&AccountSnapshot],
     days: i64,
@@ -178,6 +190,9 @@ fn trend(
     let now = history.last()?;
     let limit = now.as_of - Duration::days(days - 2);
     let then = history.iter().rev().find(|s| s.as_of <= limit)?;
+    if then.as_of < now.as_of - Duration::days(2 * days) {
+        return None;
+    }
     let (a, b) = (reading(now)?, reading(then)?);
     Some(((a as f64 + 1.0) / (b as f64 + 1.0)).ln())
 }

@@ -57,7 +57,7 @@ fn scoring_reads_the_latest_snapshot_with_its_trends() {
         .iter()
         .find(|a| w.snapshots.iter().filter(|s| s.account_id == a.id).count() > 4)
         .unwrap();
-    let row = churn_row(&spec, account, &w.snapshots, as_of()).unwrap();
+    let row = churn_row(&spec, account, &w.snapshots, as_of(), None).unwrap();
     let col = |from: &str| spec.features.iter().position(|f| f.from == from).unwrap();
     let latest = w
         .snapshots
@@ -74,7 +74,14 @@ fn scoring_reads_the_latest_snapshot_with_its_trends() {
         .map(|s| s.as_of)
         .min()
         .unwrap();
-    assert!(churn_row(&spec, account, &w.snapshots, first - Duration::days(1)).is_none());
+    assert!(churn_row(
+        &spec,
+        account,
+        &w.snapshots,
+        first - Duration::days(1),
+        None
+    )
+    .is_none());
 }
 
 #[test]

@@ -73,11 +73,15 @@ fn words(f: &Factor) -> FactorView {
 }
 
 /// Scores every live account (with a snapshot, not churned since it) of `accounts`.
+/// `snapshots` need only reach [`crate::ml::churn::HISTORY_DAYS`] back from each account's
+/// latest; `first_snapshot` gives each account's first snapshot date ever (for tenure when it has
+/// no `customer_since`), when `snapshots` do not go back that far.
 pub fn score_accounts(
     registry: &ModelRegistry,
     accounts: &[Account],
     snapshots: &[AccountSnapshot],
     churn_events: &[ChurnEvent],
+    first_snapshot: &HashMap<String, NaiveDate>,
 ) -> Result<Vec<ChurnRisk>> {
     let m = super::models::scoring::active(registry, ModelKind::Churn)?;
     let mut by_account: HashMap<&str, Vec<AccountSnapshot>> = HashMap::new();
@@ -106,7 +110,8 @@ pub fn score_accounts(
         {
             continue;
         }
-        let Some(row) = crate::ml::churn_row(&m.model.spec, a, own, latest.as_of) else {
+        let first = first_snapshot.get(a.id.as_str()).copied();
+        let Some(row) = crate::ml::churn_row(&m.model.spec, a, own, latest.as_of, first) else {
             continue;
         };
         let s = m.model.score(std::slice::from_ref(&row)).remove(0);
@@ -150,11 +155,14 @@ pub async fn refresh_churn_scores(store: &Store, registry: &ModelRegistry) -> Re
         return Ok(0);
     }
     let accounts = store.all::<Account>().await?;
-    let snapshots = store.all::<AccountSnapshot>().await?;
+    let snapshots = store
+        .recent_snapshots(crate::ml::churn::HISTORY_DAYS)
+        .await?;
+    let first = store.first_snapshot_dates().await?;
     let events = store.all::<ChurnEvent>().await?;
     let previous = store.score_probabilities("churn").await?;
     let now = Utc::now();
-    let rows: Vec<ScoreRow> = score_accounts(registry, &accounts, &snapshots, &events)?
+    let rows: Vec<ScoreRow> = score_accounts(registry, &accounts, &snapshots, &events, &first)?
         .into_iter()
         .map(|mut r| {
             r.previous_probability = previous.get(&r.account_id).copied();
@@ -283,7 +291,7 @@ pub async fn account_churn_risk(
     let parent = Some(("account_id", id));
     let snapshots: Vec<AccountSnapshot> = store.page(None, 1000, parent).await?.into_items();
     let events: Vec<ChurnEvent> = store.page(None, 1000, parent).await?.into_items();
-    let mut risk = score_accounts(registry, &[account], &snapshots, &events)?
+    let mut risk = score_accounts(registry, &[account], &snapshots, &events, &HashMap::new())?
         .pop()
         .ok_or_else(|| {
             ServiceError::NotFound(format!(

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use utoipa::ToSchema;
 
 use super::{on_pool, Result, Store, StoreError};
-use crate::domain::{ColType, Record, SqlValue};
+use crate::domain::{AccountSnapshot, ColType, Record, SqlValue};
+use chrono::NaiveDate;
 
 /// What an upsert did. Sending the same batch twice gives `inserted = updated = 0` the second time.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
@@ -179,6 +180,41 @@ impl Store {
             let mut out = Vec::new();
             while let Some(row) = rows.try_next().await? {
                 out.push(decode_row!(T, row).1);
+            }
+            Ok(out)
+        })
+    }
+}
+
+impl Store {
+    /// Each account's snapshots dated within `days` days of its own latest one: what scoring
+    /// the book needs, without reading years of history.
+    pub async fn recent_snapshots(&self, days: u32) -> Result<Vec<AccountSnapshot>> {
+        let sql = self.dialect().select_recent(
+            AccountSnapshot::TABLE,
+            AccountSnapshot::COLUMNS,
+            "account_id",
+            "as_of",
+            days,
+        );
+        on_pool!(self, p => {
+            let mut rows = sqlx::query(AssertSqlSafe(sql.as_str())).fetch(p);
+            let mut out = Vec::new();
+            while let Some(row) = rows.try_next().await? {
+                out.push(decode_row!(AccountSnapshot, row).1);
+            }
+            Ok(out)
+        })
+    }
+
+    /// The date of each account's first snapshot.
+    pub async fn first_snapshot_dates(&self) -> Result<HashMap<String, NaiveDate>> {
+        let sql = "SELECT account_id, MIN(as_of) FROM account_snapshots GROUP BY account_id";
+        on_pool!(self, p => {
+            let rows = sqlx::query(sql).fetch_all(p).await?;
+            let mut out = HashMap::with_capacity(rows.len());
+            for row in rows {
+                out.insert(row.try_get(0)?, row.try_get(1)?);
             }
             Ok(out)
         })

@@ -95,6 +95,28 @@ impl Dialect {
         sql
     }
 
+    /// Rows of `table` dated (`date_col`) within `days` days of the latest row of the same
+    /// `group_col` (each account's recent snapshots, say), ordered by id.
+    pub fn select_recent(
+        self,
+        table: &str,
+        columns: &[Column],
+        group_col: &str,
+        date_col: &str,
+        days: u32,
+    ) -> String {
+        let since = match self {
+            Dialect::Sqlite => format!("date(recent_last, '-{days} days')"),
+            Dialect::Postgres => format!("recent_last - {days}"),
+        };
+        format!(
+            "SELECT {} FROM {table} JOIN (SELECT {group_col} AS recent_group, MAX({date_col}) AS recent_last \
+             FROM {table} GROUP BY {group_col}) AS recent ON {group_col} = recent_group \
+             WHERE {date_col} >= {since} ORDER BY id",
+            self.select_list(columns)
+        )
+    }
+
     fn select_list(self, columns: &[Column]) -> String {
         let mut cols = vec!["id".to_string()];
         cols.extend(columns.iter().map(|c| self.select_col(c)));

@@ -1,4 +1,4 @@
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::helpers::{error_of, TestApp};
@@ -137,4 +137,51 @@ async fn accounts_are_ranked_by_revenue_at_risk_with_their_drivers(app: &TestApp
 both_backends!(
     churn_risk,
     accounts_are_ranked_by_revenue_at_risk_with_their_drivers
+);
+
+/// Rescoring the book reads each account's recent snapshots only, and the first date of each.
+async fn the_book_is_rescored_from_recent_snapshots(app: &TestApp) {
+    let snap =
+        |account: &str, as_of: &str| json!({"account_id": account, "as_of": as_of, "arr": 1000});
+    app.ingest(
+        "account-snapshots",
+        json!([
+            snap("A", "2024-01-31"),
+            snap("A", "2025-06-30"),
+            snap("A", "2025-09-30"),
+            snap("A", "2025-12-31"),
+            // B's latest is older than A's: its window is its own.
+            snap("B", "2023-01-31"),
+            snap("B", "2023-05-31"),
+            snap("B", "2023-07-31"),
+        ]),
+    )
+    .await;
+    let recent = app.store.recent_snapshots(180).await.unwrap();
+    let got: Vec<(String, String)> = recent
+        .iter()
+        .map(|s| (s.account_id.to_string(), s.as_of.to_string()))
+        .collect();
+    let want = [
+        ("A", "2025-09-30"),
+        ("A", "2025-12-31"),
+        ("B", "2023-05-31"),
+        ("B", "2023-07-31"),
+    ];
+    let mut got = got;
+    got.sort();
+    assert_eq!(
+        got,
+        want.map(|(a, d)| (a.to_string(), d.to_string())).to_vec()
+    );
+    // 2025-06-30 is 184 days before 2025-12-31; 2023-01-31 is 181 days before 2023-07-31.
+    let first = app.store.first_snapshot_dates().await.unwrap();
+    assert_eq!(first["A"].to_string(), "2024-01-31");
+    assert_eq!(first["B"].to_string(), "2023-01-31");
+    assert_eq!(first.len(), 2);
+}
+
+both_backends!(
+    churn_recent_snapshots,
+    the_book_is_rescored_from_recent_snapshots
 );
