@@ -92,10 +92,21 @@ pub fn churn_row(
     as_of: NaiveDate,
     first_snapshot: Option<NaiveDate>,
 ) -> Option<FeatureRow> {
-    let mut history: Vec<&AccountSnapshot> = snapshots
+    let history: Vec<&AccountSnapshot> = snapshots
         .iter()
         .filter(|s| s.account_id == account.id && s.as_of <= as_of)
         .collect();
+    history_row(spec, account, history, first_snapshot)
+}
+
+/// The features of an account as of the latest of `history` (its own snapshots, in any
+/// order); `None` when `history` is empty. See [`churn_row`].
+pub fn history_row(
+    spec: &ModelSpec,
+    account: &Account,
+    mut history: Vec<&AccountSnapshot>,
+    first_snapshot: Option<NaiveDate>,
+) -> Option<FeatureRow> {
     history.sort_by_key(|s| s.as_of);
     let since = customer_since(std::slice::from_ref(account))
         .get(account.id.as_str())

@@ -84,12 +84,9 @@ pub fn score_accounts(
     first_snapshot: &HashMap<String, NaiveDate>,
 ) -> Result<Vec<ChurnRisk>> {
     let m = super::models::scoring::active(registry, ModelKind::Churn)?;
-    let mut by_account: HashMap<&str, Vec<AccountSnapshot>> = HashMap::new();
+    let mut by_account: HashMap<&str, Vec<&AccountSnapshot>> = HashMap::new();
     for s in snapshots {
-        by_account
-            .entry(s.account_id.as_str())
-            .or_default()
-            .push(s.clone());
+        by_account.entry(s.account_id.as_str()).or_default().push(s);
     }
     let mut last_churn: HashMap<&str, NaiveDate> = HashMap::new();
     for e in churn_events {
@@ -98,12 +95,16 @@ pub fn score_accounts(
             .or_insert(e.churned_at);
         *d = (*d).max(e.churned_at);
     }
-    let mut out = Vec::new();
+    // The live accounts and their feature rows, then one scoring call for the whole book.
+    let mut live = Vec::new();
+    let mut rows = Vec::new();
     for a in accounts {
-        let Some(own) = by_account.get(a.id.as_str()) else {
+        let Some(own) = by_account.remove(a.id.as_str()) else {
             continue;
         };
-        let latest = own.iter().max_by_key(|s| s.as_of).expect("non-empty");
+        let Some(latest) = own.iter().copied().max_by_key(|s| s.as_of) else {
+            continue;
+        };
         if last_churn
             .get(a.id.as_str())
             .is_some_and(|d| *d >= latest.as_of)
@@ -111,41 +112,49 @@ pub fn score_accounts(
             continue;
         }
         let first = first_snapshot.get(a.id.as_str()).copied();
-        let Some(row) = crate::ml::churn_row(&m.model.spec, a, own, latest.as_of, first) else {
-            continue;
-        };
-        let s = m.model.score(std::slice::from_ref(&row)).remove(0);
-        let arr = latest.arr.get();
-        out.push(ChurnRisk {
-            account_id: a.id.to_string(),
-            name: a.name.clone(),
-            owner_id: a.owner_id.as_ref().map(|o| o.to_string()),
-            segment: a.segment.clone(),
-            probability: s.probability,
-            score: s.score,
-            arr,
-            revenue_at_risk: s.probability * arr,
-            renewal_date: latest.renewal_date,
-            drivers: s
-                .factors
-                .iter()
-                .filter(|f| f.points > 0.0)
-                .map(words)
-                .collect(),
-            protective: s
-                .factors
-                .iter()
-                .filter(|f| f.points < 0.0)
-                .map(words)
-                .collect(),
-            previous_probability: None,
-            change: None,
-            snapshot_as_of: latest.as_of,
-            horizon_days: m.model.spec.horizon_days,
-            model_version: m.version.clone(),
-            scored_at: Utc::now(),
-        });
+        if let Some(row) = crate::ml::churn::history_row(&m.model.spec, a, own, first) {
+            live.push((a, latest));
+            rows.push(row);
+        }
     }
+    let scores = m.model.score(&rows);
+    let scored_at = Utc::now();
+    let out = live
+        .into_iter()
+        .zip(scores)
+        .map(|((a, latest), s)| {
+            let arr = latest.arr.get();
+            ChurnRisk {
+                account_id: a.id.to_string(),
+                name: a.name.clone(),
+                owner_id: a.owner_id.as_ref().map(|o| o.to_string()),
+                segment: a.segment.clone(),
+                probability: s.probability,
+                score: s.score,
+                arr,
+                revenue_at_risk: s.probability * arr,
+                renewal_date: latest.renewal_date,
+                drivers: s
+                    .factors
+                    .iter()
+                    .filter(|f| f.points > 0.0)
+                    .map(words)
+                    .collect(),
+                protective: s
+                    .factors
+                    .iter()
+                    .filter(|f| f.points < 0.0)
+                    .map(words)
+                    .collect(),
+                previous_probability: None,
+                change: None,
+                snapshot_as_of: latest.as_of,
+                horizon_days: m.model.spec.horizon_days,
+                model_version: m.version.clone(),
+                scored_at,
+            }
+        })
+        .collect();
     Ok(out)
 }
 

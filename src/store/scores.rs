@@ -5,6 +5,7 @@ use sqlx::{AssertSqlSafe, Row};
 use std::collections::HashMap;
 
 use super::{on_pool, Pool, Result, Store};
+use crate::domain::ColType;
 
 #[derive(Debug, Clone)]
 pub struct ScoreRow {
@@ -45,10 +46,7 @@ impl Store {
         let d = self.dialect();
         let delete = format!("DELETE FROM scores WHERE kind = {}", d.param(1));
         const WIDTH: usize = 10;
-        let json = |n: usize| match self.pool {
-            Pool::Postgres(_) => format!("CAST(${n} AS json)"),
-            Pool::Sqlite(_) => d.param(n),
-        };
+
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query(AssertSqlSafe(delete)).bind(kind).execute(&mut *tx).await?;
@@ -57,7 +55,10 @@ impl Store {
                     .map(|i| {
                         let b = i * WIDTH;
                         let ps: Vec<String> = (1..=WIDTH)
-                            .map(|k| if k == 9 { json(b + k) } else { d.param(b + k) })
+                            .map(|k| {
+                                let ty = if k == 9 { ColType::Json } else { ColType::Text };
+                                d.value_param(b + k, ty)
+                            })
                             .collect();
                         format!("({})", ps.join(", "))
                     })
