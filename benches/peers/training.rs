@@ -74,7 +74,7 @@ fn encoded_split(spec: &ModelSpec, set: &TrainingSet) -> (Matrix, Vec<bool>, Mat
     idx.sort_by_key(|&i| (set.times[i], i));
     let cut = (idx.len() as f64 * TRAIN_SHARE) as usize;
     let (tr, va) = idx.split_at(cut);
-    let train_rows: Vec<_> = tr.iter().map(|&i| set.rows[i].clone()).collect();
+    let train_rows: Vec<_> = tr.iter().map(|&i| &set.rows[i]).collect();
     let enc = Encoder::fit(&spec.features, &train_rows);
     let x = enc.transform(&set.rows);
     let labels = |ix: &[usize]| ix.iter().map(|&i| set.labels[i]).collect::<Vec<_>>();

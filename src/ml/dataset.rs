@@ -5,7 +5,7 @@ use crate::domain::Lead;
 use super::error::spec_err;
 use super::error::Result;
 use super::fields::derive_cell;
-use super::leakage::check_attribute_fill;
+use super::leakage::FillCounts;
 use super::row::{Cell, FeatureRow, TrainingSet};
 use super::spec::{FeatureSpec, ModelKind, ModelSpec};
 
@@ -14,34 +14,61 @@ use super::spec::{FeatureSpec, ModelKind, ModelSpec};
 /// Undecided leads are not rows, but they are compared with decided ones to refuse custom fields
 /// that are only filled at the outcome (see `leakage`). The split time is `created_at`.
 pub fn lead_training_set(spec: &ModelSpec, leads: &[Lead]) -> Result<TrainingSet> {
-    if spec.kind != ModelKind::Lead {
-        return Err(spec_err(
-            "kind",
-            format!(
-                "a lead training set needs a lead spec, not {}",
-                spec.kind.as_str()
-            ),
-        ));
+    let mut b = LeadSetBuilder::new(spec)?;
+    leads.iter().for_each(|l| b.push(l));
+    b.finish()
+}
+
+/// [`lead_training_set`] one lead at a time, so that a large table is never held whole: only
+/// the decided leads' feature rows are kept.
+pub struct LeadSetBuilder<'a> {
+    spec: &'a ModelSpec,
+    set: TrainingSet,
+    fill: FillCounts<'a>,
+}
+
+impl<'a> LeadSetBuilder<'a> {
+    pub fn new(spec: &'a ModelSpec) -> Result<Self> {
+        if spec.kind != ModelKind::Lead {
+            return Err(spec_err(
+                "kind",
+                format!(
+                    "a lead training set needs a lead spec, not {}",
+                    spec.kind.as_str()
+                ),
+            ));
+        }
+        Ok(LeadSetBuilder {
+            spec,
+            set: TrainingSet {
+                kind: ModelKind::Lead,
+                feature_names: spec.feature_names(),
+                rows: vec![],
+                labels: vec![],
+                times: vec![],
+                ids: vec![],
+            },
+            fill: FillCounts::new(spec),
+        })
     }
-    let decided: Vec<&Lead> = leads.iter().filter(|l| l.converted.is_some()).collect();
-    let open: Vec<_> = leads
-        .iter()
-        .filter(|l| l.converted.is_none())
-        .map(|l| &l.attributes)
-        .collect();
-    let decided_attrs: Vec<_> = decided.iter().map(|l| &l.attributes).collect();
-    check_attribute_fill(spec, &decided_attrs, &open)?;
-    Ok(TrainingSet {
-        kind: ModelKind::Lead,
-        feature_names: spec.feature_names(),
-        rows: decided.iter().map(|l| lead_row(spec, l)).collect(),
-        labels: decided.iter().map(|l| l.converted == Some(true)).collect(),
-        times: decided
-            .iter()
-            .map(|l| l.created_at.map(|t| t.get()))
-            .collect(),
-        ids: decided.iter().map(|l| l.id.to_string()).collect(),
-    })
+
+    pub fn push(&mut self, lead: &Lead) {
+        let Some(converted) = lead.converted else {
+            self.fill.add(&lead.attributes, false);
+            return;
+        };
+        self.fill.add(&lead.attributes, true);
+        self.set.rows.push(lead_row(self.spec, lead));
+        self.set.labels.push(converted);
+        self.set.times.push(lead.created_at.map(|t| t.get()));
+        self.set.ids.push(lead.id.to_string());
+    }
+
+    /// The set, or the error of a feature filled only at the outcome.
+    pub fn finish(self) -> Result<TrainingSet> {
+        self.fill.check()?;
+        Ok(self.set)
+    }
 }
 
 /// The features of a lead, for training or scoring; missing values stay missing.

@@ -73,7 +73,7 @@ pub struct Encoder {
 
 impl Encoder {
     /// Learns medians, scales and frequent levels from the training rows.
-    pub fn fit(features: &[FeatureSpec], rows: &[FeatureRow]) -> Encoder {
+    pub fn fit(features: &[FeatureSpec], rows: &[&FeatureRow]) -> Encoder {
         let mut enc = Encoder {
             encodings: vec![],
             columns: vec![],
@@ -88,12 +88,15 @@ impl Encoder {
             };
             enc.encodings.push(e);
         }
-        let m = enc.transform(rows);
-        enc.column_mean = (0..m.cols)
-            .map(|c| {
-                (0..m.rows).map(|r| m.data[r * m.cols + c]).sum::<f64>() / m.rows.max(1) as f64
-            })
-            .collect();
+        // Column means over the training rows, one encoded row at a time.
+        let cols = enc.width();
+        let (mut sum, mut buf) = (vec![0.0; cols], vec![0.0; cols]);
+        for r in rows {
+            enc.encode_into(r, &mut buf);
+            sum.iter_mut().zip(&buf).for_each(|(s, v)| *s += v);
+        }
+        let n = rows.len().max(1) as f64;
+        enc.column_mean = sum.into_iter().map(|s| s / n).collect();
         enc
     }
 
@@ -203,6 +206,20 @@ impl Encoder {
     }
 
     /// Encodes every row. Rows shorter than the spec's features read the rest as missing.
+    /// The rows `idx` of `rows`, encoded in that order.
+    pub fn transform_selected(&self, rows: &[FeatureRow], idx: &[usize]) -> Matrix {
+        let cols = self.width();
+        let mut data = vec![0.0; idx.len() * cols];
+        for (&i, out) in idx.iter().zip(data.chunks_mut(cols.max(1))) {
+            self.encode_into(&rows[i], out);
+        }
+        Matrix {
+            rows: idx.len(),
+            cols,
+            data,
+        }
+    }
+
     pub fn transform(&self, rows: &[FeatureRow]) -> Matrix {
         let cols = self.width();
         let mut data = vec![0.0; rows.len() * cols];
@@ -246,6 +263,7 @@ mod tests {
             row(Cell::Missing, "ad"),
             row(Cell::Num(5.0), ""),
         ];
+        let rows: Vec<&FeatureRow> = rows.iter().collect();
         let e = Encoder::fit(&feats, &rows);
         assert_eq!(
             e.columns,

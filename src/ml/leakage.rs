@@ -24,37 +24,76 @@ pub fn check_attribute_fill(
     decided: &[&Attributes],
     open: &[&Attributes],
 ) -> Result<()> {
-    if open.len() < MIN_OPEN || decided.is_empty() {
-        return Ok(());
-    }
-    for f in &spec.features {
-        let Some(key) = f.from.strip_prefix("attributes.") else {
-            continue;
-        };
-        let rate = |rows: &[&Attributes]| {
-            let filled = rows
-                .iter()
-                .filter(|a| is_filled(a.get(key), &spec.missing_values))
-                .count();
-            filled as f64 / rows.len() as f64
-        };
-        let (d, o) = (rate(decided), rate(open));
-        if d >= DECIDED_FILLED && o <= OPEN_FILLED {
-            return Err(MlError::LeakyFeature {
-                feature: f.name.clone(),
-                reason: format!(
-                    "`{}` is filled on {:.0}% of {} decided records but {:.0}% of {} open ones, so it is \
-                     recorded at the outcome",
-                    f.from,
-                    d * 100.0,
-                    decided.len(),
-                    o * 100.0,
-                    open.len()
-                ),
-            });
+    let mut fill = FillCounts::new(spec);
+    decided.iter().for_each(|a| fill.add(a, true));
+    open.iter().for_each(|a| fill.add(a, false));
+    fill.check()
+}
+
+/// The fill counts of a spec's attribute features, gathered one record at a time so that the
+/// records need not all be held (see [`check_attribute_fill`]).
+pub struct FillCounts<'a> {
+    spec: &'a ModelSpec,
+    /// (feature index, attribute key, filled on decided, filled on open).
+    keys: Vec<(usize, &'a str, usize, usize)>,
+    decided: usize,
+    open: usize,
+}
+
+impl<'a> FillCounts<'a> {
+    pub fn new(spec: &'a ModelSpec) -> Self {
+        let keys = spec
+            .features
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| Some((i, f.from.strip_prefix("attributes.")?, 0, 0)))
+            .collect();
+        FillCounts {
+            spec,
+            keys,
+            decided: 0,
+            open: 0,
         }
     }
-    Ok(())
+
+    pub fn add(&mut self, attributes: &Attributes, decided: bool) {
+        if decided {
+            self.decided += 1;
+        } else {
+            self.open += 1;
+        }
+        for (_, key, d, o) in &mut self.keys {
+            if is_filled(attributes.get(*key), &self.spec.missing_values) {
+                *if decided { d } else { o } += 1;
+            }
+        }
+    }
+
+    /// The first attribute feature that looks recorded at the outcome, as an error.
+    pub fn check(&self) -> Result<()> {
+        if self.open < MIN_OPEN || self.decided == 0 {
+            return Ok(());
+        }
+        for &(i, _, d, o) in &self.keys {
+            let f = &self.spec.features[i];
+            let (d, o) = (d as f64 / self.decided as f64, o as f64 / self.open as f64);
+            if d >= DECIDED_FILLED && o <= OPEN_FILLED {
+                return Err(MlError::LeakyFeature {
+                    feature: f.name.clone(),
+                    reason: format!(
+                        "`{}` is filled on {:.0}% of {} decided records but {:.0}% of {} open ones, so it is \
+                         recorded at the outcome",
+                        f.from,
+                        d * 100.0,
+                        self.decided,
+                        o * 100.0,
+                        self.open
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 fn is_filled(v: Option<&serde_json::Value>, missing: &[String]) -> bool {

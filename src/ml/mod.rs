@@ -39,13 +39,13 @@ mod tests_synth_world;
 mod tests_win;
 
 pub use churn::{churn_row, churn_training_set};
-pub use dataset::{lead_row, lead_training_set};
+pub use dataset::{lead_row, lead_training_set, LeadSetBuilder};
 pub use error::MlError;
 pub use explain::Factor;
 pub use history::OwnerHistory;
 pub use metrics::{Metrics, ReliabilityBin};
 pub use model::{DataSummary, Grade, Score, SliceCounts, TrainedModel};
-pub use pipeline::{train, CandidateReport};
+pub use pipeline::{train, train_owned, CandidateReport};
 pub use row::{Cell, FeatureRow, TrainingSet};
 pub use snapshot::{opportunity_row, win_training_set};
 pub use spec::{Algorithm, CalibrationMethod, FeatureSpec, FeatureType, ModelKind, ModelSpec};

@@ -8,7 +8,7 @@ use super::encoder::{Encoder, Matrix};
 use super::error::{MlError, Result};
 use super::metrics::{self, Metrics};
 use super::model::{DataSummary, SliceCounts, TrainedModel};
-use super::row::TrainingSet;
+use super::row::{FeatureRow, TrainingSet};
 use super::spec::{Algorithm, CalibrationMethod, ModelSpec};
 use super::split::{split, Split};
 
@@ -31,21 +31,78 @@ pub fn train(
     set: &TrainingSet,
     progress: &mut dyn FnMut(&str, f64),
 ) -> Result<TrainedModel> {
+    let prepared = prepare(spec, set, progress)?;
+    fit_candidates(spec, prepared, progress)
+}
+
+/// [`train`], freeing the training set's rows once they are encoded (a training set of 100,000
+/// leads holds about as much memory as all the candidates' fitting). Returns the model and the
+/// validation slice, for comparing it with the active model.
+pub fn train_owned(
+    spec: &ModelSpec,
+    set: TrainingSet,
+    progress: &mut dyn FnMut(&str, f64),
+) -> Result<(TrainedModel, TrainingSet)> {
+    let prepared = prepare(spec, &set, progress)?;
+    let validation = set.subset(&prepared.validate_idx);
+    drop(set);
+    Ok((fit_candidates(spec, prepared, progress)?, validation))
+}
+
+/// The encoder fitted on the training slice, and each slice encoded.
+struct Prepared {
+    encoder: Encoder,
+    train: Slice,
+    cal: Slice,
+    val: Slice,
+    validate_idx: Vec<usize>,
+    data: DataSummary,
+}
+
+fn prepare(
+    spec: &ModelSpec,
+    set: &TrainingSet,
+    progress: &mut dyn FnMut(&str, f64),
+) -> Result<Prepared> {
     spec.check()?;
     check_set(spec, set)?;
     let sp = split(set, &spec.split, spec.seed)?;
     check_slices(set, &sp)?;
     progress("split", 0.05);
-    let train_rows: Vec<_> = sp.train.iter().map(|&i| set.rows[i].clone()).collect();
+    let train_rows: Vec<&FeatureRow> = sp.train.iter().map(|&i| &set.rows[i]).collect();
     let encoder = Encoder::fit(&spec.features, &train_rows);
-    let x = encoder.transform(&set.rows);
+    // Each slice is encoded on its own, so that the whole set is never held encoded twice.
     let slice = |idx: &[usize]| Slice {
-        x: x.select(idx),
+        x: encoder.transform_selected(&set.rows, idx),
         y: idx.iter().map(|&i| set.labels[i]).collect(),
     };
     let (train, cal, val) = (slice(&sp.train), slice(&sp.calibrate), slice(&sp.validate));
     progress("encoded", 0.1);
+    let data = summary(set, &sp);
+    Ok(Prepared {
+        encoder,
+        train,
+        cal,
+        val,
+        validate_idx: sp.validate,
+        data,
+    })
+}
 
+/// Fits every candidate, calibrates and judges each on the validation slice, keeps the best.
+fn fit_candidates(
+    spec: &ModelSpec,
+    p: Prepared,
+    progress: &mut dyn FnMut(&str, f64),
+) -> Result<TrainedModel> {
+    let Prepared {
+        encoder,
+        train,
+        cal,
+        val,
+        data,
+        ..
+    } = p;
     let mut reports: Vec<CandidateReport> = Vec::new();
     let mut best: Option<(usize, FittedModel, Calibrator)> = None;
     let n = spec.candidates.len() as f64;
@@ -67,7 +124,6 @@ pub fn train(
         best.expect("the spec has at least one candidate and one calibration");
     let metrics = reports[chosen].metrics.clone();
     progress("done", 1.0);
-    let data = summary(set, &sp);
     Ok(TrainedModel::new(
         spec.clone(),
         metrics,

@@ -187,6 +187,19 @@ impl Store {
 }
 
 impl Store {
+    /// Every record of a table, handed to `f` one at a time as it is read (for tables too large
+    /// to hold whole, such as the leads a training reads).
+    pub async fn for_each<T: Record>(&self, mut f: impl FnMut(T)) -> Result<()> {
+        let sql = self.dialect().select_all(T::TABLE, T::COLUMNS);
+        on_pool!(self, p => {
+            let mut rows = sqlx::query(AssertSqlSafe(sql.as_str())).fetch(p);
+            while let Some(row) = rows.try_next().await? {
+                f(decode_row!(T, row).1);
+            }
+            Ok(())
+        })
+    }
+
     /// Each account's snapshots dated within `days` days of its own latest one: what scoring
     /// the book needs, without reading years of history.
     pub async fn recent_snapshots(&self, days: u32) -> Result<Vec<AccountSnapshot>> {

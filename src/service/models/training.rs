@@ -44,8 +44,9 @@ pub fn default_spec(kind: ModelKind) -> Result<ModelSpec> {
 async fn training_set(store: &Store, spec: &ModelSpec) -> Result<TrainingSet> {
     let set = match spec.kind {
         ModelKind::Lead => {
-            let leads = store.all::<Lead>().await?;
-            ml::lead_training_set(spec, &leads)
+            let mut b = ml::LeadSetBuilder::new(spec).map_err(ml_error)?;
+            store.for_each::<Lead>(|l| b.push(&l)).await?;
+            b.finish()
         }
         ModelKind::Win => {
             let opps = store.all::<Opportunity>().await?;
@@ -99,14 +100,14 @@ pub(crate) async fn train_locked(
     progress("loading data", 0.0);
     let set = training_set(store, &spec).await?;
     let kind = spec.kind;
-    let (model, set) = tokio::task::spawn_blocking(move || {
+    let (model, validation) = tokio::task::spawn_blocking(move || {
         let mut report = |step: &str, f: f64| progress(step, f);
-        ml::train(&spec, &set, &mut report).map(|m| (m, set))
+        ml::train_owned(&spec, set, &mut report)
     })
     .await
     .map_err(|e| ServiceError::Store(anyhow::anyhow!("training task failed: {e}").into()))?
     .map_err(ml_error)?;
-    let (promote, decision) = judge(registry.active(kind).as_deref(), &model, &set);
+    let (promote, decision) = judge(registry.active(kind).as_deref(), &model, &validation);
     let version = new_version_id(kind);
     let now = Utc::now();
     let row = ModelVersionRow {
@@ -143,10 +144,11 @@ pub(crate) async fn train_locked(
 
 /// Champion/challenger: the new version replaces the active one only if its log loss on the new
 /// validation slice is not worse than the champion's on that same slice.
+/// Whether `model` may replace the active one, judged on `validation`, its validation slice.
 fn judge(
     champion: Option<&ActiveModel>,
     model: &TrainedModel,
-    set: &TrainingSet,
+    validation: &TrainingSet,
 ) -> (bool, String) {
     let Some(champion) = champion else {
         return (
@@ -155,10 +157,7 @@ fn judge(
         );
     };
     let mine = &model.metrics;
-    let theirs: Option<Metrics> = model
-        .validation_slice(set)
-        .ok()
-        .and_then(|slice| champion.model.evaluate(&slice).ok());
+    let theirs: Option<Metrics> = champion.model.evaluate(validation).ok();
     match theirs {
         Some(theirs) if TrainedModel::not_worse_than(mine, &theirs) => (
             true,
