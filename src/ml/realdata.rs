@@ -69,6 +69,18 @@ pub(super) fn report(name: &str, m: &TrainedModel) {
     }
 }
 
+/// The calibration slice's positive rate, and the validation log loss of predicting it for
+/// every row: the best constant known before validation.
+pub(super) fn prior_log_loss(m: &TrainedModel, set: &TrainingSet) -> (f64, f64) {
+    let c = &m.data.calibrate;
+    let prior = c.positives as f64 / c.rows as f64;
+    let val = m.validation_slice(set).unwrap();
+    (
+        prior,
+        metrics::log_loss(&vec![prior; val.len()], &val.labels),
+    )
+}
+
 /// Writes the encoded slices and revcast's validation probabilities for `training/peers/ml_peers.py`.
 pub(super) fn export(name: &str, m: &TrainedModel, set: &TrainingSet) {
     let Some(dir) = std::env::var_os("REVCAST_PEER_DIR").map(PathBuf::from) else {
@@ -125,10 +137,7 @@ fn maven_win_quality() {
     // The bar: the best constant known before validation, the calibration slice's win rate.
     // (`base_rate_log_loss` uses the validation slice's own rate, known only in hindsight; it is
     // printed for comparison.)
-    let c = &m.data.calibrate;
-    let prior = c.positives as f64 / c.rows as f64;
-    let val = m.validation_slice(&set).unwrap();
-    let prior_loss = metrics::log_loss(&vec![prior; val.len()], &val.labels);
+    let (prior, prior_loss) = prior_log_loss(&m, &set);
     eprintln!(
         "maven: log loss {:.4}, calibration-slice rate {prior:.3} -> {prior_loss:.4}, hindsight {:.4}",
         m.metrics.log_loss, m.metrics.base_rate_log_loss

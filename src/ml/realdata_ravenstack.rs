@@ -68,10 +68,7 @@ fn ravenstack_churn_trains_through_the_rollup() {
     let set = churn_training_set(&spec, &accounts, &snaps, &events, as_of).unwrap();
     let m = train(&spec, &set, &mut |_, _| {}).unwrap();
     super::realdata::report("ravenstack", &m);
-    let c = &m.data.calibrate;
-    let prior = c.positives as f64 / c.rows as f64;
-    let val = m.validation_slice(&set).unwrap();
-    let prior_loss = metrics::log_loss(&vec![prior; val.len()], &val.labels);
+    let (prior, prior_loss) = super::realdata::prior_log_loss(&m, &set);
     eprintln!(
         "ravenstack churn: {} rows, {} positive; log loss {:.4} vs calibration-slice rate {prior:.3} -> {prior_loss:.4}; ECE {:.4}",
         set.len(),
