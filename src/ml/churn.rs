@@ -82,7 +82,7 @@ pub fn churn_training_set(
 
 /// The features of an account as of its latest snapshot on or before `as_of`, for scoring;
 /// `None` when it has no such snapshot. `snapshots` may hold other accounts' rows, and need
-/// only hold those [`trend_windows`] names; `first_snapshot` is the date of the account's first
+/// only reach [`HISTORY_DAYS`] back; `first_snapshot` is the date of the account's first
 /// snapshot ever, for its tenure when it has no `customer_since` attribute (default: the first
 /// of `snapshots`).
 pub fn churn_row(
@@ -187,18 +187,8 @@ fn row_at(spec: &ModelSpec, history: &[&AccountSnapshot], since: Option<NaiveDat
     }
 }
 
-/// The spans of the trend fields, in days.
-const TREND_DAYS: [i64; 2] = [30, 90];
-
-/// For each trend, the ages (days before an account's latest snapshot) its earlier reading may
-/// have: from `days` - 2 to 2 x `days`. A churn row reads the latest snapshot and, within each
-/// window, the latest one: nothing else of the history.
-pub fn trend_windows() -> Vec<(u32, u32)> {
-    TREND_DAYS
-        .iter()
-        .map(|&d| ((d - 2) as u32, (2 * d) as u32))
-        .collect()
-}
+/// The most history a churn row reads: its 90-day trends look back at most this far.
+pub const HISTORY_DAYS: u32 = 180;
 
 /// ln((reading now + 1) / (reading then + 1)), where "then" is the latest snapshot dated from
 /// `days` - 2 to 2 x `days` days earlier; missing without one (a reading older than that says
@@ -243,10 +233,10 @@ fn churn_cell(
             (Some(a), Some(n)) if n > 0 => Some(a as f64 / n as f64),
             _ => None,
         }),
-        "usage_trend_30d" => Cell::opt_num(trend(history, TREND_DAYS[0], |s| s.active_users)),
-        "usage_trend_90d" => Cell::opt_num(trend(history, TREND_DAYS[1], |s| s.active_users)),
-        "logins_trend_30d" => Cell::opt_num(trend(history, TREND_DAYS[0], |s| s.logins)),
-        "logins_trend_90d" => Cell::opt_num(trend(history, TREND_DAYS[1], |s| s.logins)),
+        "usage_trend_30d" => Cell::opt_num(trend(history, 30, |s| s.active_users)),
+        "usage_trend_90d" => Cell::opt_num(trend(history, 90, |s| s.active_users)),
+        "logins_trend_30d" => Cell::opt_num(trend(history, 30, |s| s.logins)),
+        "logins_trend_90d" => Cell::opt_num(trend(history, 90, |s| s.logins)),
         "tenure_years" => Cell::opt_num(since.map(|d| (s.as_of - d).num_days() as f64 / 365.25)),
         "days_to_renewal" => Cell::opt_num(s.renewal_date.map(|d| (d - s.as_of).num_days() as f64)),
         _ => Cell::Missing,

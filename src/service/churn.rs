@@ -73,8 +73,8 @@ fn words(f: &Factor) -> FactorView {
 }
 
 /// Scores every live account (with a snapshot, not churned since it) of `accounts`.
-/// `snapshots` need only hold each account's latest and those [`crate::ml::churn::trend_windows`]
-/// names; `first_snapshot` gives each account's first snapshot date ever (for tenure when it has
+/// `snapshots` need only reach [`crate::ml::churn::HISTORY_DAYS`] back from each account's
+/// latest; `first_snapshot` gives each account's first snapshot date ever (for tenure when it has
 /// no `customer_since`), when `snapshots` do not go back that far.
 pub fn score_accounts(
     registry: &ModelRegistry,
@@ -165,7 +165,7 @@ pub async fn refresh_churn_scores(store: &Store, registry: &ModelRegistry) -> Re
     }
     let accounts = store.all::<Account>().await?;
     let snapshots = store
-        .recent_snapshots(&crate::ml::churn::trend_windows())
+        .recent_snapshots(crate::ml::churn::HISTORY_DAYS)
         .await?;
     let first = store.first_snapshot_dates().await?;
     let events = store.all::<ChurnEvent>().await?;

@@ -200,16 +200,15 @@ impl Store {
         })
     }
 
-    /// Each account's latest snapshot and, for each `(min_age, max_age)` window, its latest
-    /// snapshot dated from `max_age` to `min_age` days before that one: what scoring the book
-    /// needs (the trends' earlier readings), without reading years of history.
-    pub async fn recent_snapshots(&self, windows: &[(u32, u32)]) -> Result<Vec<AccountSnapshot>> {
-        let sql = self.dialect().select_latest_and_windows(
+    /// Each account's snapshots dated within `days` days of its own latest one: what scoring
+    /// the book needs, without reading years of history.
+    pub async fn recent_snapshots(&self, days: u32) -> Result<Vec<AccountSnapshot>> {
+        let sql = self.dialect().select_recent(
             AccountSnapshot::TABLE,
             AccountSnapshot::COLUMNS,
             "account_id",
             "as_of",
-            windows,
+            days,
         );
         on_pool!(self, p => {
             let mut rows = sqlx::query(AssertSqlSafe(sql.as_str())).fetch(p);

@@ -107,38 +107,25 @@ impl Dialect {
         sql
     }
 
-    /// For each `group_col` value (each account, say), its latest row by `date_col` and, for each
-    /// `(min_age, max_age)` window, its latest row dated from `max_age` to `min_age` days before
-    /// that latest one; ordered by id.
-    pub fn select_latest_and_windows(
+    /// Rows of `table` dated (`date_col`) within `days` days of the latest row of the same
+    /// `group_col` (each account's recent snapshots, say), ordered by id.
+    pub fn select_recent(
         self,
         table: &str,
         columns: &[Column],
         group_col: &str,
         date_col: &str,
-        windows: &[(u32, u32)],
+        days: u32,
     ) -> String {
-        let before = |days: u32| match self {
+        let since = match self {
             Dialect::Sqlite => format!("date(recent_last, '-{days} days')"),
             Dialect::Postgres => format!("recent_last - {days}"),
         };
-        let oldest = windows.iter().map(|w| w.1).max().unwrap_or(0);
-        let mut picks = vec![format!("{date_col} = recent_last")];
-        for &(min_age, max_age) in windows {
-            picks.push(format!(
-                "{date_col} = (SELECT MAX(w.{date_col}) FROM {table} AS w \
-                 WHERE w.{group_col} = {table}.{group_col} AND w.{date_col} <= {} AND w.{date_col} >= {})",
-                before(min_age),
-                before(max_age)
-            ));
-        }
         format!(
             "SELECT {} FROM {table} JOIN (SELECT {group_col} AS recent_group, MAX({date_col}) AS recent_last \
              FROM {table} GROUP BY {group_col}) AS recent ON {group_col} = recent_group \
-             WHERE {date_col} >= {} AND ({}) ORDER BY id",
-            self.select_list(columns),
-            before(oldest),
-            picks.join(" OR ")
+             WHERE {date_col} >= {since} ORDER BY id",
+            self.select_list(columns)
         )
     }
 
