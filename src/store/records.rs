@@ -6,7 +6,8 @@ use sqlx::{AssertSqlSafe, Row};
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
-use super::{on_pool, Result, Store, StoreError};
+use super::sql::Dialect;
+use super::{on_pool, Pool, Result, Store, StoreError};
 use crate::domain::{AccountSnapshot, ColType, Record, SqlValue};
 use chrono::NaiveDate;
 
@@ -203,21 +204,35 @@ impl Store {
     /// Each account's snapshots dated within `days` days of its own latest one: what scoring
     /// the book needs, without reading years of history.
     pub async fn recent_snapshots(&self, days: u32) -> Result<Vec<AccountSnapshot>> {
-        let sql = self.dialect().select_recent(
-            AccountSnapshot::TABLE,
-            AccountSnapshot::COLUMNS,
-            "account_id",
-            "as_of",
-            days,
-        );
-        on_pool!(self, p => {
-            let mut rows = sqlx::query(AssertSqlSafe(sql.as_str())).fetch(p);
-            let mut out = Vec::new();
-            while let Some(row) = rows.try_next().await? {
-                out.push(decode_row!(AccountSnapshot, row).1);
+        let (table, columns) = (AccountSnapshot::TABLE, AccountSnapshot::COLUMNS);
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                // One JSON array per account (see `sqlite_select_recent_json`).
+                let sql =
+                    Dialect::sqlite_select_recent_json(table, columns, "account_id", "as_of", days);
+                let mut rows = sqlx::query(AssertSqlSafe(sql.as_str())).fetch(p);
+                let mut out = Vec::new();
+                while let Some(row) = rows.try_next().await? {
+                    let text: String = row.try_get(0)?;
+                    let own: Vec<AccountSnapshot> = serde_json::from_str(&text).map_err(|e| {
+                        anyhow::anyhow!("a stored snapshot does not read back: {e}")
+                    })?;
+                    out.extend(own);
+                }
+                Ok(out)
             }
-            Ok(out)
-        })
+            Pool::Postgres(p) => {
+                let sql = self
+                    .dialect()
+                    .select_recent(table, columns, "account_id", "as_of", days);
+                let mut rows = sqlx::query(AssertSqlSafe(sql.as_str())).fetch(p);
+                let mut out = Vec::new();
+                while let Some(row) = rows.try_next().await? {
+                    out.push(decode_row!(AccountSnapshot, row).1);
+                }
+                Ok(out)
+            }
+        }
     }
 
     /// The date of each account's first snapshot.

@@ -129,6 +129,34 @@ impl Dialect {
         )
     }
 
+    /// [`Dialect::select_recent`] for SQLite with one row per group: its rows as a JSON array of
+    /// objects keyed by column name (ids left out). sqlx hands every SQLite row from a worker
+    /// thread to the reader through a channel, about 10 µs a row; a few wide rows instead of many
+    /// narrow ones read a 10,000-account book's 83,000 recent snapshots in about half the time.
+    /// (On PostgreSQL building the JSON costs more than it saves: use the rows.)
+    pub fn sqlite_select_recent_json(
+        table: &str,
+        columns: &[Column],
+        group_col: &str,
+        date_col: &str,
+        days: u32,
+    ) -> String {
+        let fields: Vec<String> = columns
+            .iter()
+            .map(|c| match c.ty {
+                ColType::Json => format!("'{0}', json({0})", c.name),
+                _ => format!("'{0}', {0}", c.name),
+            })
+            .collect();
+        format!(
+            "SELECT json_group_array(json_object({})) FROM {table} JOIN (SELECT {group_col} AS recent_group, \
+             MAX({date_col}) AS recent_last FROM {table} GROUP BY {group_col}) AS recent \
+             ON {group_col} = recent_group WHERE {date_col} >= date(recent_last, '-{days} days') \
+             GROUP BY {group_col}",
+            fields.join(", ")
+        )
+    }
+
     fn select_list(self, columns: &[Column]) -> String {
         let mut cols = vec!["id".to_string()];
         cols.extend(columns.iter().map(|c| self.select_col(c)));
