@@ -117,15 +117,24 @@ impl Dialect {
         date_col: &str,
         days: u32,
     ) -> String {
+        format!(
+            "SELECT {} {} ORDER BY id",
+            self.select_list(columns),
+            self.recent_rows(table, group_col, date_col, days)
+        )
+    }
+
+    /// The `FROM ... WHERE` of [`Dialect::select_recent`]: each group's rows dated within `days`
+    /// days of its latest (`recent_last`).
+    fn recent_rows(self, table: &str, group_col: &str, date_col: &str, days: u32) -> String {
         let since = match self {
             Dialect::Sqlite => format!("date(recent_last, '-{days} days')"),
             Dialect::Postgres => format!("recent_last - {days}"),
         };
         format!(
-            "SELECT {} FROM {table} JOIN (SELECT {group_col} AS recent_group, MAX({date_col}) AS recent_last \
+            "FROM {table} JOIN (SELECT {group_col} AS recent_group, MAX({date_col}) AS recent_last \
              FROM {table} GROUP BY {group_col}) AS recent ON {group_col} = recent_group \
-             WHERE {date_col} >= {since} ORDER BY id",
-            self.select_list(columns)
+             WHERE {date_col} >= {since}"
         )
     }
 
@@ -149,11 +158,9 @@ impl Dialect {
             })
             .collect();
         format!(
-            "SELECT json_group_array(json_object({})) FROM {table} JOIN (SELECT {group_col} AS recent_group, \
-             MAX({date_col}) AS recent_last FROM {table} GROUP BY {group_col}) AS recent \
-             ON {group_col} = recent_group WHERE {date_col} >= date(recent_last, '-{days} days') \
-             GROUP BY {group_col}",
-            fields.join(", ")
+            "SELECT json_group_array(json_object({})) {} GROUP BY {group_col}",
+            fields.join(", "),
+            Dialect::Sqlite.recent_rows(table, group_col, date_col, days)
         )
     }
 
