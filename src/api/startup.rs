@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use super::error::{ApiError, ErrorCode};
-use super::{metrics, openapi, routes, AppState};
+use super::{metrics, openapi, params, routes, AppState};
 
 /// Largest request body accepted, in bytes (a 50,000-row batch of leads fits).
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -62,6 +62,7 @@ impl Application {
                     .app_data(web::PathConfig::default().error_handler(|e, _| {
                         ApiError::new(ErrorCode::NotFound, e.to_string()).into()
                     }))
+                    .wrap(from_fn(params::check_query))
                     .wrap(from_fn(metrics::record))
                     .wrap(
                         Logger::new("%r %s %Dms")

@@ -96,10 +96,20 @@ fn problem<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> Vec<RowPro
     }]
 }
 
-/// Runs the record's cross-field checks after it deserialised.
+/// Runs the record's cross-field checks after it deserialised, and checks that every value fits
+/// both databases (see [`super::storable`]).
 fn checked<T: Record>(parsed: Result<T, Vec<RowProblem>>) -> Result<T, Vec<RowProblem>> {
     let record = parsed?;
-    let checks = record.check();
+    let mut checks: Vec<(String, String)> = record
+        .check()
+        .into_iter()
+        .map(|(f, r)| (f.to_string(), r))
+        .collect();
+    for (field, reason) in super::storable::problems(T::COLUMNS, &record.to_values()) {
+        if !checks.iter().any(|(f, _)| *f == field) {
+            checks.push((field, reason));
+        }
+    }
     if checks.is_empty() {
         Ok(record)
     } else {
@@ -107,7 +117,7 @@ fn checked<T: Record>(parsed: Result<T, Vec<RowProblem>>) -> Result<T, Vec<RowPr
             .into_iter()
             .map(|(field, reason)| RowProblem {
                 index: 0,
-                field: field.to_string(),
+                field,
                 reason,
             })
             .collect())

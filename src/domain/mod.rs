@@ -4,9 +4,11 @@
 //! `Period::parse`, ...) so that an invalid value cannot travel inward.
 
 mod batch;
+pub(crate) mod cells;
 mod entities;
 mod period;
 mod record;
+pub mod storable;
 pub(crate) mod values;
 
 pub use batch::{parse_batch, parse_raw_batch, parse_row, RowProblem};

@@ -27,10 +27,6 @@ pub struct Column {
     pub ty: ColType,
 }
 
-pub const fn col(name: &'static str, ty: ColType) -> Column {
-    Column { name, ty }
-}
-
 /// One cell, typed as its column.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SqlValue {
@@ -61,7 +57,11 @@ pub trait Record: Sized + Serialize + DeserializeOwned + Send + Sync + Unpin + '
     /// The columns besides the key column `id`, in the order of `to_values`.
     const COLUMNS: &'static [Column];
 
-    /// The CRM id, or for entities without one, their natural key joined with `|`.
+    /// The columns that identify a record: `["id"]` for entities with a CRM id, the natural key's
+    /// columns for the others (a stage event is its deal, stage and moment). Upserts match on them.
+    const KEY_COLUMNS: &'static [&'static str] = &["id"];
+
+    /// The CRM id, or for entities without one, their natural key made by [`join_key`].
     fn key(&self) -> String;
     /// Cell values in the order of `COLUMNS`.
     fn to_values(&self) -> Vec<SqlValue>;
@@ -73,101 +73,22 @@ pub trait Record: Sized + Serialize + DeserializeOwned + Send + Sync + Unpin + '
     }
 }
 
-/// Reads cells in column order while rebuilding a record.
-pub struct Cells {
-    table: &'static str,
-    columns: &'static [Column],
-    values: std::vec::IntoIter<SqlValue>,
-    at: usize,
-}
-
-impl Cells {
-    pub fn new(table: &'static str, columns: &'static [Column], values: Vec<SqlValue>) -> Self {
-        Cells {
-            table,
-            columns,
-            values: values.into_iter(),
-            at: 0,
+/// The key of an entity identified by several fields: the fields joined with `|`, each with a
+/// backslash before any `|` or backslash of its own, so that different fields never give the same key
+/// (`COLL|A` + `B` and `COLL` + `A|B` stay two keys). The database also holds the fields as columns
+/// under a unique index (see [`Record::KEY_COLUMNS`]).
+pub fn join_key(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push('|');
+        }
+        for ch in p.chars() {
+            if ch == '|' || ch == '\\' {
+                out.push('\\');
+            }
+            out.push(ch);
         }
     }
-
-    fn bad(&self, reason: impl Into<String>) -> RecordError {
-        let column = self
-            .columns
-            .get(self.at.saturating_sub(1))
-            .map_or("?", |c| c.name);
-        RecordError {
-            table: self.table,
-            column,
-            reason: reason.into(),
-        }
-    }
-
-    fn next(&mut self) -> Result<SqlValue, RecordError> {
-        self.at += 1;
-        self.values.next().ok_or_else(|| self.bad("missing cell"))
-    }
-
-    pub fn text(&mut self) -> Result<Option<String>, RecordError> {
-        match self.next()? {
-            SqlValue::Text(v) => Ok(v),
-            other => Err(self.bad(format!("expected text, got {other:?}"))),
-        }
-    }
-
-    pub fn req_text(&mut self) -> Result<String, RecordError> {
-        self.text()?.ok_or_else(|| self.bad("null"))
-    }
-
-    pub fn int(&mut self) -> Result<Option<i64>, RecordError> {
-        match self.next()? {
-            SqlValue::Int(v) => Ok(v),
-            other => Err(self.bad(format!("expected integer, got {other:?}"))),
-        }
-    }
-
-    pub fn float(&mut self) -> Result<Option<f64>, RecordError> {
-        match self.next()? {
-            SqlValue::Float(v) => Ok(v),
-            other => Err(self.bad(format!("expected float, got {other:?}"))),
-        }
-    }
-
-    pub fn bool(&mut self) -> Result<Option<bool>, RecordError> {
-        match self.next()? {
-            SqlValue::Bool(v) => Ok(v),
-            other => Err(self.bad(format!("expected boolean, got {other:?}"))),
-        }
-    }
-
-    pub fn timestamp(&mut self) -> Result<Option<DateTime<Utc>>, RecordError> {
-        match self.next()? {
-            SqlValue::Timestamp(v) => Ok(v),
-            other => Err(self.bad(format!("expected timestamp, got {other:?}"))),
-        }
-    }
-
-    pub fn date(&mut self) -> Result<Option<NaiveDate>, RecordError> {
-        match self.next()? {
-            SqlValue::Date(v) => Ok(v),
-            other => Err(self.bad(format!("expected date, got {other:?}"))),
-        }
-    }
-
-    pub fn attributes(&mut self) -> Result<Attributes, RecordError> {
-        match self.next()? {
-            SqlValue::Json(serde_json::Value::Object(m)) => Ok(m),
-            SqlValue::Json(serde_json::Value::Null) => Ok(Attributes::new()),
-            other => Err(self.bad(format!("expected a JSON object, got {other:?}"))),
-        }
-    }
-
-    /// Parses a cell with a checked constructor (ids, money, periods).
-    pub fn parsed<V, T, E: std::fmt::Display>(
-        &self,
-        v: V,
-        parse: impl FnOnce(V) -> Result<T, E>,
-    ) -> Result<T, RecordError> {
-        parse(v).map_err(|e| self.bad(e.to_string()))
-    }
+    out
 }

@@ -297,9 +297,8 @@ pub async fn account_churn_risk(
         .get::<Account>(id)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("no account with id `{id}`")))?;
-    let parent = Some(("account_id", id));
-    let snapshots: Vec<AccountSnapshot> = store.page(None, 1000, parent).await?.into_items();
-    let events: Vec<ChurnEvent> = store.page(None, 1000, parent).await?.into_items();
+    let snapshots: Vec<AccountSnapshot> = store.children("account_id", id).await?;
+    let events: Vec<ChurnEvent> = store.children("account_id", id).await?;
     let mut risk = score_accounts(registry, &[account], &snapshots, &events, &HashMap::new())?
         .pop()
         .ok_or_else(|| {

@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
+use super::write::BeginWrite;
 use super::{on_pool, Pool, Result, Store};
 use crate::domain::Period;
 use crate::forecast::ForecastSnapshot;
@@ -31,8 +32,9 @@ impl Store {
             (Pool::Postgres(_), 10) => format!("CAST(${n} AS json)"),
             _ => d.param(n),
         };
+        let _writer = self.writer_turn().await;
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for chunk in rows.chunks(d.rows_per_statement(WIDTH)) {
                 let values: Vec<String> = (0..chunk.len())
                     .map(|i| {

@@ -11,6 +11,7 @@ mod models;
 mod records;
 mod scores;
 pub(crate) mod sql;
+pub(crate) mod write;
 
 pub use forecasts::SnapshotRow;
 pub use jobs::{JobRow, TrainingLock};
@@ -87,6 +88,8 @@ pub struct Store {
     pub(crate) pool: Pool,
     /// The training lock of a SQLite database (PostgreSQL uses an advisory lock instead).
     pub(crate) local_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// SQLite writers of this process queue here (see [`write`]).
+    pub(crate) write_gate: write::WriteGate,
 }
 
 impl Store {
@@ -122,6 +125,7 @@ impl Store {
             Ok(Store {
                 pool: Pool::Sqlite(pool),
                 local_lock: jobs::local_lock(url),
+                write_gate: write::write_gate(url),
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts =
@@ -133,6 +137,7 @@ impl Store {
             Ok(Store {
                 pool: Pool::Postgres(pool),
                 local_lock: jobs::local_lock(url),
+                write_gate: write::write_gate(url),
             })
         } else {
             Err(StoreError::BadUrl(redact(url)))
@@ -196,3 +201,6 @@ fn redact(url: &str) -> String {
         _ => url.to_string(),
     }
 }
+
+#[cfg(test)]
+mod migrate_tests;

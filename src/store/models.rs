@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
+use super::write::BeginWrite;
 use super::{on_pool, Result, Store};
 
 /// A stored model version. `artifact` is empty when listed without it.
@@ -155,8 +156,9 @@ impl Store {
             d.param(1),
             d.param(2)
         );
+        let _writer = self.writer_turn().await;
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query(AssertSqlSafe(retire)).bind(kind).bind(id).execute(&mut *tx).await?;
             sqlx::query(AssertSqlSafe(activate)).bind(at).bind(id).execute(&mut *tx).await?;
             tx.commit().await?;

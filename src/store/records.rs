@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use utoipa::ToSchema;
 
 use super::sql::Dialect;
+use super::write::{backoff, is_retryable, BeginWrite, WRITE_ATTEMPTS};
 use super::{on_pool, Pool, Result, Store, StoreError};
 use crate::domain::{AccountSnapshot, ColType, Record, SqlValue};
 use chrono::NaiveDate;
@@ -56,10 +57,10 @@ macro_rules! bind_cell {
 macro_rules! decode_row {
     ($T:ty, $row:expr) => {{
         let row = $row;
-        let key: String = row.try_get(0)?;
+        let key: String = row.try_get("id")?;
         let mut cells = Vec::with_capacity(<$T>::COLUMNS.len());
-        for (i, c) in <$T>::COLUMNS.iter().enumerate() {
-            let i = i + 1;
+        for c in <$T>::COLUMNS {
+            let i = c.name;
             cells.push(match c.ty {
                 ColType::Text => SqlValue::Text(row.try_get(i)?),
                 ColType::Int => SqlValue::Int(row.try_get(i)?),
@@ -81,41 +82,68 @@ macro_rules! decode_row {
     }};
 }
 
+macro_rules! bind_rows {
+    ($q:expr, $chunk:expr) => {{
+        let mut q = $q;
+        for (key, r) in $chunk {
+            q = q.bind(key.as_str());
+            for v in r.to_values() {
+                q = bind_cell!(q, v);
+            }
+        }
+        q
+    }};
+}
+
 impl Store {
     /// Inserts or updates every row by key, in one transaction: all rows are written or none.
-    /// Within a batch, the last row with a given key wins.
+    /// Within a batch, the last row with a given key wins. The counts are exact under any
+    /// concurrency: `inserted + updated + unchanged = received`.
     pub async fn upsert<T: Record>(&self, rows: &[T]) -> Result<UpsertCounts> {
-        let unique = last_per_key(rows);
-        let d = self.dialect();
-        let per_statement = d.rows_per_statement(T::COLUMNS.len() + 1);
-        let count_sql = format!("SELECT COUNT(*) FROM {}", T::TABLE);
-        let (before, affected, after) = on_pool!(self, p => {
-            let mut tx = p.begin().await?;
-            let before: i64 = sqlx::query_scalar(AssertSqlSafe(count_sql.as_str())).fetch_one(&mut *tx).await?;
-            let mut affected = 0u64;
-            for chunk in unique.chunks(per_statement) {
-                let sql = d.upsert(T::TABLE, T::COLUMNS, chunk.len());
-                let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
-                for r in chunk {
-                    q = q.bind(r.key());
-                    for v in r.to_values() {
-                        q = bind_cell!(q, v);
-                    }
-                }
-                affected += q.execute(&mut *tx).await?.rows_affected();
-            }
-            let after: i64 = sqlx::query_scalar(AssertSqlSafe(count_sql.as_str())).fetch_one(&mut *tx).await?;
-            tx.commit().await?;
-            (before, affected, after)
-        });
-        let inserted = (after - before).max(0) as u64;
-        let updated = affected.saturating_sub(inserted);
+        let mut unique = last_per_key(rows);
+        // One lock order for every writer: batches that share keys wait for each other on
+        // PostgreSQL instead of deadlocking.
+        unique.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let (inserted, updated) = match &self.pool {
+            Pool::Sqlite(p) => self.upsert_sqlite(p, &unique).await?,
+            Pool::Postgres(p) => upsert_postgres(p, &unique).await?,
+        };
+        let received = rows.len() as u64;
         Ok(UpsertCounts {
-            received: rows.len() as u64,
+            received,
             inserted,
             updated,
-            unchanged: rows.len() as u64 - inserted - updated,
+            unchanged: received - inserted - updated,
         })
+    }
+
+    /// SQLite: under the write lock no one else writes, so a chunk's keys that exist before its
+    /// statement are exactly the ones it updates or leaves unchanged.
+    async fn upsert_sqlite<T: Record>(
+        &self,
+        p: &sqlx::SqlitePool,
+        rows: &[(String, &T)],
+    ) -> Result<(u64, u64)> {
+        let d = Dialect::Sqlite;
+        let _writer = self.writer_turn().await;
+        let mut tx = p.begin_write().await?;
+        let (mut inserted, mut updated) = (0u64, 0u64);
+        for chunk in rows.chunks(d.rows_per_statement(T::COLUMNS.len() + 1)) {
+            let count = d.count_existing(T::TABLE, chunk.len());
+            let mut q = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count.as_str()));
+            for (key, _) in chunk {
+                q = q.bind(key.as_str());
+            }
+            let existing = q.fetch_one(&mut *tx).await? as u64;
+            let sql = d.upsert(T::TABLE, T::COLUMNS, T::KEY_COLUMNS, chunk.len());
+            let q = bind_rows!(sqlx::query(AssertSqlSafe(sql.as_str())), chunk);
+            let affected = q.execute(&mut *tx).await?.rows_affected();
+            let new = chunk.len() as u64 - existing;
+            inserted += new;
+            updated += affected.saturating_sub(new);
+        }
+        tx.commit().await?;
+        Ok((inserted, updated))
     }
 
     /// The record stored under `key`, if any.
@@ -169,6 +197,26 @@ impl Store {
             None
         };
         Ok(Page { items, next_after })
+    }
+
+    /// Every record whose `column` (one of `T::COLUMNS`) is `value`, in key order: the stage events
+    /// of a deal, the snapshots of an account, however many there are.
+    pub async fn children<T: Record>(&self, column: &str, value: &str) -> Result<Vec<T>> {
+        if !T::COLUMNS.iter().any(|c| c.name == column) {
+            return Err(StoreError::Internal(anyhow::anyhow!(
+                "no column {column} in {}",
+                T::TABLE
+            )));
+        }
+        let sql = self.dialect().select_children(T::TABLE, T::COLUMNS, column);
+        on_pool!(self, p => {
+            let mut rows = sqlx::query(AssertSqlSafe(sql.as_str())).bind(value).fetch(p);
+            let mut out = Vec::new();
+            while let Some(row) = rows.try_next().await? {
+                out.push(decode_row!(T, row).1);
+            }
+            Ok(out)
+        })
     }
 
     /// Every record of a kind, in key order (for training and reports).
@@ -249,17 +297,52 @@ impl Store {
     }
 }
 
-/// Keeps the last row for each key, in the order of those last rows.
-fn last_per_key<T: Record>(rows: &[T]) -> Vec<&T> {
-    let keys: Vec<String> = rows.iter().map(Record::key).collect();
-    let mut last: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
-    for (i, k) in keys.iter().enumerate() {
-        last.insert(k, i);
+/// Keeps the last row for each key, with its key.
+fn last_per_key<T: Record>(rows: &[T]) -> Vec<(String, &T)> {
+    let mut last: HashMap<String, usize> = HashMap::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        last.insert(r.key(), i);
     }
-    rows.iter()
-        .zip(&keys)
-        .enumerate()
-        .filter(|(i, (_, k))| last.get(k.as_str()) == Some(i))
-        .map(|(_, (r, _))| r)
-        .collect()
+    last.into_iter().map(|(k, i)| (k, &rows[i])).collect()
+}
+
+/// PostgreSQL: each written row reports whether it was inserted (see [`Dialect::upsert`]); a
+/// deadlock or serialization failure rolls the whole batch back and tries it again.
+async fn upsert_postgres<T: Record>(p: &sqlx::PgPool, rows: &[(String, &T)]) -> Result<(u64, u64)> {
+    let mut attempt = 1;
+    loop {
+        match try_upsert_postgres(p, rows).await {
+            Err(e) if attempt < WRITE_ATTEMPTS && is_retryable(&e) => {
+                tracing::debug!(attempt, "upsert retried after {e}");
+                tokio::time::sleep(backoff(attempt)).await;
+                attempt += 1;
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
+async fn try_upsert_postgres<T: Record>(
+    p: &sqlx::PgPool,
+    rows: &[(String, &T)],
+) -> std::result::Result<(u64, u64), sqlx::Error> {
+    let d = Dialect::Postgres;
+    let mut tx = p.begin_write().await?;
+    let (mut inserted, mut updated) = (0u64, 0u64);
+    for chunk in rows.chunks(d.rows_per_statement(T::COLUMNS.len() + 1)) {
+        let sql = d.upsert(T::TABLE, T::COLUMNS, T::KEY_COLUMNS, chunk.len());
+        let q = bind_rows!(
+            sqlx::query_scalar::<_, bool>(AssertSqlSafe(sql.as_str())),
+            chunk
+        );
+        for was_inserted in q.fetch_all(&mut *tx).await? {
+            if was_inserted {
+                inserted += 1;
+            } else {
+                updated += 1;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok((inserted, updated))
 }

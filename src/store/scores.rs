@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
 use std::collections::HashMap;
 
+use super::write::BeginWrite;
 use super::{on_pool, Pool, Result, Store};
 use crate::domain::ColType;
 
@@ -47,8 +48,9 @@ impl Store {
         let delete = format!("DELETE FROM scores WHERE kind = {}", d.param(1));
         const WIDTH: usize = 10;
 
+        let _writer = self.writer_turn().await;
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query(AssertSqlSafe(delete)).bind(kind).execute(&mut *tx).await?;
             for chunk in rows.chunks(d.rows_per_statement(WIDTH)) {
                 let values: Vec<String> = (0..chunk.len())

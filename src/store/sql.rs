@@ -75,9 +75,12 @@ impl Dialect {
         }
     }
 
-    /// `INSERT ... ON CONFLICT (id) DO UPDATE` for `rows` rows; a row whose values are all
-    /// unchanged is not touched (so it is not counted as affected).
-    pub fn upsert(self, table: &str, columns: &[Column], rows: usize) -> String {
+    /// `INSERT ... ON CONFLICT (key columns) DO UPDATE` for `rows` rows; a row whose values are all
+    /// unchanged is not touched (so it is not counted as affected). On PostgreSQL each written row
+    /// comes back with one boolean, true when it was inserted (a new row version with no
+    /// predecessor has `xmax = 0`) and false when it was updated: counts that stay exact however
+    /// many writers run at once.
+    pub fn upsert(self, table: &str, columns: &[Column], key: &[&str], rows: usize) -> String {
         let names: Vec<&str> = columns.iter().map(|c| c.name).collect();
         let width = columns.len() + 1;
         let mut sql = format!("INSERT INTO {table} (id, {}) VALUES ", names.join(", "));
@@ -100,11 +103,24 @@ impl Dialect {
             .collect();
         let changed: Vec<String> = columns.iter().map(|c| self.differs(table, c)).collect();
         sql.push_str(&format!(
-            " ON CONFLICT (id) DO UPDATE SET {} WHERE {}",
+            " ON CONFLICT ({}) DO UPDATE SET {} WHERE {}",
+            key.join(", "),
             sets.join(", "),
             changed.join(" OR ")
         ));
+        if self == Dialect::Postgres {
+            sql.push_str(" RETURNING (xmax = 0)");
+        }
         sql
+    }
+
+    /// How many of `n` keys (parameters 1..=n) already have a row in `table`.
+    pub fn count_existing(self, table: &str, n: usize) -> String {
+        let ps: Vec<String> = (1..=n).map(|i| self.seq_param(i)).collect();
+        format!(
+            "SELECT COUNT(*) FROM {table} WHERE id IN ({})",
+            ps.join(", ")
+        )
     }
 
     /// Rows of `table` dated (`date_col`) within `days` days of the latest row of the same
@@ -191,6 +207,15 @@ impl Dialect {
         )
     }
 
+    /// The rows whose `column` equals parameter 1, in key order.
+    pub fn select_children(self, table: &str, columns: &[Column], column: &str) -> String {
+        format!(
+            "SELECT {} FROM {table} WHERE {column} = {} ORDER BY id",
+            self.select_list(columns),
+            self.param(1)
+        )
+    }
+
     pub fn select_all(self, table: &str, columns: &[Column]) -> String {
         format!(
             "SELECT {} FROM {table} ORDER BY id",
@@ -206,22 +231,24 @@ mod tests {
 
     #[test]
     fn upsert_numbers_parameters_row_by_row() {
-        let sql = Dialect::Postgres.upsert("quotas", Quota::COLUMNS, 2);
+        let sql = Dialect::Postgres.upsert("quotas", Quota::COLUMNS, Quota::KEY_COLUMNS, 2);
         assert!(
             sql.contains("VALUES ($1, $2, $3, $4), ($5, $6, $7, $8)"),
             "{sql}"
         );
         assert!(sql.contains("WHERE quotas.rep_id IS DISTINCT FROM excluded.rep_id OR"));
-        let sql = Dialect::Sqlite.upsert("quotas", Quota::COLUMNS, 1);
+        let sql = Dialect::Sqlite.upsert("quotas", Quota::COLUMNS, Quota::KEY_COLUMNS, 1);
         assert!(sql.contains("VALUES (?, ?, ?, ?)"), "{sql}");
         assert!(sql.contains("quotas.amount IS NOT excluded.amount"));
+        assert!(sql.contains("ON CONFLICT (rep_id, period)"), "{sql}");
+        assert!(!sql.contains("RETURNING"), "{sql}");
     }
 
     #[test]
     fn json_columns_travel_as_text_on_postgres() {
         let cols = crate::domain::Lead::COLUMNS;
         assert!(Dialect::Postgres
-            .upsert("leads", cols, 1)
+            .upsert("leads", cols, &["id"], 1)
             .contains("CAST($10 AS json)"));
         assert!(Dialect::Postgres
             .select_by_id("leads", cols)

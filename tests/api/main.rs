@@ -5,7 +5,9 @@ mod helpers;
 
 mod auth;
 mod churn;
+mod churn_history;
 mod errors;
+mod faults_ingest;
 mod forecast;
 mod ingest;
 mod kpis;

@@ -6,6 +6,7 @@ use utoipa::IntoParams;
 
 use crate::api::auth::{Authed, ReadScope, ScoreScope};
 use crate::api::error::{ApiError, ErrorResponse};
+use crate::api::params::path_text;
 use crate::api::AppState;
 use crate::service::churn::{self, ChurnQuery, ChurnRisk, ChurnRiskPage};
 
@@ -81,7 +82,7 @@ pub async fn account(
     id: Path<String>,
 ) -> Result<Json<ChurnRisk>, ApiError> {
     Ok(Json(
-        churn::account_churn_risk(&state.store, &state.registry, &id).await?,
+        churn::account_churn_risk(&state.store, &state.registry, path_text("id", &id)?).await?,
     ))
 }
 

@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::auth::{AdminScope, Authed, ReadScope};
 use crate::api::error::{ApiError, ErrorResponse};
+use crate::api::params::path_text;
 use crate::api::AppState;
 use crate::service::jobs::{self, JobView};
 use crate::service::models::{self, ModelVersionInfo};
@@ -94,7 +95,7 @@ pub async fn promote(
     state: web::Data<AppState>,
     id: Path<String>,
 ) -> Result<Json<ModelVersionInfo>, ApiError> {
-    let v = models::promote(&state.store, &state.registry, &id).await?;
+    let v = models::promote(&state.store, &state.registry, path_text("id", &id)?).await?;
     if let Ok(kind) = models::parse_kind(&v.kind) {
         state.rescorer.mark(kind);
     }
@@ -141,7 +142,7 @@ pub async fn job(
     state: web::Data<AppState>,
     id: Path<String>,
 ) -> Result<Json<JobView>, ApiError> {
-    Ok(Json(jobs::job(&state.store, &id).await?))
+    Ok(Json(jobs::job(&state.store, path_text("id", &id)?).await?))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

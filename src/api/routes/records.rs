@@ -55,6 +55,7 @@ pub(crate) async fn upsert<T: Record>(
 }
 
 pub(crate) async fn get_one<T: Record>(state: &AppState, id: &str) -> Result<Json<T>, ApiError> {
+    let id = crate::api::params::path_text("id", id)?;
     match state.store.get::<T>(id).await? {
         Some(r) => Ok(Json(r)),
         None => Err(ApiError::not_found(format!(

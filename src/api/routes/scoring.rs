@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::auth::{Authed, ReadScope, ScoreScope};
 use crate::api::error::{ApiError, ErrorResponse};
+use crate::api::params::path_text;
 use crate::api::AppState;
 use crate::domain::{parse_raw_batch, Lead, Opportunity};
 use crate::ml::ModelKind;
@@ -112,7 +113,7 @@ pub async fn lead_score(
     id: Path<String>,
 ) -> Result<Json<ScoredRecord>, ApiError> {
     Ok(Json(
-        models::score_stored_lead(&state.store, &state.registry, &id).await?,
+        models::score_stored_lead(&state.store, &state.registry, path_text("id", &id)?).await?,
     ))
 }
 
@@ -134,7 +135,8 @@ pub async fn win_probability(
     id: Path<String>,
 ) -> Result<Json<ScoredRecord>, ApiError> {
     Ok(Json(
-        models::score_stored_opportunity(&state.store, &state.registry, &id).await?,
+        models::score_stored_opportunity(&state.store, &state.registry, path_text("id", &id)?)
+            .await?,
     ))
 }
 

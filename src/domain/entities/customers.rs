@@ -4,8 +4,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{id_cell, money_cell, null, opt_id, opt_money, text_cell, ts_cell, Problems};
-use crate::domain::record::{col, Cells, ColType::*, Column, Record, RecordError, SqlValue};
+use super::Problems;
+use crate::domain::cells::record_columns;
+use crate::domain::record::{join_key, Record};
 use crate::domain::{Attributes, Id, Money, Timestamp};
 
 /// A company: a prospect or a customer.
@@ -38,50 +39,20 @@ pub struct Account {
 impl Record for Account {
     const TABLE: &'static str = "accounts";
     const PATH: &'static str = "accounts";
-    const COLUMNS: &'static [Column] = &[
-        col("name", Text),
-        col("industry", Text),
-        col("segment", Text),
-        col("region", Text),
-        col("employees", Int),
-        col("owner_id", Text),
-        col("created_at", Timestamp),
-        col("attributes", Json),
-    ];
+    record_columns!(
+        id: id,
+        name: String,
+        industry: Option<String>,
+        segment: Option<String>,
+        region: Option<String>,
+        employees: Option<i64>,
+        owner_id: Option<Id>,
+        created_at: Option<Timestamp>,
+        attributes: Attributes,
+    );
 
     fn key(&self) -> String {
         self.id.to_string()
-    }
-
-    fn to_values(&self) -> Vec<SqlValue> {
-        vec![
-            SqlValue::Text(Some(self.name.clone())),
-            text_cell(&self.industry),
-            text_cell(&self.segment),
-            text_cell(&self.region),
-            SqlValue::Int(self.employees),
-            id_cell(&self.owner_id),
-            ts_cell(self.created_at),
-            SqlValue::Json(self.attributes.clone().into()),
-        ]
-    }
-
-    fn from_values(key: String, values: Vec<SqlValue>) -> Result<Self, RecordError> {
-        let mut c = Cells::new(Self::TABLE, Self::COLUMNS, values);
-        Ok(Account {
-            id: c.parsed(key, Id::parse)?,
-            name: c.req_text()?,
-            industry: c.text()?,
-            segment: c.text()?,
-            region: c.text()?,
-            employees: c.int()?,
-            owner_id: {
-                let v = c.text()?;
-                c.parsed(v, opt_id)?
-            },
-            created_at: c.timestamp()?.map(Into::into),
-            attributes: c.attributes()?,
-        })
     }
 
     fn check(&self) -> Vec<(&'static str, String)> {
@@ -141,67 +112,26 @@ pub struct AccountSnapshot {
 impl Record for AccountSnapshot {
     const TABLE: &'static str = "account_snapshots";
     const PATH: &'static str = "account-snapshots";
-    const COLUMNS: &'static [Column] = &[
-        col("account_id", Text),
-        col("as_of", Date),
-        col("arr", Float),
-        col("seats", Int),
-        col("active_users", Int),
-        col("logins", Int),
-        col("nps", Float),
-        col("csat", Float),
-        col("open_tickets", Int),
-        col("ticket_resolution_hours", Float),
-        col("plan", Text),
-        col("renewal_date", Date),
-        col("attributes", Json),
-    ];
+    record_columns!(
+        account_id: Id,
+        as_of: NaiveDate,
+        arr: Money,
+        seats: Option<i64>,
+        active_users: Option<i64>,
+        logins: Option<i64>,
+        nps: Option<f64>,
+        csat: Option<f64>,
+        open_tickets: Option<i64>,
+        ticket_resolution_hours: Option<f64>,
+        plan: Option<String>,
+        renewal_date: Option<NaiveDate>,
+        attributes: Attributes,
+    );
+
+    const KEY_COLUMNS: &'static [&'static str] = &["account_id", "as_of"];
 
     fn key(&self) -> String {
-        format!("{}|{}", self.account_id, self.as_of)
-    }
-
-    fn to_values(&self) -> Vec<SqlValue> {
-        vec![
-            SqlValue::Text(Some(self.account_id.to_string())),
-            SqlValue::Date(Some(self.as_of)),
-            SqlValue::Float(Some(self.arr.get())),
-            SqlValue::Int(self.seats),
-            SqlValue::Int(self.active_users),
-            SqlValue::Int(self.logins),
-            SqlValue::Float(self.nps),
-            SqlValue::Float(self.csat),
-            SqlValue::Int(self.open_tickets),
-            SqlValue::Float(self.ticket_resolution_hours),
-            text_cell(&self.plan),
-            SqlValue::Date(self.renewal_date),
-            SqlValue::Json(self.attributes.clone().into()),
-        ]
-    }
-
-    fn from_values(_key: String, values: Vec<SqlValue>) -> Result<Self, RecordError> {
-        let mut c = Cells::new(Self::TABLE, Self::COLUMNS, values);
-        Ok(AccountSnapshot {
-            account_id: {
-                let v = c.req_text()?;
-                c.parsed(v, Id::parse)?
-            },
-            as_of: c.date()?.ok_or_else(|| null(Self::TABLE, "as_of"))?,
-            arr: {
-                let v = c.float()?.unwrap_or(f64::NAN);
-                c.parsed(v, Money::parse)?
-            },
-            seats: c.int()?,
-            active_users: c.int()?,
-            logins: c.int()?,
-            nps: c.float()?,
-            csat: c.float()?,
-            open_tickets: c.int()?,
-            ticket_resolution_hours: c.float()?,
-            plan: c.text()?,
-            renewal_date: c.date()?,
-            attributes: c.attributes()?,
-        })
+        join_key(&[self.account_id.as_str(), &self.as_of.to_string()])
     }
 
     fn check(&self) -> Vec<(&'static str, String)> {
@@ -240,40 +170,17 @@ pub struct ChurnEvent {
 impl Record for ChurnEvent {
     const TABLE: &'static str = "churn_events";
     const PATH: &'static str = "churn-events";
-    const COLUMNS: &'static [Column] = &[
-        col("account_id", Text),
-        col("churned_at", Date),
-        col("arr_lost", Float),
-        col("reason", Text),
-    ];
+    record_columns!(
+        account_id: Id,
+        churned_at: NaiveDate,
+        arr_lost: Option<Money>,
+        reason: Option<String>,
+    );
+
+    const KEY_COLUMNS: &'static [&'static str] = &["account_id", "churned_at"];
 
     fn key(&self) -> String {
-        format!("{}|{}", self.account_id, self.churned_at)
-    }
-
-    fn to_values(&self) -> Vec<SqlValue> {
-        vec![
-            SqlValue::Text(Some(self.account_id.to_string())),
-            SqlValue::Date(Some(self.churned_at)),
-            money_cell(self.arr_lost),
-            text_cell(&self.reason),
-        ]
-    }
-
-    fn from_values(_key: String, values: Vec<SqlValue>) -> Result<Self, RecordError> {
-        let mut c = Cells::new(Self::TABLE, Self::COLUMNS, values);
-        Ok(ChurnEvent {
-            account_id: {
-                let v = c.req_text()?;
-                c.parsed(v, Id::parse)?
-            },
-            churned_at: c.date()?.ok_or_else(|| null(Self::TABLE, "churned_at"))?,
-            arr_lost: {
-                let v = c.float()?;
-                c.parsed(v, opt_money)?
-            },
-            reason: c.text()?,
-        })
+        join_key(&[self.account_id.as_str(), &self.churned_at.to_string()])
     }
 
     fn check(&self) -> Vec<(&'static str, String)> {

@@ -4,8 +4,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{id_cell, money_cell, opt_id, opt_money, text_cell, ts_cell, Problems};
-use crate::domain::record::{col, Cells, ColType::*, Column, Record, RecordError, SqlValue};
+use super::Problems;
+use crate::domain::cells::record_columns;
+use crate::domain::record::{join_key, Record};
 use crate::domain::{Attributes, Id, Money, Timestamp};
 
 /// New business, a renewal, or an upsell to an existing customer.
@@ -84,74 +85,24 @@ impl Opportunity {
 impl Record for Opportunity {
     const TABLE: &'static str = "opportunities";
     const PATH: &'static str = "opportunities";
-    const COLUMNS: &'static [Column] = &[
-        col("account_id", Text),
-        col("owner_id", Text),
-        col("created_at", Timestamp),
-        col("stage", Text),
-        col("amount", Float),
-        col("expected_close_date", Date),
-        col("closed_at", Timestamp),
-        col("won", Bool),
-        col("forecast_category", Text),
-        col("product", Text),
-        col("deal_type", Text),
-        col("attributes", Json),
-    ];
+    record_columns!(
+        id: id,
+        account_id: Option<Id>,
+        owner_id: Option<Id>,
+        created_at: Option<Timestamp>,
+        stage: String,
+        amount: Option<Money>,
+        expected_close_date: Option<NaiveDate>,
+        closed_at: Option<Timestamp>,
+        won: Option<bool>,
+        forecast_category: Option<String>,
+        product: Option<String>,
+        deal_type: Option<DealType>,
+        attributes: Attributes,
+    );
 
     fn key(&self) -> String {
         self.id.to_string()
-    }
-
-    fn to_values(&self) -> Vec<SqlValue> {
-        vec![
-            id_cell(&self.account_id),
-            id_cell(&self.owner_id),
-            ts_cell(self.created_at),
-            SqlValue::Text(Some(self.stage.clone())),
-            money_cell(self.amount),
-            SqlValue::Date(self.expected_close_date),
-            ts_cell(self.closed_at),
-            SqlValue::Bool(self.won),
-            text_cell(&self.forecast_category),
-            text_cell(&self.product),
-            SqlValue::Text(self.deal_type.map(|t| t.as_str().to_string())),
-            SqlValue::Json(self.attributes.clone().into()),
-        ]
-    }
-
-    fn from_values(key: String, values: Vec<SqlValue>) -> Result<Self, RecordError> {
-        let mut c = Cells::new(Self::TABLE, Self::COLUMNS, values);
-        Ok(Opportunity {
-            id: c.parsed(key, Id::parse)?,
-            account_id: {
-                let v = c.text()?;
-                c.parsed(v, opt_id)?
-            },
-            owner_id: {
-                let v = c.text()?;
-                c.parsed(v, opt_id)?
-            },
-            created_at: c.timestamp()?.map(Into::into),
-            stage: c.req_text()?,
-            amount: {
-                let v = c.float()?;
-                c.parsed(v, opt_money)?
-            },
-            expected_close_date: c.date()?,
-            closed_at: c.timestamp()?.map(Into::into),
-            won: c.bool()?,
-            forecast_category: c.text()?,
-            product: c.text()?,
-            deal_type: {
-                let v = c.text()?;
-                c.parsed(v, |v| {
-                    v.map(|s| DealType::parse(&s).ok_or("unknown deal type"))
-                        .transpose()
-                })?
-            },
-            attributes: c.attributes()?,
-        })
     }
 
     fn check(&self) -> Vec<(&'static str, String)> {
@@ -197,41 +148,21 @@ pub struct StageEvent {
 impl Record for StageEvent {
     const TABLE: &'static str = "stage_events";
     const PATH: &'static str = "stage-events";
-    const COLUMNS: &'static [Column] = &[
-        col("opportunity_id", Text),
-        col("stage", Text),
-        col("entered_at", Timestamp),
-        col("expected_close_date", Date),
-    ];
+    record_columns!(
+        opportunity_id: Id,
+        stage: String,
+        entered_at: Timestamp,
+        expected_close_date: Option<NaiveDate>,
+    );
+
+    const KEY_COLUMNS: &'static [&'static str] = &["opportunity_id", "stage", "entered_at"];
 
     fn key(&self) -> String {
-        format!("{}|{}|{}", self.opportunity_id, self.stage, self.entered_at)
-    }
-
-    fn to_values(&self) -> Vec<SqlValue> {
-        vec![
-            SqlValue::Text(Some(self.opportunity_id.to_string())),
-            SqlValue::Text(Some(self.stage.clone())),
-            SqlValue::Timestamp(Some(self.entered_at.get())),
-            SqlValue::Date(self.expected_close_date),
-        ]
-    }
-
-    fn from_values(_key: String, values: Vec<SqlValue>) -> Result<Self, RecordError> {
-        let mut c = Cells::new(Self::TABLE, Self::COLUMNS, values);
-        Ok(StageEvent {
-            opportunity_id: {
-                let v = c.req_text()?;
-                c.parsed(v, Id::parse)?
-            },
-            stage: c.req_text()?,
-            entered_at: c.timestamp()?.map(Into::into).ok_or_else(|| RecordError {
-                table: Self::TABLE,
-                column: "entered_at",
-                reason: "null".into(),
-            })?,
-            expected_close_date: c.date()?,
-        })
+        join_key(&[
+            self.opportunity_id.as_str(),
+            &self.stage,
+            &self.entered_at.to_string(),
+        ])
     }
 
     fn check(&self) -> Vec<(&'static str, String)> {

@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{id_cell, opt_id, text_cell, ts_cell, Problems};
-use crate::domain::record::{col, Cells, ColType::*, Column, Record, RecordError, SqlValue};
+use super::Problems;
+use crate::domain::cells::record_columns;
+use crate::domain::record::Record;
 use crate::domain::{Attributes, Id, Timestamp};
 
 /// A lead as the CRM has it. Engagement counts (visits, emails opened, ...) go in `attributes`.
@@ -39,56 +40,21 @@ pub struct Lead {
 impl Record for Lead {
     const TABLE: &'static str = "leads";
     const PATH: &'static str = "leads";
-    const COLUMNS: &'static [Column] = &[
-        col("account_id", Text),
-        col("created_at", Timestamp),
-        col("source", Text),
-        col("owner_id", Text),
-        col("status", Text),
-        col("converted", Bool),
-        col("converted_at", Timestamp),
-        col("first_response_at", Timestamp),
-        col("attributes", Json),
-    ];
+    record_columns!(
+        id: id,
+        account_id: Option<Id>,
+        created_at: Option<Timestamp>,
+        source: Option<String>,
+        owner_id: Option<Id>,
+        status: Option<String>,
+        converted: Option<bool>,
+        converted_at: Option<Timestamp>,
+        first_response_at: Option<Timestamp>,
+        attributes: Attributes,
+    );
 
     fn key(&self) -> String {
         self.id.to_string()
-    }
-
-    fn to_values(&self) -> Vec<SqlValue> {
-        vec![
-            id_cell(&self.account_id),
-            ts_cell(self.created_at),
-            text_cell(&self.source),
-            id_cell(&self.owner_id),
-            text_cell(&self.status),
-            SqlValue::Bool(self.converted),
-            ts_cell(self.converted_at),
-            ts_cell(self.first_response_at),
-            SqlValue::Json(self.attributes.clone().into()),
-        ]
-    }
-
-    fn from_values(key: String, values: Vec<SqlValue>) -> Result<Self, RecordError> {
-        let mut c = Cells::new(Self::TABLE, Self::COLUMNS, values);
-        Ok(Lead {
-            id: c.parsed(key, Id::parse)?,
-            account_id: {
-                let v = c.text()?;
-                c.parsed(v, opt_id)?
-            },
-            created_at: c.timestamp()?.map(Into::into),
-            source: c.text()?,
-            owner_id: {
-                let v = c.text()?;
-                c.parsed(v, opt_id)?
-            },
-            status: c.text()?,
-            converted: c.bool()?,
-            converted_at: c.timestamp()?.map(Into::into),
-            first_response_at: c.timestamp()?.map(Into::into),
-            attributes: c.attributes()?,
-        })
     }
 
     fn check(&self) -> Vec<(&'static str, String)> {

@@ -14,45 +14,10 @@ pub use leads::Lead;
 pub use spend::Spend;
 pub use team::{Quota, Rep};
 
-use super::record::RecordError;
-use super::record::SqlValue;
-use super::{Id, Money, Timestamp};
+use super::Timestamp;
 
 /// Longest free-text field accepted (names, stages, sources), in characters.
 pub(crate) const MAX_TEXT: usize = 1000;
-
-pub(crate) fn id_cell(v: &Option<Id>) -> SqlValue {
-    SqlValue::Text(v.as_ref().map(|i| i.as_str().to_string()))
-}
-
-pub(crate) fn text_cell(v: &Option<String>) -> SqlValue {
-    SqlValue::Text(v.clone())
-}
-
-pub(crate) fn money_cell(v: Option<Money>) -> SqlValue {
-    SqlValue::Float(v.map(Money::get))
-}
-
-pub(crate) fn ts_cell(v: Option<Timestamp>) -> SqlValue {
-    SqlValue::Timestamp(v.map(Timestamp::get))
-}
-
-pub(crate) fn opt_id(v: Option<String>) -> Result<Option<Id>, super::ValueError> {
-    v.map(Id::parse).transpose()
-}
-
-pub(crate) fn opt_money(v: Option<f64>) -> Result<Option<Money>, super::ValueError> {
-    v.map(Money::parse).transpose()
-}
-
-/// A required cell came back null (a stored-data defect).
-pub(crate) fn null(table: &'static str, column: &'static str) -> RecordError {
-    RecordError {
-        table,
-        column,
-        reason: "null".into(),
-    }
-}
 
 /// Collects the problems shared by all entities: over-long text and dates out of order.
 #[derive(Default)]

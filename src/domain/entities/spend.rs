@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Problems;
-use crate::domain::record::{col, Cells, ColType::*, Column, Record, RecordError, SqlValue};
+use crate::domain::cells::record_columns;
+use crate::domain::record::{join_key, Record};
 use crate::domain::{Money, Period};
 
 /// Sales and marketing spend in a period on a channel (for CAC).
@@ -22,37 +23,16 @@ pub struct Spend {
 impl Record for Spend {
     const TABLE: &'static str = "spend";
     const PATH: &'static str = "spend";
-    const COLUMNS: &'static [Column] = &[
-        col("period", Text),
-        col("channel", Text),
-        col("amount", Float),
-    ];
+    record_columns!(
+        period: Period,
+        channel: String,
+        amount: Money,
+    );
+
+    const KEY_COLUMNS: &'static [&'static str] = &["period", "channel"];
 
     fn key(&self) -> String {
-        format!("{}|{}", self.period, self.channel)
-    }
-
-    fn to_values(&self) -> Vec<SqlValue> {
-        vec![
-            SqlValue::Text(Some(self.period.to_string())),
-            SqlValue::Text(Some(self.channel.clone())),
-            SqlValue::Float(Some(self.amount.get())),
-        ]
-    }
-
-    fn from_values(_key: String, values: Vec<SqlValue>) -> Result<Self, RecordError> {
-        let mut c = Cells::new(Self::TABLE, Self::COLUMNS, values);
-        Ok(Spend {
-            period: {
-                let v = c.req_text()?;
-                c.parsed(v, |v| Period::parse(&v))?
-            },
-            channel: c.req_text()?,
-            amount: {
-                let v = c.float()?.unwrap_or(f64::NAN);
-                c.parsed(v, Money::parse)?
-            },
-        })
+        join_key(&[&self.period.to_string(), &self.channel])
     }
 
     fn check(&self) -> Vec<(&'static str, String)> {

@@ -4,8 +4,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{text_cell, Problems};
-use crate::domain::record::{col, Cells, ColType::*, Column, Record, RecordError, SqlValue};
+use super::Problems;
+use crate::domain::cells::record_columns;
+use crate::domain::record::{join_key, Record};
 use crate::domain::{Attributes, Id, Money, Period};
 
 /// A sales rep: the owner of leads and opportunities.
@@ -35,41 +36,18 @@ pub struct Rep {
 impl Record for Rep {
     const TABLE: &'static str = "reps";
     const PATH: &'static str = "reps";
-    const COLUMNS: &'static [Column] = &[
-        col("name", Text),
-        col("team", Text),
-        col("manager", Text),
-        col("region", Text),
-        col("hired_at", Date),
-        col("attributes", Json),
-    ];
+    record_columns!(
+        id: id,
+        name: String,
+        team: Option<String>,
+        manager: Option<String>,
+        region: Option<String>,
+        hired_at: Option<NaiveDate>,
+        attributes: Attributes,
+    );
 
     fn key(&self) -> String {
         self.id.to_string()
-    }
-
-    fn to_values(&self) -> Vec<SqlValue> {
-        vec![
-            SqlValue::Text(Some(self.name.clone())),
-            text_cell(&self.team),
-            text_cell(&self.manager),
-            text_cell(&self.region),
-            SqlValue::Date(self.hired_at),
-            SqlValue::Json(self.attributes.clone().into()),
-        ]
-    }
-
-    fn from_values(key: String, values: Vec<SqlValue>) -> Result<Self, RecordError> {
-        let mut c = Cells::new(Self::TABLE, Self::COLUMNS, values);
-        Ok(Rep {
-            id: c.parsed(key, Id::parse)?,
-            name: c.req_text()?,
-            team: c.text()?,
-            manager: c.text()?,
-            region: c.text()?,
-            hired_at: c.date()?,
-            attributes: c.attributes()?,
-        })
     }
 
     fn check(&self) -> Vec<(&'static str, String)> {
@@ -98,39 +76,15 @@ pub struct Quota {
 impl Record for Quota {
     const TABLE: &'static str = "quotas";
     const PATH: &'static str = "quotas";
-    const COLUMNS: &'static [Column] = &[
-        col("rep_id", Text),
-        col("period", Text),
-        col("amount", Float),
-    ];
+    record_columns!(
+        rep_id: Id,
+        period: Period,
+        amount: Money,
+    );
+
+    const KEY_COLUMNS: &'static [&'static str] = &["rep_id", "period"];
 
     fn key(&self) -> String {
-        format!("{}|{}", self.rep_id, self.period)
-    }
-
-    fn to_values(&self) -> Vec<SqlValue> {
-        vec![
-            SqlValue::Text(Some(self.rep_id.to_string())),
-            SqlValue::Text(Some(self.period.to_string())),
-            SqlValue::Float(Some(self.amount.get())),
-        ]
-    }
-
-    fn from_values(_key: String, values: Vec<SqlValue>) -> Result<Self, RecordError> {
-        let mut c = Cells::new(Self::TABLE, Self::COLUMNS, values);
-        Ok(Quota {
-            rep_id: {
-                let v = c.req_text()?;
-                c.parsed(v, Id::parse)?
-            },
-            period: {
-                let v = c.req_text()?;
-                c.parsed(v, |v| Period::parse(&v))?
-            },
-            amount: {
-                let v = c.float()?.unwrap_or(f64::NAN);
-                c.parsed(v, Money::parse)?
-            },
-        })
+        join_key(&[self.rep_id.as_str(), &self.period.to_string()])
     }
 }

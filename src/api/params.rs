@@ -1,0 +1,62 @@
+//! Parameters the databases could not hold are bad requests, named, before any handler runs: a
+//! query parameter with a NUL character (U+0000) is a 400 naming it, on both backends (PostgreSQL
+//! cannot store or compare such text, SQLite would silently match nothing).
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{Error, ResponseError};
+
+use super::error::ApiError;
+use crate::domain::storable::text_problem;
+
+/// Middleware: answers 400 naming the first query parameter whose name or value cannot be stored.
+pub async fn check_query(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    if let Some(err) = query_problem(req.query_string()) {
+        let res = err.error_response();
+        return Ok(req.into_response(res).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
+}
+
+fn query_problem(query: &str) -> Option<ApiError> {
+    // A query that does not decode is left to the handler's own extractor (a 400 there).
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
+    pairs.into_iter().find_map(|(name, value)| {
+        let reason = text_problem(&name).or_else(|| text_problem(&value))?;
+        Some(ApiError::bad_request(
+            &crate::domain::truncate_for_message(&name.replace('\0', "\\0"), 40),
+            reason,
+        ))
+    })
+}
+
+/// A text path parameter (an id), or a 400 naming it when a database could not hold it.
+pub fn path_text<'a>(name: &str, value: &'a str) -> Result<&'a str, ApiError> {
+    match text_problem(value) {
+        Some(reason) => Err(ApiError::bad_request(name, reason)),
+        None => Ok(value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nul_in_a_query_value_names_the_parameter() {
+        let err = query_problem("limit=5&owner=a%00b").expect("refused");
+        assert_eq!(err.details[0].field.as_deref(), Some("owner"));
+        assert!(query_problem("limit=5&owner=R-07").is_none());
+        assert!(query_problem("after=%E2%9C%93").is_none());
+    }
+
+    #[test]
+    fn a_nul_in_a_path_id_is_refused() {
+        assert!(path_text("id", "a\0b").is_err());
+        assert_eq!(path_text("id", "a|b").unwrap(), "a|b");
+    }
+}
