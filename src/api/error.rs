@@ -147,7 +147,14 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code()).json(ErrorResponse {
+        let mut res = HttpResponse::build(self.status_code());
+        if self.code == ErrorCode::DatabaseUnavailable {
+            res.insert_header((
+                actix_web::http::header::RETRY_AFTER,
+                RETRY_AFTER_SECONDS.to_string(),
+            ));
+        }
+        res.json(ErrorResponse {
             error: ErrorBody {
                 code: self.code,
                 message: self.message.clone(),
@@ -157,9 +164,12 @@ impl ResponseError for ApiError {
     }
 }
 
+/// Seconds a client is asked to wait (`Retry-After`) before retrying after a 503.
+pub const RETRY_AFTER_SECONDS: u32 = 2;
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        match e {
+        match e.surfaced() {
             StoreError::Unavailable(cause) => {
                 tracing::warn!(%cause, "database unavailable");
                 ApiError::new(

@@ -14,12 +14,14 @@ pub use startup::{Application, Settings};
 use std::sync::Arc;
 
 use crate::service::models::{ModelRegistry, Rescorer};
+use crate::service::KeyRing;
 use crate::store::Store;
 
 /// The state every handler shares, built once per process.
 pub struct AppState {
     pub store: Store,
-    pub keys: auth::KeyCache,
+    /// The API keys, refreshed in the background (started by `Application::build`).
+    pub keys: Arc<KeyRing>,
     pub metrics: metrics::Metrics,
     /// The active models, in memory.
     pub registry: Arc<ModelRegistry>,
@@ -31,7 +33,7 @@ impl AppState {
     pub fn new(store: Store) -> Self {
         AppState {
             store,
-            keys: auth::KeyCache::default(),
+            keys: Arc::new(KeyRing::default()),
             metrics: metrics::Metrics::default(),
             registry: Arc::new(ModelRegistry::default()),
             rescorer: Arc::new(Rescorer::default()),

@@ -46,6 +46,8 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("failed to bind {}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        state.keys.clone().start(state.store.clone());
+        crate::service::jobs::start_upkeep(state.store.clone());
         crate::service::models::upkeep::start(
             state.store.clone(),
             state.registry.clone(),

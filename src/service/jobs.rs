@@ -4,7 +4,7 @@ use chrono::Utc;
 use rand::RngCore;
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use utoipa::ToSchema;
 
 use super::models::{self, ModelRegistry, Rescorer};
@@ -56,8 +56,8 @@ pub async fn job(store: &Store, id: &str) -> Result<JobView> {
         .ok_or_else(|| ServiceError::NotFound(format!("no job `{id}`")))
 }
 
-/// Starts training `spec` in the background. A training already running (here or, on
-/// PostgreSQL, on another replica) is a conflict.
+/// Starts training `spec` in the background. A training already running (in any process on this
+/// database: another replica, or `revcast train`) is a conflict.
 pub async fn start_training(
     store: Store,
     registry: Arc<ModelRegistry>,
@@ -97,8 +97,8 @@ pub async fn start_training(
         let outcome = loop {
             tokio::select! {
                 out = &mut work => break out,
-                _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {
-                    if last.elapsed().as_millis() >= 500 {
+                _ = tokio::time::sleep(HEARTBEAT_EVERY) => {
+                    if last.elapsed() >= HEARTBEAT_EVERY {
                         let (step, f) = latest.lock().unwrap_or_else(|e| e.into_inner()).clone();
                         current.message = step;
                         current.progress = f.clamp(0.0, 1.0);
@@ -109,7 +109,6 @@ pub async fn start_training(
                 }
             }
         };
-        lock.release().await;
         current.updated_at = Utc::now();
         match outcome {
             Ok(o) => {
@@ -130,8 +129,62 @@ pub async fn start_training(
         if let Err(e) = store.update_job(&current).await {
             tracing::error!(job = %current.id, error = %e, "cannot record the end of a job");
         }
+        // Released only now: a sweeper that takes the free lock may fail every job still running.
+        lock.release().await;
     });
     Ok(row.into())
+}
+
+/// A running job's row is rewritten (its progress and `updated_at`, the heartbeat) at least this
+/// often by the process running it.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_millis(500);
+
+/// A running job whose heartbeat is older than this is taken for dead and marked failed.
+pub const JOB_LEASE: Duration = Duration::from_secs(30);
+
+/// How often a serving process looks for dead jobs.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(10);
+
+/// Marks failed the jobs whose process died, on the current runtime: at once those left running
+/// when no training holds the lock (nothing can be running them), then every [`SWEEP_EVERY`]
+/// those whose heartbeat is older than [`JOB_LEASE`] (a replica that died while another trains).
+pub fn start_upkeep(store: Store) {
+    tokio::spawn(async move {
+        match fail_orphans(&store).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                jobs = n,
+                "marked failed: jobs left running by a stopped process"
+            ),
+            Err(e) => tracing::warn!(error = %e, "cannot check for jobs left running"),
+        }
+        let mut tick = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            tick.tick().await;
+            let cutoff = Utc::now() - chrono::Duration::from_std(JOB_LEASE).unwrap_or_default();
+            match store.fail_jobs_silent_since(cutoff).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(jobs = n, "marked failed: jobs whose heartbeat stopped"),
+                Err(e) => tracing::debug!(error = %e, "job sweep skipped"),
+            }
+        }
+    });
+}
+
+/// With the training lock free, no process is running a job: every job still marked running was
+/// left so by a process that died.
+async fn fail_orphans(store: &Store) -> Result<u64> {
+    // The lock is taken only when there is something to clean up: it would turn away a training
+    // started at this very moment.
+    if store.unfinished_jobs().await? == 0 {
+        return Ok(0);
+    }
+    let Some(lock) = store.try_training_lock().await? else {
+        return Ok(0);
+    };
+    let n = store.fail_jobs_silent_since(Utc::now()).await;
+    lock.release().await;
+    Ok(n?)
 }
 
 /// What a failed job may tell its caller (no internals).

@@ -98,7 +98,8 @@ pub struct NewKey {
     pub key: String,
 }
 
-fn hash(key: &str) -> String {
+/// Hex SHA-256 of a key: what the store keeps.
+pub(super) fn hash(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
@@ -144,20 +145,23 @@ pub async fn create_key(store: &Store, name: &str, scopes: &[Scope]) -> Result<N
     })
 }
 
-/// The principal behind `key`, or None for an unknown or revoked key.
+/// The principal behind `key`, or None for an unknown or revoked key (always asks the database;
+/// serving uses the in-memory [`super::KeyRing`]).
 pub async fn authenticate(store: &Store, key: &str) -> Result<Option<Principal>> {
-    let Some(row) = store.api_key_by_hash(&hash(key)).await? else {
-        return Ok(None);
-    };
-    if row.revoked_at.is_some() {
-        return Ok(None);
-    }
+    Ok(store
+        .api_key_by_hash(&hash(key))
+        .await?
+        .and_then(|row| row.revoked_at.is_none().then(|| principal_of(row))))
+}
+
+/// The caller behind a stored key (revoked or not: the caller checks).
+pub(super) fn principal_of(row: ApiKeyRow) -> Principal {
     let i = info(row);
-    Ok(Some(Principal {
+    Principal {
         key_id: i.id,
         name: i.name,
         scopes: i.scopes,
-    }))
+    }
 }
 
 pub async fn list_keys(store: &Store) -> Result<Vec<ApiKeyInfo>> {

@@ -8,6 +8,7 @@ pub mod forecast;
 mod import;
 mod ingest;
 pub mod jobs;
+mod keyring;
 mod keys;
 pub mod kpis;
 pub mod models;
@@ -16,6 +17,7 @@ pub mod quotas;
 pub use demo::load_demo_world;
 pub use import::{import_rows, ingest_path, ImportFailure, ImportOutcome, ENTITIES};
 pub use ingest::{ingest, ingest_raw};
+pub use keyring::{KeyRing, REFRESH_EVERY as KEY_REFRESH_EVERY};
 pub use keys::{
     authenticate, create_key, list_keys, revoke_key, ApiKeyInfo, NewKey, Principal, Scope,
 };

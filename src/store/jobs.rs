@@ -1,10 +1,12 @@
-//! Asynchronous jobs (training runs) and the lock that lets only one training run at a time,
-//! across replicas on PostgreSQL (an advisory lock) and within the process on SQLite.
+//! Asynchronous jobs (training runs) and the lock that lets only one training run at a time:
+//! across replicas on PostgreSQL (an advisory lock), across processes on SQLite (a file lock).
+//! Both are released by the death of their holder, so a crashed trainer never blocks the next.
 
 use chrono::{DateTime, Utc};
 use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, Postgres, Row};
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use super::{on_pool, Pool, Result, Store};
@@ -24,18 +26,25 @@ pub struct JobRow {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Held while a training runs; dropping it releases the lock.
+/// Held while a training runs; dropping it releases the lock (so does the death of the process).
 pub enum TrainingLock {
     /// The session-level advisory lock lives as long as this connection.
     Postgres(PoolConnection<Postgres>),
+    /// An OS lock (`flock`) on a file beside the SQLite database: it holds across processes and
+    /// the kernel drops it when the holder dies, even by kill -9.
+    File(std::fs::File),
+    /// An in-memory SQLite database serves one process.
     Local(tokio::sync::OwnedMutexGuard<()>),
 }
 
 const ADVISORY_KEY: i64 = 0x0072_6576_6361_7374; // "revcast"
 
+/// Why a job whose process stopped is marked failed.
+pub const INTERRUPTED: &str = "interrupted: the process running it stopped";
+
 type LocalLock = std::sync::Arc<tokio::sync::Mutex<()>>;
 
-/// One training lock per SQLite database in this process (SQLite serves one process).
+/// One training lock per in-memory SQLite database in this process.
 pub(crate) fn local_lock(database: &str) -> LocalLock {
     static LOCKS: OnceLock<std::sync::Mutex<HashMap<String, LocalLock>>> = OnceLock::new();
     let mut map = LOCKS
@@ -43,6 +52,28 @@ pub(crate) fn local_lock(database: &str) -> LocalLock {
         .lock()
         .unwrap_or_else(|e| e.into_inner());
     map.entry(database.to_string()).or_default().clone()
+}
+
+/// The lock file of a SQLite database file: `FILE-train.lock` beside it.
+fn lock_path(database: &Path) -> PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push("-train.lock");
+    PathBuf::from(name)
+}
+
+/// Takes the file lock if no other holder (in any process) has it.
+fn try_file_lock(database: &Path) -> Result<Option<TrainingLock>> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(lock_path(database))
+        .map_err(sqlx::Error::Io)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(TrainingLock::File(file))),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(sqlx::Error::Io(e).into()),
+    }
 }
 
 impl TrainingLock {
@@ -58,10 +89,10 @@ impl TrainingLock {
 }
 
 impl Store {
-    /// The training lock if it is free now, else None.
+    /// The training lock if it is free now (in every process on this database), else None.
     pub async fn try_training_lock(&self) -> Result<Option<TrainingLock>> {
-        match &self.pool {
-            Pool::Postgres(p) => {
+        match (&self.pool, &self.sqlite_file) {
+            (Pool::Postgres(p), _) => {
                 let mut conn = p.acquire().await?;
                 let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
                     .bind(ADVISORY_KEY)
@@ -69,13 +100,42 @@ impl Store {
                     .await?;
                 Ok(got.then_some(TrainingLock::Postgres(conn)))
             }
-            Pool::Sqlite(_) => Ok(self
+            (Pool::Sqlite(_), Some(file)) => try_file_lock(file),
+            (Pool::Sqlite(_), None) => Ok(self
                 .local_lock
                 .clone()
                 .try_lock_owned()
                 .ok()
                 .map(TrainingLock::Local)),
         }
+    }
+
+    /// How many jobs are marked queued or running.
+    pub async fn unfinished_jobs(&self) -> Result<i64> {
+        let sql = "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')";
+        let n: i64 = on_pool!(self, p => sqlx::query_scalar(sql).fetch_one(p).await?);
+        Ok(n)
+    }
+
+    /// Marks failed, with [`INTERRUPTED`] as the error, every running job whose row was last
+    /// written (its heartbeat) before `cutoff`; returns how many.
+    pub async fn fail_jobs_silent_since(&self, cutoff: DateTime<Utc>) -> Result<u64> {
+        let d = self.dialect();
+        let sql = format!(
+            "UPDATE jobs SET status = 'failed', message = 'failed', error = {}, updated_at = {} \
+             WHERE status IN ('queued', 'running') AND updated_at < {}",
+            d.param(1),
+            d.param(2),
+            d.param(3)
+        );
+        let n = on_pool!(self, p => sqlx::query(AssertSqlSafe(sql))
+            .bind(INTERRUPTED)
+            .bind(Utc::now())
+            .bind(cutoff)
+            .execute(p)
+            .await?
+            .rows_affected());
+        Ok(n)
     }
 
     pub async fn insert_job(&self, j: &JobRow) -> Result<()> {

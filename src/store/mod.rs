@@ -4,17 +4,19 @@
 //! Queries are written once and run on either pool through [`on_pool!`]: the SQL differs only in
 //! placeholders and casts, which [`sql::Dialect`] renders.
 
+mod errors;
 mod forecasts;
 mod jobs;
 mod keys;
 mod models;
+mod readiness;
 mod records;
 mod scores;
 pub(crate) mod sql;
 pub(crate) mod write;
 
 pub use forecasts::SnapshotRow;
-pub use jobs::{JobRow, TrainingLock};
+pub use jobs::{JobRow, TrainingLock, INTERRUPTED};
 pub use keys::ApiKeyRow;
 pub use models::ModelVersionRow;
 pub use records::{Page, UpsertCounts};
@@ -46,13 +48,31 @@ pub enum StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
-            other => StoreError::Internal(anyhow::Error::new(other)),
+        if errors::unavailable(&e) {
+            StoreError::Unavailable(e.to_string())
+        } else {
+            StoreError::Internal(anyhow::Error::new(e))
+        }
+    }
+}
+
+impl StoreError {
+    /// The same error, with an unavailable database found anywhere in an `Internal` error's cause
+    /// chain (code that wrapped a sqlx error in `anyhow`) brought out as `Unavailable`.
+    pub fn surfaced(self) -> StoreError {
+        match self {
+            StoreError::Internal(e) => {
+                let cause = e
+                    .chain()
+                    .filter_map(|c| c.downcast_ref::<sqlx::Error>())
+                    .find(|c| errors::unavailable(c))
+                    .map(|c| c.to_string());
+                match cause {
+                    Some(c) => StoreError::Unavailable(c),
+                    None => StoreError::Internal(e),
+                }
+            }
+            other => other,
         }
     }
 }
@@ -86,10 +106,13 @@ pub(crate) use on_pool;
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) pool: Pool,
-    /// The training lock of a SQLite database (PostgreSQL uses an advisory lock instead).
+    /// The training lock of an in-memory SQLite database.
     pub(crate) local_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// SQLite writers of this process queue here (see [`write`]).
     pub(crate) write_gate: write::WriteGate,
+    /// The SQLite database file (None for PostgreSQL and in-memory SQLite): its training lock
+    /// file sits beside it, and readiness checks that it is still there.
+    pub(crate) sqlite_file: Option<std::path::PathBuf>,
 }
 
 impl Store {
@@ -118,6 +141,8 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(false);
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            let sqlite_file = (!in_memory).then(|| opts.get_filename().to_path_buf());
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(timeout)
@@ -126,6 +151,7 @@ impl Store {
                 pool: Pool::Sqlite(pool),
                 local_lock: jobs::local_lock(url),
                 write_gate: write::write_gate(url),
+                sqlite_file,
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts =
@@ -138,6 +164,7 @@ impl Store {
                 pool: Pool::Postgres(pool),
                 local_lock: jobs::local_lock(url),
                 write_gate: write::write_gate(url),
+                sqlite_file: None,
             })
         } else {
             Err(StoreError::BadUrl(redact(url)))

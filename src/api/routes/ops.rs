@@ -2,6 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
+use std::time::Duration;
 use utoipa::ToSchema;
 
 use crate::api::error::{ApiError, ErrorCode};
@@ -26,14 +27,18 @@ pub async fn healthz() -> web::Json<Status> {
     })
 }
 
-/// Readiness: the database answers.
+/// How long readiness waits for the database's write before answering 503.
+const READY_WITHIN: Duration = Duration::from_secs(2);
+
+/// Readiness: the database takes a write (and, on SQLite, its file is still in place and
+/// writable) within 2 seconds.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Status),
-        (status = 503, description = "Database unreachable", body = crate::api::error::ErrorResponse),
+        (status = 503, description = "The database cannot be read or written", body = crate::api::error::ErrorResponse),
     ))]
 pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Status>, ApiError> {
-    match state.store.ping().await {
+    match state.store.check_ready(READY_WITHIN).await {
         Ok(()) => Ok(web::Json(Status {
             status: "ok".into(),
             database: Some(state.store.backend().into()),
@@ -42,7 +47,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Status>, Api
             tracing::warn!(error = %e, "readiness check failed");
             Err(ApiError::new(
                 ErrorCode::DatabaseUnavailable,
-                "the database is unreachable",
+                "the database cannot be read or written",
             ))
         }
     }
