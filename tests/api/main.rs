@@ -9,6 +9,7 @@ mod errors;
 mod forecast;
 mod ingest;
 mod kpis;
+mod model_checks;
 mod models;
 mod ops;
 mod replicas;
