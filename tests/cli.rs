@@ -267,6 +267,17 @@ async fn the_demo_prints_its_url_and_key_and_serves_scores() {
     }
     let (url, key) = (url.unwrap(), key.unwrap());
     let client = reqwest::Client::new();
+    // Every list is scored before the URL is printed: the churn list is full at once.
+    let churn: serde_json::Value = client
+        .get(format!("{url}/v1/churn-risk?limit=5"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(churn["data"].as_array().map(Vec::len), Some(5), "{churn}");
     let mut listed = serde_json::Value::Null;
     for _ in 0..50 {
         let res = client

@@ -10,6 +10,8 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use super::AppState;
+use crate::service::models::monitor::MonitorCounts;
+use crate::service::models::ModelRegistry;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -96,6 +98,56 @@ impl Metrics {
         }
         out
     }
+}
+
+/// The served models' monitors: unrecognised fields and missing features counted over the
+/// scoring requests, records scored, and the drift (PSI) of each feature and of the score.
+pub fn render_models(registry: &ModelRegistry) -> String {
+    let served = registry.served();
+    let mut out = String::new();
+    let counters: [(&str, &str, fn(&MonitorCounts) -> u64); 3] = [
+        (
+            "revcast_model_scored_records_total",
+            "Records scored on request, by model version.",
+            |c| c.scored,
+        ),
+        (
+            "revcast_model_unrecognised_fields_total",
+            "Fields sent for scoring that the model does not read, by model version.",
+            |c| c.unrecognised_fields,
+        ),
+        (
+            "revcast_model_missing_features_total",
+            "Model features missing from records sent for scoring, by model version.",
+            |c| c.missing_features,
+        ),
+    ];
+    for (name, help, value) in counters {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        for (m, mon) in &served {
+            let _ = writeln!(
+                out,
+                "{name}{{model=\"{}\",kind=\"{}\"}} {}",
+                m.version,
+                m.model.spec.kind.as_str(),
+                value(&mon.counts())
+            );
+        }
+    }
+    out.push_str("# HELP revcast_model_psi Population stability index of a feature (or `score`) between training and the recently scored records.\n# TYPE revcast_model_psi gauge\n");
+    for (m, mon) in &served {
+        let Some(r) = mon.drift(m) else { continue };
+        let psis = r.features.iter().map(|f| (f.feature.as_str(), f.psi));
+        for (feature, psi) in psis.chain([("score", r.score_psi)]) {
+            let feature = feature.replace('\\', "\\\\").replace('"', "\\\"");
+            let _ = writeln!(
+                out,
+                "revcast_model_psi{{model=\"{}\",feature=\"{feature}\"}} {psi}",
+                m.version
+            );
+        }
+    }
+    out
 }
 
 /// Middleware: times every request and records it under its route pattern (not its raw path,

@@ -39,7 +39,7 @@ impl Modify for BearerAuth {
         records::spend::create, records::spend::index, records::spend::read,
         scoring::score_leads, scoring::score_opportunities, scoring::lead_score, scoring::win_probability,
         scoring::prioritized_leads, scoring::prioritized_opportunities,
-        models::list, models::train, models::promote, models::rollback, models::job,
+        models::list, models::train, models::promote, models::rollback, models::job, models::drift,
         kpis::report,
         churn::list, churn::account,
         forecast::show, forecast::accuracy,

@@ -41,7 +41,7 @@ enum Command {
     Demo(serve::DemoArgs),
     /// Load a CRM export (CSV) through a column mapping.
     Import(import::ImportArgs),
-    /// Train a model kind (lead, win) on the stored data; promote it if not worse than the active one.
+    /// Train a model kind (lead, win, churn) on the stored data; promote it if not worse than the active one.
     Train(models::TrainArgs),
     /// The model registry: list, promote, rollback, export.
     #[command(subcommand)]

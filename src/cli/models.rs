@@ -6,16 +6,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{connect, DbArgs};
-use crate::ml::ModelSpec;
 use crate::service::models::{self, ModelRegistry};
 
 #[derive(clap::Args)]
 pub struct TrainArgs {
-    /// lead or win.
+    /// lead, win or churn.
     pub kind: String,
     /// A spec file (default: the kind's spec shipped in training/).
     #[arg(long)]
     pub spec: Option<PathBuf>,
+    /// Train on what was known at the end of this day, YYYY-MM-DD (default: the data's last
+    /// day, not today).
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
     #[command(flatten)]
     pub db: DbArgs,
 }
@@ -54,21 +57,14 @@ pub enum ModelsCommand {
 
 pub async fn train(args: TrainArgs) -> anyhow::Result<()> {
     let kind = models::parse_kind(&args.kind)?;
-    let spec = match &args.spec {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            ModelSpec::from_toml(&text).with_context(|| format!("bad spec {}", path.display()))?
-        }
-        None => models::default_spec(kind)?,
+    let text = match &args.spec {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?,
+        ),
+        None => None,
     };
-    if spec.kind != kind {
-        anyhow::bail!(
-            "the spec trains a {} model, not {}",
-            spec.kind.as_str(),
-            kind.as_str()
-        );
-    }
+    let spec = models::spec_for(kind, text.as_deref())?;
     let store = connect(&args.db).await?;
     let registry = ModelRegistry::default();
     registry.sync(&store).await?;
@@ -82,8 +78,9 @@ pub async fn train(args: TrainArgs) -> anyhow::Result<()> {
         pb.set_message(step.to_string());
         pb.set_position((f.clamp(0.0, 1.0) * 1000.0) as u64);
     });
-    let outcome = models::train_kind(&store, &registry, spec, progress).await?;
+    let outcome = models::train_kind_as_of(&store, &registry, spec, args.as_of, progress).await;
     bar.finish_and_clear();
+    let outcome = outcome?;
     models::refresh_scores(&store, &registry, kind).await?;
     let m = &outcome.metrics;
     println!("version: {}", outcome.version);
@@ -104,15 +101,42 @@ pub async fn train(args: TrainArgs) -> anyhow::Result<()> {
     ] {
         println!("{name}: {}", m[name]);
     }
+    print_checks(&outcome);
     println!("promoted: {} ({})", outcome.promoted, outcome.decision);
     Ok(())
+}
+
+/// The data day, each feature's coverage, the warnings and the gate's two figures.
+fn print_checks(o: &models::TrainOutcome) {
+    if let Some(d) = o.as_of {
+        println!("as of: {d}");
+    }
+    for c in &o.coverage {
+        println!(
+            "coverage: {:<28} {:>6.1}%  ({})",
+            c.feature,
+            c.coverage * 100.0,
+            c.from
+        );
+    }
+    for w in &o.warnings {
+        println!("warning: {w}");
+    }
+    if let Some(c) = &o.comparison {
+        let (a, b) = (&c.figures.challenger, &c.figures.champion);
+        println!(
+            "gate: {} rows; this version log loss {:.4} roc_auc {:.4}; active {} log loss {:.4} roc_auc {:.4}",
+            c.figures.rows, a.log_loss, a.roc_auc, c.champion_version, b.log_loss, b.roc_auc
+        );
+    }
 }
 
 pub async fn run(cmd: ModelsCommand) -> anyhow::Result<()> {
     match cmd {
         ModelsCommand::List { kind, db } => {
             let store = connect(&db).await?;
-            for v in models::list_versions(&store, kind.as_deref()).await? {
+            let registry = ModelRegistry::default();
+            for v in models::list_versions(&store, &registry, kind.as_deref()).await? {
                 let m = &v.metrics["validation"];
                 println!(
                     "{:<32} {:<6} {:<9} {:<14} roc_auc {:.3} log_loss {:.4} ece {:.3}",
@@ -124,6 +148,9 @@ pub async fn run(cmd: ModelsCommand) -> anyhow::Result<()> {
                     m["log_loss"].as_f64().unwrap_or(f64::NAN),
                     m["ece"].as_f64().unwrap_or(f64::NAN)
                 );
+                for w in &v.warnings {
+                    println!("  warning: {w}");
+                }
             }
         }
         ModelsCommand::Promote { id, db } => {

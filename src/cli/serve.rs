@@ -92,6 +92,10 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
             o.metrics["ece"].as_f64().unwrap_or(f64::NAN)
         );
     }
+    // The lists are scored before the URL is printed: a page opened at once must not be empty.
+    for (kind, n) in service::score_demo_lists(&store, &registry).await? {
+        eprintln!("scored {n} records for the {} list", kind.as_str());
+    }
     let key = service::create_key(&store, "demo admin", &[Scope::Admin]).await?;
     println!("API key: {}", key.key);
     let settings = Settings::new(args.bind);

@@ -26,12 +26,39 @@ impl TrainedModel {
         ] {
             slice_row(&mut s, name, c);
         }
-        let _ = writeln!(s, "\n## Features\n\n| name | from | type |\n|---|---|---|");
-        for f in &spec.features {
-            feature_row(&mut s, f);
+        let _ = writeln!(
+            s,
+            "\n## Features\n\n| name | from | type | coverage |\n|---|---|---|---|"
+        );
+        for (j, f) in spec.features.iter().enumerate() {
+            feature_row(&mut s, f, self.coverage.get(j).map(|c| c.coverage));
+        }
+        if !self.warnings.is_empty() {
+            let _ = writeln!(s, "\n## Warnings\n");
+            for w in &self.warnings {
+                let _ = writeln!(s, "- {w}");
+            }
         }
         let _ = writeln!(s, "\n## Validation metrics\n");
         metrics_table(&mut s, &self.metrics);
+        if let Some(l) = &self.latest_slice {
+            let _ = writeln!(
+                s,
+                "\n## Latest slice\n\nValidation rows dated {} or later: {} rows, {} positive. \
+                 ROC AUC {:.4} (the whole random slice: {:.4}), log loss {:.4}.{}",
+                l.since.date_naive(),
+                l.rows,
+                l.positives,
+                l.roc_auc,
+                l.random_roc_auc,
+                l.log_loss,
+                if (l.roc_auc - l.random_roc_auc).abs() > super::checks::LATEST_AUC_GAP {
+                    " **It differs from the random slice by more than 0.05 AUC.**"
+                } else {
+                    ""
+                }
+            );
+        }
         let _ = writeln!(s, "\n## Reliability (validation)\n\n| predicted | mean predicted | observed | rows |\n|---|---|---|---|");
         for b in self.metrics.reliability.iter().filter(|b| b.count > 0) {
             let _ = writeln!(
@@ -77,9 +104,14 @@ fn slice_row(s: &mut String, name: &str, c: &SliceCounts) {
     );
 }
 
-fn feature_row(s: &mut String, f: &FeatureSpec) {
+fn feature_row(s: &mut String, f: &FeatureSpec, coverage: Option<f64>) {
     let derive = f.derive.map_or(String::new(), |d| format!(" ({d:?})"));
-    let _ = writeln!(s, "| {} | `{}`{derive} | {:?} |", f.name, f.from, f.ty);
+    let cov = coverage.map_or("-".to_string(), |c| format!("{:.1}%", c * 100.0));
+    let _ = writeln!(
+        s,
+        "| {} | `{}`{derive} | {:?} | {cov} |",
+        f.name, f.from, f.ty
+    );
 }
 
 fn metrics_table(s: &mut String, m: &Metrics) {

@@ -1,5 +1,7 @@
 //! The lead training set: one row per decided lead, features as of the lead's creation.
 
+use chrono::{DateTime, Utc};
+
 use crate::domain::Lead;
 
 use super::error::spec_err;
@@ -25,6 +27,7 @@ pub struct LeadSetBuilder<'a> {
     spec: &'a ModelSpec,
     set: TrainingSet,
     fill: FillCounts<'a>,
+    as_of: Option<DateTime<Utc>>,
 }
 
 impl<'a> LeadSetBuilder<'a> {
@@ -49,11 +52,33 @@ impl<'a> LeadSetBuilder<'a> {
                 ids: vec![],
             },
             fill: FillCounts::new(spec),
+            as_of: None,
         })
     }
 
+    /// Builds the set as it could have been built at `as_of`: leads created later are not read,
+    /// and a lead converted later was still open then (no label). A lead marked not converted
+    /// carries no date of that decision, so it counts as decided when created by `as_of`.
+    pub fn as_of(mut self, as_of: DateTime<Utc>) -> Self {
+        self.as_of = Some(as_of);
+        self
+    }
+
     pub fn push(&mut self, lead: &Lead) {
-        let Some(converted) = lead.converted else {
+        let created = lead.created_at.map(|t| t.get());
+        if let (Some(limit), Some(c)) = (self.as_of, created) {
+            if c > limit {
+                return;
+            }
+        }
+        let later = |t: Option<crate::domain::Timestamp>| {
+            self.as_of.zip(t).is_some_and(|(limit, t)| t.get() > limit)
+        };
+        let decided = match lead.converted {
+            Some(true) if later(lead.converted_at) => None,
+            other => other,
+        };
+        let Some(converted) = decided else {
             self.fill.add(&lead.attributes, false);
             return;
         };

@@ -17,14 +17,17 @@ pub enum MlError {
     LeakyFeature { feature: String, reason: String },
     /// Fewer decided rows of one class than the spec's minimum.
     #[error(
-        "too little data to train: {positives} positive and {negatives} negative rows, the spec \
-         needs at least {min} of each"
+        "too little data to train and calibrate: {positives} positive and {negatives} negative \
+         rows; at least {min} of each are needed (the spec's min_per_class)"
     )]
     TooLittleData {
         positives: usize,
         negatives: usize,
         min: usize,
     },
+    /// Features that no training row has a value for (a path that matches nothing).
+    #[error("features without data: {0}")]
+    NoCoverage(String),
     /// A slice of the split holds only one class, so it cannot calibrate or validate.
     #[error(
         "the {slice} slice has {positives} positive and {negatives} negative rows; it needs both \

@@ -7,6 +7,8 @@ use crate::domain::{Lead, Opportunity, StageEvent};
 
 use super::algo::{Classifier, FittedModel};
 use super::calibrate::Calibrator;
+use super::coverage::FeatureCoverage;
+use super::drift::Profile;
 use super::encoder::Encoder;
 use super::error::{MlError, Result};
 use super::explain::{factors, Factor};
@@ -59,6 +61,20 @@ pub struct DataSummary {
     pub validate: SliceCounts,
 }
 
+/// The validation rows dated in the most recent part of the data (the validate fraction of the
+/// rows by time), judged apart: a random split hides a model that has aged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LatestSlice {
+    /// The earliest row time in the slice.
+    pub since: DateTime<Utc>,
+    pub rows: usize,
+    pub positives: usize,
+    pub roc_auc: f64,
+    pub log_loss: f64,
+    /// ROC AUC of the whole (random) validation slice, for comparison.
+    pub random_roc_auc: f64,
+}
+
 /// A letter for the score: A 70..=99, B 40..=69, C 20..=39, D 1..=19.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Grade {
@@ -100,6 +116,19 @@ pub struct TrainedModel {
     /// Every pair tried, for the model card.
     pub candidates: Vec<CandidateReport>,
     pub data: DataSummary,
+    /// Share of the training rows with a value, per feature (empty in artifacts older than it).
+    #[serde(default)]
+    pub coverage: Vec<FeatureCoverage>,
+    /// What the admin should know: low coverage, a random split on dated rows, a latest slice
+    /// that disagrees with the random one.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// The validation rows from the most recent part of the data, when the split was random.
+    #[serde(default)]
+    pub latest_slice: Option<LatestSlice>,
+    /// The training distribution of each feature and of the score, for drift monitoring.
+    #[serde(default)]
+    pub profile: Option<Profile>,
     encoder: Encoder,
     model: FittedModel,
     calibrator: Calibrator,
@@ -120,6 +149,10 @@ impl TrainedModel {
             metrics,
             candidates,
             data,
+            coverage: Vec::new(),
+            warnings: Vec::new(),
+            latest_slice: None,
+            profile: None,
             encoder,
             model,
             calibrator,
@@ -208,10 +241,10 @@ impl TrainedModel {
         Ok(set.subset(&split(set, &self.spec.split, self.spec.seed)?.validate))
     }
 
-    /// Champion/challenger rule: this model may replace `champion` when, on the same slice, its
-    /// log loss is not higher by more than 0.001 nats.
-    pub fn not_worse_than(mine: &Metrics, champion: &Metrics) -> bool {
-        mine.log_loss <= champion.log_loss + 1e-3
+    /// Champion/challenger rule: a challenger may replace the champion when, on the same target
+    /// rows, its log loss (nats) is not higher by more than 0.001.
+    pub fn not_worse_than(mine_log_loss: f64, champion_log_loss: f64) -> bool {
+        mine_log_loss <= champion_log_loss + 1e-3
     }
 
     /// The features of a lead, as of its creation (for scoring a new lead).

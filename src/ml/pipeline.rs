@@ -4,6 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use super::algo::{Classifier, FittedModel, Learner, Params};
 use super::calibrate::Calibrator;
+use super::checks;
+use super::coverage;
+use super::drift::{self, Profile};
 use super::encoder::{Encoder, Matrix};
 use super::error::{MlError, Result};
 use super::metrics::{self, Metrics};
@@ -52,6 +55,7 @@ pub fn train_owned(
 /// The encoder fitted on the training slice, and each slice encoded.
 struct Prepared {
     encoder: Encoder,
+    extras: Extras,
     train: Slice,
     cal: Slice,
     val: Slice,
@@ -79,8 +83,19 @@ fn prepare(
     let (train, cal, val) = (slice(&sp.train), slice(&sp.calibrate), slice(&sp.validate));
     progress("encoded", 0.1);
     let data = summary(set, &sp);
+    let all_rows: Vec<&FeatureRow> = set.rows.iter().collect();
+    let cov = coverage::coverage(spec, set);
+    let mut warnings = coverage::coverage_warnings(&cov);
+    warnings.extend(checks::split_notes(spec, set, &sp));
+    let extras = Extras {
+        coverage: cov,
+        warnings,
+        feature_bins: drift::feature_bins(spec, &all_rows),
+        latest: checks::latest_positions(set, &sp, spec.split.validate),
+    };
     Ok(Prepared {
         encoder,
+        extras,
         train,
         cal,
         val,
@@ -97,6 +112,7 @@ fn fit_candidates(
 ) -> Result<TrainedModel> {
     let Prepared {
         encoder,
+        extras,
         train,
         cal,
         val,
@@ -123,8 +139,27 @@ fn fit_candidates(
     let (chosen, model, calibrator) =
         best.expect("the spec has at least one candidate and one calibration");
     let metrics = reports[chosen].metrics.clone();
+    let predict = |x: &Matrix| -> Vec<f64> {
+        (0..x.rows)
+            .map(|i| calibrator.apply(model.raw_proba(x.row(i))))
+            .collect()
+    };
+    let val_p = predict(&val.x);
+    // The score's reference distribution comes from rows the model did not fit: its in-sample
+    // scores are more extreme than any new record's, which would read as drift.
+    let scores: Vec<f64> = [predict(&cal.x), val_p.clone()].concat();
+    let Extras {
+        coverage,
+        mut warnings,
+        feature_bins,
+        latest,
+    } = extras;
+    let (latest_slice, gap) = latest.map_or((None, None), |(pos, since)| {
+        checks::latest_slice(&pos, since, &val_p, &val.y, metrics.roc_auc)
+    });
+    warnings.extend(gap);
     progress("done", 1.0);
-    Ok(TrainedModel::new(
+    let mut trained = TrainedModel::new(
         spec.clone(),
         metrics,
         reports,
@@ -132,7 +167,24 @@ fn fit_candidates(
         encoder,
         model,
         calibrator,
-    ))
+    );
+    trained.profile = Some(Profile {
+        rows: train.y.len() + scores.len(),
+        features: feature_bins,
+        score: drift::score_bins(&scores),
+    });
+    trained.coverage = coverage;
+    trained.warnings = warnings;
+    trained.latest_slice = latest_slice;
+    Ok(trained)
+}
+
+/// Coverage, warnings and the drift profile's feature bins, measured before the rows are freed.
+struct Extras {
+    coverage: Vec<coverage::FeatureCoverage>,
+    warnings: Vec<String>,
+    feature_bins: Vec<drift::BinnedShares>,
+    latest: Option<(Vec<usize>, chrono::DateTime<chrono::Utc>)>,
 }
 
 /// Encoded rows and labels of one slice.

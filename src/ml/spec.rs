@@ -140,7 +140,7 @@ pub struct ModelSpec {
     pub candidates: Vec<Algorithm>,
     /// Calibrations to try on each candidate; the pair with the lowest validation log loss wins.
     pub calibration: Vec<CalibrationMethod>,
-    /// Minimum positive and minimum negative rows (each) to train at all. Default 30.
+    /// Minimum positive and minimum negative rows (each) to train and calibrate at all. Default 50.
     #[serde(default = "default_min_class")]
     pub min_per_class: usize,
     pub split: SplitSpec,
@@ -164,7 +164,7 @@ fn default_horizon() -> u32 {
 }
 
 fn default_min_class() -> usize {
-    30
+    50
 }
 
 impl ModelSpec {
@@ -272,7 +272,7 @@ type = "numeric"
     #[test]
     fn a_good_spec_parses_with_defaults() {
         let s = ModelSpec::from_toml(GOOD).unwrap();
-        assert_eq!(s.min_per_class, 30);
+        assert_eq!(s.min_per_class, 50);
         assert_eq!(s.split.order, SplitOrder::Auto);
         assert_eq!(s.features[0].min_count, 10);
         assert_eq!(s.feature_names(), vec!["source", "visits"]);

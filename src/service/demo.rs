@@ -36,3 +36,23 @@ pub async fn load_demo_world(store: &Store, seed: Option<u64>, as_of: NaiveDate)
         w.spend.len()
     ))
 }
+
+/// Scores every list the demo serves (open leads, open deals, the churn-risk book) with the
+/// active models, so that none is empty when the demo prints its URL; returns the counts.
+pub async fn score_demo_lists(
+    store: &Store,
+    registry: &crate::service::models::ModelRegistry,
+) -> Result<Vec<(crate::ml::ModelKind, usize)>> {
+    let mut counts = Vec::new();
+    for kind in [
+        crate::ml::ModelKind::Lead,
+        crate::ml::ModelKind::Win,
+        crate::ml::ModelKind::Churn,
+    ] {
+        counts.push((
+            kind,
+            crate::service::models::refresh_scores(store, registry, kind).await?,
+        ));
+    }
+    Ok(counts)
+}

@@ -63,6 +63,7 @@ pub async fn start_training(
     registry: Arc<ModelRegistry>,
     rescorer: Arc<Rescorer>,
     spec: ModelSpec,
+    as_of: Option<chrono::NaiveDate>,
 ) -> Result<JobView> {
     let lock = store.try_training_lock().await?.ok_or_else(|| {
         ServiceError::Conflict("a training is already running; try again when it ends".into())
@@ -90,7 +91,7 @@ pub async fn start_training(
             *sink.lock().unwrap_or_else(|e| e.into_inner()) = (step.to_string(), f);
         });
         let kind = spec.kind;
-        let work = models::training::train_locked(&store, &registry, spec, progress);
+        let work = models::training::train_locked(&store, &registry, spec, as_of, progress);
         tokio::pin!(work);
         let mut last = Instant::now();
         let mut current = job.clone();

@@ -14,7 +14,7 @@ pub mod kpis;
 pub mod models;
 pub mod quotas;
 
-pub use demo::load_demo_world;
+pub use demo::{load_demo_world, score_demo_lists};
 pub use import::{import_rows, ingest_path, ImportFailure, ImportOutcome, ENTITIES};
 pub use ingest::{ingest, ingest_raw};
 pub use keyring::{KeyRing, REFRESH_EVERY as KEY_REFRESH_EVERY};

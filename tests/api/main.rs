@@ -16,6 +16,7 @@ mod faults_support;
 mod forecast;
 mod ingest;
 mod kpis;
+mod model_checks;
 mod models;
 mod ops;
 mod replicas;

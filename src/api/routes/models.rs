@@ -3,6 +3,7 @@
 
 use actix_web::web::{self, Json, Path, Query};
 use actix_web::HttpResponse;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -11,7 +12,7 @@ use crate::api::error::{ApiError, ErrorResponse};
 use crate::api::params::path_text;
 use crate::api::AppState;
 use crate::service::jobs::{self, JobView};
-use crate::service::models::{self, ModelVersionInfo};
+use crate::service::models::{self, ModelDrift, ModelVersionInfo};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -43,14 +44,48 @@ pub async fn list(
     state: web::Data<AppState>,
     params: Query<ModelsParams>,
 ) -> Result<Json<ModelVersions>, ApiError> {
-    let data = models::list_versions(&state.store, params.kind.as_deref()).await?;
+    let data = models::list_versions(&state.store, &state.registry, params.kind.as_deref()).await?;
     Ok(Json(ModelVersions { data }))
 }
 
-/// Train a kind on the stored data with its shipped spec, as a background job. The new version
-/// goes into service only if it is not worse than the active one on the same validation slice.
+/// The optional body of a training request.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrainRequest {
+    /// Train on what was known at the end of this day (`YYYY-MM-DD`); default: the data's last
+    /// day, not today.
+    #[schema(format = Date)]
+    pub as_of: Option<String>,
+    /// A model spec in TOML (default: the kind's spec shipped in `training/`).
+    pub spec: Option<String>,
+}
+
+/// An empty body is the default request; anything else must be a valid [`TrainRequest`].
+/// Returns the spec text and the day.
+fn train_request(body: &[u8]) -> Result<(Option<String>, Option<NaiveDate>), ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok((None, None));
+    }
+    let req: TrainRequest =
+        serde_json::from_slice(body).map_err(|e| ApiError::bad_request("body", e.to_string()))?;
+    let day = req
+        .as_of
+        .map(|d| {
+            NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
+                ApiError::bad_request("as_of", "must be a day as YYYY-MM-DD, e.g. 2025-06-30")
+            })
+        })
+        .transpose()?;
+    Ok((req.spec, day))
+}
+
+/// Train a kind on the stored data (with its shipped spec, or the spec sent), as a background
+/// job. The new version goes into service only if its log loss is not worse than the active
+/// one's on the same target rows, each built with its own spec; both figures are in the job's
+/// result (`comparison`) and in the version's metrics (`promotion`).
 #[utoipa::path(post, path = "/v1/models/{kind}/train", tag = "models",
-    params(("kind" = String, Path, description = "lead or win")),
+    params(("kind" = String, Path, description = "lead, win or churn")),
+    request_body(content = TrainRequest, description = "Optional: as_of and spec"),
     responses(
         (status = 202, description = "Started; follow it at /v1/jobs/{id}", body = JobView),
         (status = 400, description = "Unknown kind", body = ErrorResponse),
@@ -64,14 +99,17 @@ pub async fn train(
     _auth: Authed<AdminScope>,
     state: web::Data<AppState>,
     kind: Path<String>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let kind = models::parse_kind(&kind)?;
-    let spec = models::default_spec(kind)?;
+    let (spec, as_of) = train_request(&body)?;
+    let spec = models::spec_for(kind, spec.as_deref())?;
     let job = jobs::start_training(
         state.store.clone(),
         state.registry.clone(),
         state.rescorer.clone(),
         spec,
+        as_of,
     )
     .await?;
     Ok(HttpResponse::Accepted()
@@ -126,6 +164,27 @@ pub async fn rollback(
     Ok(Json(v))
 }
 
+/// Drift of an active version: the population stability index (PSI) of each feature and of the
+/// score between its training rows and the last 5,000 records scored on request by this
+/// process. Under 0.1 is stable; over 0.2 is listed in `alerts`.
+#[utoipa::path(get, path = "/v1/models/{id}/drift", tag = "models",
+    params(("id" = String, Path, description = "An active version id")),
+    responses(
+        (status = 200, description = "The drift report", body = ModelDrift),
+        (status = 401, description = "No or unknown API key", body = ErrorResponse),
+        (status = 403, description = "The key lacks the read scope", body = ErrorResponse),
+        (status = 404, description = "Not an active version", body = ErrorResponse),
+        (status = 409, description = "Trained before distributions were stored", body = ErrorResponse),
+    ),
+    security(("bearer" = ["read"])))]
+pub async fn drift(
+    _auth: Authed<ReadScope>,
+    state: web::Data<AppState>,
+    id: Path<String>,
+) -> Result<Json<ModelDrift>, ApiError> {
+    Ok(Json(models::drift(&state.registry, &id)?))
+}
+
 /// A background job: progress, then the result or the error.
 #[utoipa::path(get, path = "/v1/jobs/{id}", tag = "models",
     params(("id" = String, Path, description = "The job id")),
@@ -150,5 +209,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/models/{kind}/train", web::post().to(train))
         .route("/v1/models/{id}/promote", web::post().to(promote))
         .route("/v1/models/{kind}/rollback", web::post().to(rollback))
+        .route("/v1/models/{id}/drift", web::get().to(drift))
         .route("/v1/jobs/{id}", web::get().to(job));
 }

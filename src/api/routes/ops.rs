@@ -59,7 +59,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Status>, Api
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render())
+        .body(state.metrics.render() + &crate::api::metrics::render_models(&state.registry))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -10,7 +10,8 @@ use crate::api::params::path_text;
 use crate::api::AppState;
 use crate::domain::{parse_raw_batch, Lead, Opportunity};
 use crate::ml::ModelKind;
-use crate::service::models::{self, ScoredRecord};
+use crate::ml::ScoreWarnings;
+use crate::service::models::{self, ScoredBatch, ScoredRecord};
 use serde_json::value::RawValue;
 
 /// The most records one scoring request may carry.
@@ -19,6 +20,19 @@ pub const MAX_SCORE_BATCH: usize = 10_000;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Scores {
     pub data: Vec<ScoredRecord>,
+    /// On scoring requests: the fields the model did not recognise and the features that were
+    /// missing, counted over the batch (the scores are computed all the same).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<ScoreWarnings>,
+}
+
+impl From<ScoredBatch> for Scores {
+    fn from(b: ScoredBatch) -> Self {
+        Scores {
+            data: b.data,
+            warnings: Some(b.warnings),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -65,8 +79,9 @@ pub async fn score_leads(
     let rows = body.into_inner();
     batch(&rows)?;
     let leads = parse_raw_batch::<Lead>(&rows).map_err(ApiError::validation)?;
-    let data = models::score_leads(&state.registry, &leads)?;
-    Ok(Json(Scores { data }))
+    Ok(Json(
+        models::score_leads_checked(&state.registry, &leads)?.into(),
+    ))
 }
 
 /// Win probability of 1 to 10,000 open deals as the CRM has them, as of now.
@@ -91,8 +106,9 @@ pub async fn score_opportunities(
     let rows = body.into_inner();
     batch(&rows)?;
     let opps = parse_raw_batch::<Opportunity>(&rows).map_err(ApiError::validation)?;
-    let data = models::score_opportunities(&state.registry, &opps, &[])?;
-    Ok(Json(Scores { data }))
+    Ok(Json(
+        models::score_opportunities_checked(&state.registry, &opps, &[])?.into(),
+    ))
 }
 
 /// The score of a stored lead, computed now.
@@ -172,7 +188,10 @@ pub async fn prioritized_leads(
         limit,
     )
     .await?;
-    Ok(Json(Scores { data }))
+    Ok(Json(Scores {
+        data,
+        warnings: None,
+    }))
 }
 
 /// An owner's open deals by expected value (P(win) x amount).
@@ -194,7 +213,10 @@ pub async fn prioritized_opportunities(
     let limit = limit_of(&params)?;
     let data =
         models::prioritized(&state.store, ModelKind::Win, params.owner.as_deref(), limit).await?;
-    Ok(Json(Scores { data }))
+    Ok(Json(Scores {
+        data,
+        warnings: None,
+    }))
 }
 
 /// Mounted before the record routes, so `prioritized` is not taken for an id.

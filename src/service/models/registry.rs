@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use super::monitor::Monitor;
 use crate::ml::{ModelKind, OwnerHistory, TrainedModel};
 use crate::service::Result;
 use crate::store::Store;
@@ -20,6 +21,8 @@ pub struct ActiveModel {
 pub struct ModelRegistry {
     slots: RwLock<HashMap<&'static str, Arc<ActiveModel>>>,
     history: RwLock<Arc<OwnerHistory>>,
+    /// Scoring counters and drift windows by version id.
+    monitors: RwLock<HashMap<String, Arc<Monitor>>>,
 }
 
 impl ModelRegistry {
@@ -32,6 +35,32 @@ impl ModelRegistry {
     pub fn install(&self, kind: ModelKind, model: ActiveModel) {
         let mut slots = self.slots.write().unwrap_or_else(|e| e.into_inner());
         slots.insert(kind.as_str(), Arc::new(model));
+    }
+
+    /// The monitor of a version (created on first use).
+    pub fn monitor(&self, version: &str) -> Arc<Monitor> {
+        if let Some(m) = self
+            .monitors
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(version)
+        {
+            return m.clone();
+        }
+        let mut all = self.monitors.write().unwrap_or_else(|e| e.into_inner());
+        all.entry(version.to_string()).or_default().clone()
+    }
+
+    /// Every served version with its monitor, in kind order.
+    pub fn served(&self) -> Vec<(Arc<ActiveModel>, Arc<Monitor>)> {
+        [ModelKind::Lead, ModelKind::Win, ModelKind::Churn]
+            .into_iter()
+            .filter_map(|k| self.active(k))
+            .map(|m| {
+                let mon = self.monitor(&m.version);
+                (m, mon)
+            })
+            .collect()
     }
 
     pub fn owner_history(&self) -> Arc<OwnerHistory> {

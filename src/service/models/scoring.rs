@@ -7,9 +7,10 @@ use utoipa::ToSchema;
 
 use super::registry::{ActiveModel, ModelRegistry};
 use crate::domain::{Lead, Opportunity, StageEvent};
-use crate::ml::{Factor, ModelKind, Score};
+use crate::ml::{Factor, FeatureRow, ModelKind, Score, ScoreWarnings};
 use crate::service::{Result, ServiceError};
 use crate::store::{ScoreRow, Store};
+use std::sync::Arc;
 
 /// A reason behind a score, in words a salesperson reads.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -43,6 +44,17 @@ pub struct ScoredRecord {
     pub owner_id: Option<String>,
     pub model_version: String,
     pub scored_at: DateTime<Utc>,
+    /// For a single record scored on request: fields the model did not recognise and features
+    /// that were missing (the score is computed all the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<ScoreWarnings>,
+}
+
+/// Scored records and what the model could not use in them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ScoredBatch {
+    pub data: Vec<ScoredRecord>,
+    pub warnings: ScoreWarnings,
 }
 
 fn view(f: &Factor) -> FactorView {
@@ -82,6 +94,7 @@ pub(crate) fn record(
         owner_id: owner,
         model_version: version.to_string(),
         scored_at: Utc::now(),
+        warnings: None,
     }
 }
 
@@ -96,12 +109,37 @@ pub fn active(registry: &ModelRegistry, kind: ModelKind) -> Result<std::sync::Ar
 
 /// Scores leads as the CRM has them; needs no database.
 pub fn score_leads(registry: &ModelRegistry, leads: &[Lead]) -> Result<Vec<ScoredRecord>> {
+    let (m, _, scores) = lead_scores(registry, leads)?;
+    Ok(lead_records(&m, leads, &scores))
+}
+
+/// [`score_leads`] for a scoring request: also says what the model could not use, and counts
+/// the batch in the model's monitor (warnings and drift).
+pub fn score_leads_checked(registry: &ModelRegistry, leads: &[Lead]) -> Result<ScoredBatch> {
+    let (m, rows, scores) = lead_scores(registry, leads)?;
+    let attrs = leads.iter().map(|l| &l.attributes);
+    let warnings = registry
+        .monitor(&m.version)
+        .observe(&m, attrs, &rows, &scores);
+    Ok(ScoredBatch {
+        data: lead_records(&m, leads, &scores),
+        warnings,
+    })
+}
+
+type Scored = (Arc<ActiveModel>, Vec<FeatureRow>, Vec<Score>);
+
+fn lead_scores(registry: &ModelRegistry, leads: &[Lead]) -> Result<Scored> {
     let m = active(registry, ModelKind::Lead)?;
     let rows: Vec<_> = leads.iter().map(|l| m.model.lead_row(l)).collect();
     let scores = m.model.score(&rows);
-    Ok(leads
+    Ok((m, rows, scores))
+}
+
+fn lead_records(m: &ActiveModel, leads: &[Lead], scores: &[Score]) -> Vec<ScoredRecord> {
+    leads
         .iter()
-        .zip(&scores)
+        .zip(scores)
         .map(|(l, s)| {
             record(
                 l.id.to_string(),
@@ -111,7 +149,7 @@ pub fn score_leads(registry: &ModelRegistry, leads: &[Lead]) -> Result<Vec<Score
                 None,
             )
         })
-        .collect())
+        .collect()
 }
 
 /// Scores open deals as of now, with their stage history when given; needs no database.
@@ -120,6 +158,32 @@ pub fn score_opportunities(
     opps: &[Opportunity],
     events: &[StageEvent],
 ) -> Result<Vec<ScoredRecord>> {
+    let (m, _, scores) = deal_scores(registry, opps, events)?;
+    Ok(deal_records(&m, opps, &scores))
+}
+
+/// [`score_opportunities`] for a scoring request (see [`score_leads_checked`]).
+pub fn score_opportunities_checked(
+    registry: &ModelRegistry,
+    opps: &[Opportunity],
+    events: &[StageEvent],
+) -> Result<ScoredBatch> {
+    let (m, rows, scores) = deal_scores(registry, opps, events)?;
+    let attrs = opps.iter().map(|o| &o.attributes);
+    let warnings = registry
+        .monitor(&m.version)
+        .observe(&m, attrs, &rows, &scores);
+    Ok(ScoredBatch {
+        data: deal_records(&m, opps, &scores),
+        warnings,
+    })
+}
+
+fn deal_scores(
+    registry: &ModelRegistry,
+    opps: &[Opportunity],
+    events: &[StageEvent],
+) -> Result<Scored> {
     let m = active(registry, ModelKind::Win)?;
     let history = registry.owner_history();
     let now = Utc::now();
@@ -140,9 +204,12 @@ pub fn score_opportunities(
         })
         .collect();
     let scores = m.model.score(&rows);
-    Ok(opps
-        .iter()
-        .zip(&scores)
+    Ok((m, rows, scores))
+}
+
+fn deal_records(m: &ActiveModel, opps: &[Opportunity], scores: &[Score]) -> Vec<ScoredRecord> {
+    opps.iter()
+        .zip(scores)
         .map(|(o, s)| {
             record(
                 o.id.to_string(),
@@ -152,7 +219,7 @@ pub fn score_opportunities(
                 o.amount.map(|a| a.get()),
             )
         })
-        .collect())
+        .collect()
 }
 
 pub async fn score_stored_lead(
@@ -164,7 +231,7 @@ pub async fn score_stored_lead(
         .get::<Lead>(id)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("no lead with id `{id}`")))?;
-    Ok(score_leads(registry, &[lead])?.remove(0))
+    Ok(single(score_leads_checked(registry, &[lead])?))
 }
 
 pub async fn score_stored_opportunity(
@@ -180,7 +247,18 @@ pub async fn score_stored_opportunity(
         .page::<StageEvent>(None, 1000, Some(("opportunity_id", id)))
         .await?;
     let events: Vec<StageEvent> = events.items.into_iter().map(|(_, e)| e).collect();
-    Ok(score_opportunities(registry, &[opp], &events)?.remove(0))
+    Ok(single(score_opportunities_checked(
+        registry,
+        &[opp],
+        &events,
+    )?))
+}
+
+/// The one record of a batch of one, with the batch's warnings.
+fn single(mut b: ScoredBatch) -> ScoredRecord {
+    let mut r = b.data.remove(0);
+    r.warnings = Some(b.warnings);
+    r
 }
 
 /// The stored open leads (kind `lead`, by probability) or deals (kind `win`, by expected value)

@@ -1,13 +1,15 @@
 //! Training a model kind on the stored data, with champion/challenger promotion.
 
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use rand::RngCore;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+use super::dataset;
 use super::registry::{ActiveModel, ModelRegistry};
-use crate::domain::{Account, AccountSnapshot, ChurnEvent, Lead, Opportunity, StageEvent};
-use crate::ml::{self, Metrics, ModelKind, ModelSpec, TrainedModel, TrainingSet};
+use crate::ml::{
+    self, Comparison, FeatureCoverage, ModelKind, ModelSpec, TrainedModel, TrainingSet,
+};
 use crate::service::{Result, ServiceError};
 use crate::store::{ModelVersionRow, Store};
 
@@ -28,6 +30,43 @@ pub struct TrainOutcome {
     pub promoted: bool,
     /// Why it was or was not promoted.
     pub decision: String,
+    /// The challenger and the active model on the same rows, each with its own spec's
+    /// features (absent for the first version of a kind, or when they share no rows).
+    pub comparison: Option<GateView>,
+    /// Share of the training rows with a value, per feature.
+    pub coverage: Vec<FeatureCoverage>,
+    /// Low coverage, a split that could not follow time, a latest slice that disagrees.
+    pub warnings: Vec<String>,
+    /// The day the training data was taken as of (the data's last day unless asked).
+    pub as_of: Option<NaiveDate>,
+}
+
+/// The gate's figures, with the champion they were measured against.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct GateView {
+    pub champion_version: String,
+    #[serde(flatten)]
+    pub figures: Comparison,
+}
+
+/// The spec given as TOML text, or the kind's shipped one; a spec of another kind is refused.
+pub fn spec_for(kind: ModelKind, text: Option<&str>) -> Result<ModelSpec> {
+    let Some(text) = text else {
+        return default_spec(kind);
+    };
+    let spec =
+        ModelSpec::from_toml(text).map_err(|e| ServiceError::bad_input("spec", e.to_string()))?;
+    if spec.kind != kind {
+        return Err(ServiceError::bad_input(
+            "spec",
+            format!(
+                "the spec trains a {} model, not {}",
+                spec.kind.as_str(),
+                kind.as_str()
+            ),
+        ));
+    }
+    Ok(spec)
 }
 
 /// The spec shipped in `training/` for a kind.
@@ -41,38 +80,7 @@ pub fn default_spec(kind: ModelKind) -> Result<ModelSpec> {
         .map_err(|e| ServiceError::Store(anyhow::anyhow!("the shipped spec is bad: {e}").into()))
 }
 
-async fn training_set(store: &Store, spec: &ModelSpec) -> Result<TrainingSet> {
-    let set = match spec.kind {
-        ModelKind::Lead => {
-            let mut b = ml::LeadSetBuilder::new(spec).map_err(ml_error)?;
-            store.for_each::<Lead>(|l| b.push(&l)).await?;
-            b.finish()
-        }
-        ModelKind::Win => {
-            let opps = store.all::<Opportunity>().await?;
-            let events = store.all::<StageEvent>().await?;
-            ml::win_training_set(spec, &opps, &events, Utc::now())
-        }
-        ModelKind::Churn => {
-            let accounts = store.all::<Account>().await?;
-            let snapshots = store.all::<AccountSnapshot>().await?;
-            let events = store.all::<ChurnEvent>().await?;
-            ml::churn_training_set(
-                spec,
-                &accounts,
-                &snapshots,
-                &events,
-                Utc::now().date_naive(),
-            )
-        }
-    };
-    set.map_err(ml_error)
-}
-
-/// Maps a training failure onto the caller's view: too little data or a bad spec is theirs to fix.
-pub(crate) fn ml_error(e: ml::MlError) -> ServiceError {
-    ServiceError::bad_input("data", e.to_string())
-}
+pub(crate) use super::dataset::ml_error;
 
 /// Trains `spec` (or the kind's shipped spec) on the stored data, stores the version and promotes
 /// it when it is not worse than the active one on the same validation slice.
@@ -83,23 +91,40 @@ pub async fn train_kind(
     spec: ModelSpec,
     progress: Progress,
 ) -> Result<TrainOutcome> {
+    train_kind_as_of(store, registry, spec, None, progress).await
+}
+
+/// [`train_kind`] on what was known at the end of `as_of` (default: the data's last day).
+pub async fn train_kind_as_of(
+    store: &Store,
+    registry: &ModelRegistry,
+    spec: ModelSpec,
+    as_of: Option<NaiveDate>,
+    progress: Progress,
+) -> Result<TrainOutcome> {
     let lock = store.try_training_lock().await?.ok_or_else(|| {
         ServiceError::Conflict("a training is already running; try again when it ends".into())
     })?;
-    let outcome = train_locked(store, registry, spec, progress).await;
+    let outcome = train_locked(store, registry, spec, as_of, progress).await;
     lock.release().await;
     outcome
 }
 
+/// [`train_kind`] with the training lock held. `as_of`: train on what was known at the end of
+/// that day (default: the data's last day).
 pub(crate) async fn train_locked(
     store: &Store,
     registry: &ModelRegistry,
     spec: ModelSpec,
+    as_of: Option<NaiveDate>,
     progress: Progress,
 ) -> Result<TrainOutcome> {
     progress("loading data", 0.0);
-    let set = training_set(store, &spec).await?;
+    let loaded = dataset::load(store, &spec, as_of).await?;
+    ml::coverage::check_coverage(&spec, &loaded.set, &loaded.keys).map_err(ml_error)?;
+    let as_of = loaded.as_of;
     let kind = spec.kind;
+    let set = loaded.set;
     let (model, validation) = tokio::task::spawn_blocking(move || {
         let mut report = |step: &str, f: f64| progress(step, f);
         ml::train_owned(&spec, set, &mut report)
@@ -107,23 +132,14 @@ pub(crate) async fn train_locked(
     .await
     .map_err(|e| ServiceError::Store(anyhow::anyhow!("training task failed: {e}").into()))?
     .map_err(ml_error)?;
-    let (promote, decision) = judge(registry.active(kind).as_deref(), &model, &validation);
+    let champion = registry.active(kind);
+    let comparison = match &champion {
+        Some(c) => gate(store, c, &model, &validation, as_of).await?,
+        None => None,
+    };
+    let (promote, decision) = judge(champion.as_deref(), comparison.as_ref());
     let version = new_version_id(kind);
     let now = Utc::now();
-    let row = ModelVersionRow {
-        id: version.clone(),
-        kind: kind.as_str().into(),
-        status: "candidate".into(),
-        algorithm: model.algorithm().as_str().into(),
-        spec: serde_json::to_value(&model.spec)
-            .map_err(anyhow::Error::new)
-            .map_err(crate::store::StoreError::from)?,
-        metrics: report_json(&model),
-        artifact: model.to_bytes().map_err(ml_error)?,
-        trained_at: now,
-        activated_at: None,
-    };
-    store.insert_model_version(&row).await?;
     let outcome = TrainOutcome {
         version: version.clone(),
         kind: kind.as_str().into(),
@@ -132,7 +148,25 @@ pub(crate) async fn train_locked(
         metrics: serde_json::to_value(&model.metrics).unwrap_or_default(),
         promoted: promote,
         decision,
+        comparison,
+        coverage: model.coverage.clone(),
+        warnings: model.warnings.clone(),
+        as_of,
     };
+    let row = ModelVersionRow {
+        id: version.clone(),
+        kind: kind.as_str().into(),
+        status: "candidate".into(),
+        algorithm: model.algorithm().as_str().into(),
+        spec: serde_json::to_value(&model.spec)
+            .map_err(anyhow::Error::new)
+            .map_err(crate::store::StoreError::from)?,
+        metrics: report_json(&model, &outcome),
+        artifact: model.to_bytes().map_err(ml_error)?,
+        trained_at: now,
+        activated_at: None,
+    };
+    store.insert_model_version(&row).await?;
     if promote {
         store
             .activate_model_version(kind.as_str(), &version, now)
@@ -142,54 +176,83 @@ pub(crate) async fn train_locked(
     Ok(outcome)
 }
 
-/// Champion/challenger: the new version replaces the active one only if its log loss on the new
-/// validation slice is not worse than the champion's on that same slice.
-/// Whether `model` may replace the active one, judged on `validation`, its validation slice.
-fn judge(
-    champion: Option<&ActiveModel>,
+/// The challenger on its validation rows and the champion on the same targets, built with the
+/// champion's own spec from the same data as of the same day. A champion whose spec no longer
+/// builds on this data cannot be compared (`None`).
+async fn gate(
+    store: &Store,
+    champion: &ActiveModel,
     model: &TrainedModel,
     validation: &TrainingSet,
-) -> (bool, String) {
+    as_of: Option<NaiveDate>,
+) -> Result<Option<GateView>> {
+    let theirs = match dataset::load(store, &champion.model.spec, as_of).await {
+        Ok(l) => l.set,
+        Err(ServiceError::BadInput { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(
+        ml::gate::compare(model, validation, &champion.model, &theirs).map(|figures| GateView {
+            champion_version: champion.version.clone(),
+            figures,
+        }),
+    )
+}
+
+/// Champion/challenger: the new version replaces the active one only if its log loss is not
+/// worse than the champion's on the same target rows (see [`gate`]).
+fn judge(champion: Option<&ActiveModel>, comparison: Option<&GateView>) -> (bool, String) {
     let Some(champion) = champion else {
         return (
             true,
             "no active model: the first version goes into service".into(),
         );
     };
-    let mine = &model.metrics;
-    let theirs: Option<Metrics> = champion.model.evaluate(validation).ok();
-    match theirs {
-        Some(theirs) if TrainedModel::not_worse_than(mine, &theirs) => (
-            true,
-            format!(
-                "log loss {:.4} on the validation slice, not worse than the active {}'s {:.4}",
-                mine.log_loss, champion.version, theirs.log_loss
-            ),
-        ),
-        Some(theirs) => (
+    let Some(c) = comparison else {
+        return (
             false,
             format!(
-                "kept as a candidate: log loss {:.4} is worse than the active {}'s {:.4} on the same slice",
-                mine.log_loss, champion.version, theirs.log_loss
-            ),
-        ),
-        None => (
-            false,
-            format!(
-                "kept as a candidate: the active {} uses other features, so they cannot be compared on the same slice; promote by hand",
+                "kept as a candidate: the active {} shares no validation rows of both outcomes \
+                 with this version, so they cannot be compared; promote by hand",
                 champion.version
             ),
-        ),
+        );
+    };
+    let (mine, theirs) = (&c.figures.challenger, &c.figures.champion);
+    let better = TrainedModel::not_worse_than(mine.log_loss, theirs.log_loss);
+    let figures = format!(
+        "log loss {:.4} (ROC AUC {:.3}) against the active {}'s {:.4} (ROC AUC {:.3}) on the \
+         same {} rows, each with its own spec's features",
+        mine.log_loss,
+        mine.roc_auc,
+        champion.version,
+        theirs.log_loss,
+        theirs.roc_auc,
+        c.figures.rows
+    );
+    if better {
+        (true, format!("promoted: {figures}"))
+    } else {
+        (false, format!("kept as a candidate: {figures}"))
     }
 }
 
 /// Metrics, candidates and data summary, as stored with the version.
-pub(crate) fn report_json(model: &TrainedModel) -> serde_json::Value {
+pub(crate) fn report_json(model: &TrainedModel, outcome: &TrainOutcome) -> serde_json::Value {
     serde_json::json!({
         "validation": model.metrics,
         "candidates": model.candidates,
         "data": model.data,
         "calibration": format!("{:?}", model.calibration()).to_lowercase(),
+        "coverage": model.coverage,
+        "warnings": model.warnings,
+        "latest_slice": model.latest_slice,
+        "as_of": outcome.as_of,
+        "promotion": {
+            "promoted": outcome.promoted,
+            "decision": outcome.decision,
+            "comparison": outcome.comparison,
+        },
     })
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use utoipa::ToSchema;
 
 use super::registry::{ActiveModel, ModelRegistry};
-use crate::ml::TrainedModel;
+use crate::ml::{DriftReport, TrainedModel};
 use crate::service::{Result, ServiceError};
 use crate::store::{ModelVersionRow, Store};
 
@@ -27,10 +27,23 @@ pub struct ModelVersionInfo {
     pub metrics: serde_json::Value,
     #[schema(value_type = Object)]
     pub spec: serde_json::Value,
+    /// What to look at: the training's warnings (low feature coverage, a random split on dated
+    /// rows, a latest slice that disagrees) and, for a version served here, every feature or
+    /// score whose drift (PSI) passed 0.2.
+    pub warnings: Vec<String>,
 }
 
 fn info(r: ModelVersionRow) -> ModelVersionInfo {
+    let warnings = r.metrics["warnings"]
+        .as_array()
+        .map(|w| {
+            w.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
     ModelVersionInfo {
+        warnings,
         id: r.id,
         kind: r.kind,
         status: r.status,
@@ -42,16 +55,68 @@ fn info(r: ModelVersionRow) -> ModelVersionInfo {
     }
 }
 
-pub async fn list_versions(store: &Store, kind: Option<&str>) -> Result<Vec<ModelVersionInfo>> {
+/// Versions, newest first; a version served by `registry` carries its drift alerts.
+pub async fn list_versions(
+    store: &Store,
+    registry: &ModelRegistry,
+    kind: Option<&str>,
+) -> Result<Vec<ModelVersionInfo>> {
     if let Some(k) = kind {
         super::parse_kind(k)?;
     }
-    Ok(store
+    let drift: Vec<(String, Vec<String>)> = registry
+        .served()
+        .into_iter()
+        .filter_map(|(m, mon)| Some((m.version.clone(), mon.drift(&m)?.alerts)))
+        .collect();
+    let mut out: Vec<ModelVersionInfo> = store
         .model_versions(kind)
         .await?
         .into_iter()
         .map(info)
-        .collect())
+        .collect();
+    for v in &mut out {
+        for (_, alerts) in drift.iter().filter(|(id, _)| *id == v.id) {
+            v.warnings.extend(alerts.iter().map(|a| {
+                format!("drift: `{a}` has moved from its training distribution (PSI over 0.2); see /v1/models/{}/drift", v.id)
+            }));
+        }
+    }
+    Ok(out)
+}
+
+/// The drift of a version served by this process: each feature's and the score's PSI between
+/// its training rows and the records it scored most recently on request.
+pub fn drift(registry: &ModelRegistry, id: &str) -> Result<ModelDrift> {
+    let (m, mon) = registry
+        .served()
+        .into_iter()
+        .find(|(m, _)| m.version == id)
+        .ok_or_else(|| {
+            ServiceError::NotFound(format!(
+                "`{id}` is not an active model version; drift is tracked for the versions in service"
+            ))
+        })?;
+    let report = mon.drift(&m).ok_or_else(|| {
+        ServiceError::Conflict(format!(
+            "`{id}` was trained before training distributions were stored; retrain it to track drift"
+        ))
+    })?;
+    Ok(ModelDrift {
+        version: m.version.clone(),
+        window_capacity: super::monitor::DRIFT_WINDOW,
+        report,
+    })
+}
+
+/// A version's drift report.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ModelDrift {
+    pub version: String,
+    /// The most recently scored records compared, at most this many.
+    pub window_capacity: usize,
+    #[serde(flatten)]
+    pub report: DriftReport,
 }
 
 async fn load(store: &Store, id: &str) -> Result<(ModelVersionRow, TrainedModel)> {
