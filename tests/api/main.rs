@@ -12,3 +12,7 @@ mod kpis;
 mod models;
 mod ops;
 mod replicas;
+mod web_auth;
+mod web_browser;
+mod web_driver;
+mod web_helpers;
