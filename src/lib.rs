@@ -12,3 +12,4 @@ pub mod quota;
 pub mod service;
 pub mod store;
 pub mod synth;
+pub mod web;

@@ -27,6 +27,8 @@ pub struct AppState {
     pub registry: Arc<ModelRegistry>,
     /// Rescores stored records after ingestion and promotion.
     pub rescorer: Arc<Rescorer>,
+    /// The web app's browser sessions and one-time sign-in links.
+    pub web: crate::web::Sessions,
 }
 
 impl AppState {
@@ -37,6 +39,7 @@ impl AppState {
             metrics: metrics::Metrics::default(),
             registry: Arc::new(ModelRegistry::default()),
             rescorer: Arc::new(Rescorer::default()),
+            web: crate::web::Sessions::default(),
         }
     }
 }

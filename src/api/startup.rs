@@ -80,6 +80,7 @@ impl Application {
                     .configure(routes::quotas::configure)
                     .configure(routes::records::configure)
                     .configure(openapi::configure)
+                    .configure(crate::web::configure)
                     .default_service(web::to(not_found))
             })
             .listen(listener)?

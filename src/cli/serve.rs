@@ -43,21 +43,31 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         workers: args.workers,
         ..Settings::new(args.bind)
     };
-    run(settings, store).await
+    run(settings, store, None).await
 }
 
-async fn run(settings: Settings, store: crate::store::Store) -> anyhow::Result<()> {
+/// Serves; with `demo_key`, also prints a one-time sign-in link to the web app for that key.
+async fn run(
+    settings: Settings,
+    store: crate::store::Store,
+    demo_key: Option<String>,
+) -> anyhow::Result<()> {
     let state = Arc::new(AppState::new(store.clone()));
     if let Err(e) = state.registry.sync(&store).await {
         tracing::warn!(error = %e, "could not load the active models yet");
     }
-    let app = Application::build(&settings, state)?;
+    let app = Application::build(&settings, state.clone())?;
     let host = settings
         .bind
         .rsplit_once(':')
         .map_or("127.0.0.1", |(h, _)| h);
     tracing::info!(port = app.port(), "serving");
     println!("URL: http://{}:{}", host, app.port());
+    if let Some(key) = demo_key {
+        let token = state.web.one_time_token(&key);
+        let port = app.port();
+        println!("Dashboard: http://{host}:{port}/signin/once?token={token}");
+    }
     app.run_until_stopped().await?;
     Ok(())
 }
@@ -96,8 +106,11 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     for (kind, n) in service::score_demo_lists(&store, &registry).await? {
         eprintln!("scored {n} records for the {} list", kind.as_str());
     }
+    // The quarter's earlier weeks, forecast as of each, so the fan chart has days to show.
+    let quarter = crate::domain::Period::quarter_of(as_of);
+    crate::web::ledger::fill_ledger(&store, &registry, quarter, as_of, 7).await?;
     let key = service::create_key(&store, "demo admin", &[Scope::Admin]).await?;
     println!("API key: {}", key.key);
     let settings = Settings::new(args.bind);
-    run(settings, store).await
+    run(settings, store, Some(key.key)).await
 }

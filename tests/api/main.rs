@@ -20,3 +20,7 @@ mod model_checks;
 mod models;
 mod ops;
 mod replicas;
+mod web_auth;
+mod web_browser;
+mod web_driver;
+mod web_helpers;

@@ -1,0 +1,358 @@
+//! The web app in a real headless chromium: sign in with the demo's one-time link, visit every
+//! page, compare the figures shown with the API's, count the charts' marks, check the console and
+//! accessibility (axe-core), promote then roll back as admin, and see a read key get no controls.
+//! Screenshots go to `target/screenshots/`. SQLite only: the pages' service calls are the API's,
+//! which the other tests run on both backends.
+
+use serde_json::Value;
+use std::time::Duration;
+
+use crate::helpers::Backend;
+use crate::models::small_world;
+use crate::web_driver::Browser;
+use crate::web_helpers::{spawn_web, WebApp};
+
+const AXE: &str = include_str!("../vendor/axe-core/axe.min.js");
+const PERIOD: &str = "2026-Q4";
+
+async fn api(app: &WebApp, path: &str) -> Value {
+    let res = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .bearer_auth(&app.admin_key)
+        .send()
+        .await
+        .expect("api");
+    assert_eq!(res.status().as_u16(), 200, "{path}");
+    res.json().await.expect("json")
+}
+
+async fn ingest(app: &WebApp, entity: &str, rows: Value) {
+    let res = app
+        .client
+        .post(format!("{}/v1/{entity}", app.address))
+        .bearer_auth(&app.admin_key)
+        .json(&rows)
+        .send()
+        .await
+        .expect("ingest");
+    assert_eq!(res.status().as_u16(), 200, "ingest {entity}");
+}
+
+async fn train(app: &WebApp, kind: &str) {
+    let res = app
+        .client
+        .post(format!("{}/v1/models/{kind}/train", app.address))
+        .bearer_auth(&app.admin_key)
+        .send()
+        .await
+        .expect("train");
+    assert_eq!(res.status().as_u16(), 202);
+    let job: Value = res.json().await.unwrap();
+    let path = format!("/v1/jobs/{}", job["id"].as_str().unwrap());
+    for _ in 0..900 {
+        match api(app, &path).await["status"].as_str() {
+            Some("running") => tokio::time::sleep(Duration::from_millis(200)).await,
+            Some("succeeded") => return,
+            other => panic!("training {kind}: {other:?}"),
+        }
+    }
+    panic!("training {kind} took over 3 minutes");
+}
+
+/// Waits until the list at `path` has rows (the rescorer runs in the background).
+async fn until_listed(app: &WebApp, path: &str) {
+    for _ in 0..300 {
+        if api(app, path).await["data"]
+            .as_array()
+            .is_some_and(|d| !d.is_empty())
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{path} stayed empty");
+}
+
+/// The synthetic world, three trained kinds (lead twice, so there is a version to promote), the
+/// stored scores, and the ledger filled with the quarter's earlier weeks.
+async fn world(app: &WebApp) {
+    fn j<T: serde::Serialize>(v: &T) -> Value {
+        serde_json::to_value(v).unwrap()
+    }
+    let w = small_world();
+    ingest(app, "reps", j(&w.reps)).await;
+    ingest(app, "quotas", j(&w.quotas)).await;
+    ingest(app, "accounts", j(&w.accounts)).await;
+    ingest(app, "leads", j(&w.leads)).await;
+    ingest(app, "opportunities", j(&w.opportunities)).await;
+    ingest(app, "stage-events", j(&w.stage_events)).await;
+    ingest(app, "account-snapshots", j(&w.snapshots)).await;
+    ingest(app, "churn-events", j(&w.churn_events)).await;
+    for kind in ["lead", "win", "churn", "lead"] {
+        train(app, kind).await;
+    }
+    until_listed(app, "/v1/opportunities/prioritized?limit=1").await;
+    until_listed(app, "/v1/leads/prioritized?limit=1").await;
+    until_listed(app, "/v1/churn-risk?limit=1").await;
+    for day in ["2026-10-01", "2026-10-15", "2026-10-29", "2026-11-12"] {
+        api(app, &format!("/v1/forecast?period={PERIOD}&as_of={day}")).await;
+    }
+}
+
+fn num(v: &Value) -> f64 {
+    v.as_f64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        .unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+async fn figure(b: &Browser, name: &str) -> f64 {
+    num(&b
+        .eval(&format!(
+            "return document.querySelector('[data-figure={name}]').dataset.value;"
+        ))
+        .await)
+}
+
+async fn marks(b: &Browser, chart: &str, mark: &str) -> usize {
+    let v = b
+        .eval(&format!("return document.querySelectorAll('svg[data-chart={chart}] [data-mark={mark}]').length;"))
+        .await;
+    num(&v) as usize
+}
+
+/// Visits a page, checks console, layout at phone width and accessibility, saves screenshots.
+async fn visit(b: &Browser, base: &str, path: &str, shot: &str) {
+    b.resize(1280, 1000).await;
+    b.goto(&format!("{base}{path}")).await;
+    let h1 = b
+        .eval("return document.querySelector('h1') && document.querySelector('h1').textContent;")
+        .await;
+    assert!(
+        h1.is_string(),
+        "{path}: no page heading (at {})",
+        b.url().await
+    );
+    save(shot, &b.screenshot().await);
+    b.eval(&format!("{AXE}\n;return typeof window.axe;")).await;
+    let violations = b
+        .eval_async(
+            "var done = arguments[0];\
+             axe.run(document, {resultTypes: ['violations']}).then(function (r) {\
+               done(r.violations.map(function (v) { return [v.id, v.impact, v.help, v.nodes.length]; }));\
+             }).catch(function (e) { done([['axe-failed', 'critical', String(e), 0]]); });",
+        )
+        .await;
+    let bad: Vec<&Value> = violations
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| matches!(v[1].as_str(), Some("serious" | "critical")))
+        .collect();
+    assert!(bad.is_empty(), "{path}: accessibility violations {bad:?}");
+    b.resize(390, 844).await;
+    let overflow = b
+        .eval("return document.documentElement.scrollWidth - window.innerWidth;")
+        .await;
+    assert!(
+        num(&overflow) <= 1.0,
+        "{path}: wider than a phone by {overflow} px"
+    );
+    save(&format!("{shot}-phone"), &b.screenshot().await);
+    let errors: Vec<(String, String)> = b
+        .console()
+        .await
+        .into_iter()
+        .filter(|(level, _)| level == "SEVERE")
+        .collect();
+    assert!(errors.is_empty(), "{path}: console errors {errors:?}");
+}
+
+fn save(name: &str, png: &[u8]) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    std::fs::write(dir.join(format!("{name}.png")), png).expect("screenshot");
+}
+
+async fn forecast_page_shows_the_apis_figures(app: &WebApp, b: &Browser) {
+    let path = format!("/?period={PERIOD}&group_by=team");
+    visit(b, &app.address, &path, "forecast").await;
+    b.resize(1280, 1000).await;
+    let api_fc = api(app, &format!("/v1/forecast?period={PERIOD}&group_by=team")).await;
+    let fc = &api_fc["forecast"];
+    for q in ["p10", "p50", "p90"] {
+        assert_eq!(figure(b, q).await, num(&fc["total"][q]), "{q}");
+    }
+    assert_eq!(figure(b, "closed").await, num(&fc["parts"]["closed"]));
+    assert_eq!(
+        marks(b, "waterfall", "bar").await,
+        4,
+        "closed, open, not yet created, mean"
+    );
+    let groups = fc["groups"].as_array().unwrap().len();
+    assert_eq!(marks(b, "ranges", "band").await, groups);
+    assert_eq!(marks(b, "ranges", "point").await, groups);
+    assert_eq!(marks(b, "fan", "band").await, 1);
+    assert!(
+        marks(b, "fan", "point").await >= 5,
+        "four filled weeks and today"
+    );
+    let deals = b
+        .eval("return document.querySelectorAll('table[data-table=deals] tbody tr').length;")
+        .await;
+    assert_eq!(num(&deals) as usize, fc["deals"].as_array().unwrap().len());
+}
+
+async fn other_pages_show_the_apis_figures(app: &WebApp, b: &Browser) {
+    visit(b, &app.address, "/churn", "churn").await;
+    let list = api(app, "/v1/churn-risk?limit=1000").await;
+    let rows = list["data"].as_array().unwrap();
+    let total: f64 = rows.iter().map(|r| num(&r["revenue_at_risk"])).sum();
+    let shown = figure(b, "revenue_at_risk").await;
+    assert!(
+        (shown - total).abs() <= 1e-6 * total.max(1.0),
+        "{shown} vs {total}"
+    );
+    let segments: std::collections::BTreeSet<String> = rows
+        .iter()
+        .map(|r| r["segment"].as_str().unwrap_or("(none)").to_string())
+        .collect();
+    assert_eq!(marks(b, "segments", "bar").await, segments.len());
+    let first = b
+        .eval("return document.querySelector('table[data-table=churn] tbody th .id').textContent;")
+        .await;
+    assert_eq!(first, rows[0]["account_id"]);
+
+    visit(b, &app.address, "/kpis?period=2026-Q3", "kpis").await;
+    let k = api(app, "/v1/kpis?period=2026-Q3").await;
+    let win = k["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "win_rate")
+        .unwrap();
+    let shown = b
+        .eval("return document.querySelector('tr[data-kpi=win_rate] td.num').dataset.sort;")
+        .await;
+    assert_eq!(num(&shown), num(&win["value"]));
+
+    visit(b, &app.address, "/accuracy", "accuracy").await;
+    let acc = api(app, "/v1/forecast/accuracy").await;
+    assert_eq!(
+        figure(b, "count").await,
+        num(&acc["report"]["overall"]["count"])
+    );
+
+    visit(
+        b,
+        &app.address,
+        "/quotas?period=2027-Q1&target=3000000",
+        "quotas",
+    )
+    .await;
+    let q = api(
+        app,
+        "/v1/quotas/recommendations?period=2027-Q1&target=3000000",
+    )
+    .await;
+    assert_eq!(
+        figure(b, "share_at_quota").await,
+        num(&q["plan"]["expected_share_at_quota"])
+    );
+
+    visit(b, &app.address, "/pipeline", "pipeline").await;
+    let deals = api(app, "/v1/opportunities/prioritized?limit=1").await;
+    let top = b
+        .eval("return document.querySelector('table[data-table=deals] tbody th').textContent;")
+        .await;
+    assert_eq!(top, deals["data"][0]["id"]);
+}
+
+async fn active_lead(app: &WebApp) -> String {
+    let m = api(app, "/v1/models?kind=lead").await;
+    let active = m["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["status"] == "active");
+    active.expect("an active lead model")["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Clicks the first button matching `selector` and waits for the page it posts to.
+async fn click(b: &Browser, selector: &str) {
+    b.eval("document.body.dataset.before = '1';").await;
+    b.eval(&format!("document.querySelector('{selector}').click();"))
+        .await;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let fresh = b
+            .eval("return document.readyState === 'complete' && !document.body.dataset.before;")
+            .await;
+        if fresh == true {
+            return;
+        }
+    }
+    panic!("{selector}: no new page after the click");
+}
+
+async fn admin_promotes_then_rolls_back(app: &WebApp, b: &Browser) {
+    visit(b, &app.address, "/models", "models").await;
+    assert!(marks(b, "reliability", "point").await > 0);
+    let before = active_lead(app).await;
+    let target = b
+        .eval(&format!("return Array.from(document.querySelectorAll('article.model')).map(a => a.dataset.version).find(v => v.startsWith('lead') && v !== '{before}');"))
+        .await;
+    let target = target.as_str().expect("another lead version").to_string();
+    click(
+        b,
+        &format!("article[data-version=\"{target}\"] button[data-action=promote]"),
+    )
+    .await;
+    assert_eq!(active_lead(app).await, target, "promoted through the page");
+    click(b, "form[action=\"/models/lead/rollback\"] button").await;
+    assert_eq!(
+        active_lead(app).await,
+        before,
+        "rolled back through the page"
+    );
+}
+
+async fn a_read_key_sees_no_controls(app: &WebApp, b: &Browser) {
+    b.eval("document.querySelector('form.signout button').click();")
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let read = app.key_with(&[revcast::service::Scope::Read]).await;
+    b.goto(&format!("{}/signin", app.address)).await;
+    visit(b, &app.address, "/signin", "signin").await;
+    b.eval(&format!("document.querySelector('input[name=key]').value = '{read}'; document.querySelector('form.signin').submit();")).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    b.goto(&format!("{}/models", app.address)).await;
+    let n = b.eval("return [document.querySelectorAll('article.model').length, document.querySelectorAll('form.action').length];").await;
+    assert!(num(&n[0]) > 0.0, "the read key sees the registry: {n}");
+    assert_eq!(num(&n[1]), 0.0, "but no promote or rollback control");
+}
+
+#[tokio::test]
+async fn every_page_in_a_real_browser_shows_the_apis_figures_and_passes_axe() {
+    let app = spawn_web(Backend::Sqlite, Duration::from_secs(3600))
+        .await
+        .unwrap();
+    world(&app).await;
+    let b = Browser::start().await;
+    let link = app.state.web.one_time_token(&app.admin_key);
+    b.goto(&format!("{}/signin/once?token={link}", app.address))
+        .await;
+    assert_eq!(
+        b.url().await,
+        format!("{}/", app.address),
+        "the link lands on the forecast"
+    );
+    forecast_page_shows_the_apis_figures(&app, &b).await;
+    other_pages_show_the_apis_figures(&app, &b).await;
+    admin_promotes_then_rolls_back(&app, &b).await;
+    a_read_key_sees_no_controls(&app, &b).await;
+    b.quit().await;
+}
