@@ -14,7 +14,9 @@ pub mod models;
 pub mod quotas;
 
 pub use demo::load_demo_world;
-pub use import::{import_rows, ingest_path, ImportFailure, ImportOutcome, ENTITIES};
+pub use import::{
+    import_file, import_rows, ingest_path, ImportFailure, ImportOutcome, Pass, Progress, ENTITIES,
+};
 pub use ingest::{ingest, ingest_raw};
 pub use keys::{
     authenticate, create_key, list_keys, revoke_key, ApiKeyInfo, NewKey, Principal, Scope,

@@ -4,6 +4,7 @@
 //! Queries are written once and run on either pool through [`on_pool!`]: the SQL differs only in
 //! placeholders and casts, which [`sql::Dialect`] renders.
 
+mod bulk;
 mod forecasts;
 mod jobs;
 mod keys;
@@ -12,6 +13,7 @@ mod records;
 mod scores;
 pub(crate) mod sql;
 
+pub use bulk::{BulkTable, BulkWrite, KeyedRow};
 pub use forecasts::SnapshotRow;
 pub use jobs::{JobRow, TrainingLock};
 pub use keys::ApiKeyRow;
