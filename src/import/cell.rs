@@ -19,6 +19,8 @@ pub(crate) struct Row<'a> {
     pub record: &'a csv::StringRecord,
     pub nulls: &'a [String],
     pub tables: &'a HashMap<String, Table>,
+    /// 1-based line of the record in the file (the header is line 1).
+    pub line: u64,
 }
 
 impl Row<'_> {
@@ -75,6 +77,9 @@ pub(crate) fn eval(spec: &FieldSpec, row: &Row) -> Result<Value, String> {
         return Ok(Value::Null);
     }
     let text = apply_lookup(spec, row, text)?;
+    if spec.lookup.is_some() && row.is_null(&text, &spec.null) {
+        return Ok(Value::Null);
+    }
     let parsed = parse_as(spec.kind(), spec.format.as_deref(), &text)?;
     let parsed = arithmetic(spec, parsed)?;
     Ok(shift_dates(spec, row, parsed)?.into_json())
@@ -84,6 +89,11 @@ fn source<'a>(spec: &'a FieldSpec, row: &'a Row) -> Option<Cow<'a, str>> {
     match (&spec.column, &spec.value) {
         (Some(c), _) => row.cell(c, &spec.null).map(Cow::Borrowed),
         (None, Some(v)) => Some(Cow::Owned(scalar_text(v))),
+        (None, None) if spec.line => Some(Cow::Owned(format!(
+            "{}{}",
+            spec.prefix.as_deref().unwrap_or(""),
+            row.line
+        ))),
         (None, None) => None,
     }
 }
@@ -130,7 +140,7 @@ fn apply_lookup<'a>(
         .get(name)
         .expect("lookups checked when the mapping loaded");
     match table.get(text.trim()) {
-        Some(v) => Ok(Cow::Owned(v.clone())),
+        Some(v) => Ok(Cow::Owned(v.to_string())),
         None => Err(format!(
             "`{}` is not a key of lookup `{name}`",
             quote(&text, 40)

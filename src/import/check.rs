@@ -4,7 +4,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 use super::entities::{entity_names, parser, Parser};
-use super::{EntityRows, LineProblem};
+use super::{EntityRows, LineProblem, MappedRow};
 
 /// Runs the domain parser on every row and returns every problem of every line: the cells the
 /// mapping could not convert, then what the entity itself rejects (a missing required field, a
@@ -27,35 +27,56 @@ pub fn check_rows(rows: &EntityRows) -> Result<(), Vec<LineProblem>> {
     let mut problems = Vec::new();
     let mut keys: HashMap<String, u64> = HashMap::new();
     for row in &rows.rows {
-        problems.extend(row.problems.iter().cloned());
-        if row.value.is_null() {
-            continue;
-        }
-        let known = |field: &str| row.problems.iter().any(|p| p.field == field);
-        let (key, found) = domain_problems(parse, row.value.clone());
+        let line = row.line;
+        let (key, found) = check_row(parse, row.clone());
+        problems.extend(found);
         if let Some(key) = key {
-            if let Some(first) = keys.insert(key.clone(), row.line) {
+            if let Some(first) = keys.insert(key.clone(), line) {
                 keys.insert(key.clone(), first);
-                problems.push(LineProblem {
-                    line: row.line,
-                    field: String::new(),
-                    reason: format!("has the same key `{key}` as line {first}; keep one of them"),
-                });
+                problems.push(duplicate(line, &key, first));
             }
         }
-        problems.extend(found.into_iter().filter(|(field, _)| !known(field)).map(
-            |(field, reason)| LineProblem {
-                line: row.line,
-                field,
-                reason,
-            },
-        ));
     }
     if problems.is_empty() {
         Ok(())
     } else {
         Err(problems)
     }
+}
+
+/// The problem of a line whose key an earlier line already gave.
+pub(crate) fn duplicate(line: u64, key: &str, first: u64) -> LineProblem {
+    LineProblem {
+        line,
+        field: String::new(),
+        reason: format!("has the same key `{key}` as line {first}; keep one of them"),
+    }
+}
+
+/// One row's problems: the cells the mapping could not convert, then what the entity's parser
+/// rejects (a field the mapping already reported is not reported again). The row's key comes
+/// back when the parser accepts the row as it is, for the caller's duplicate check.
+pub(crate) fn check_row(parse: Parser, row: MappedRow) -> (Option<String>, Vec<LineProblem>) {
+    let MappedRow {
+        line,
+        value,
+        mut problems,
+    } = row;
+    if value.is_null() {
+        return (None, problems);
+    }
+    let (key, found) = domain_problems(parse, value);
+    let fresh: Vec<LineProblem> = found
+        .into_iter()
+        .filter(|(field, _)| !problems.iter().any(|p| p.field == *field))
+        .map(|(field, reason)| LineProblem {
+            line,
+            field,
+            reason,
+        })
+        .collect();
+    problems.extend(fresh);
+    (key, problems)
 }
 
 /// Every (field, reason) the parser finds in one row. The parser stops at the first field it
@@ -66,6 +87,7 @@ pub fn check_rows(rows: &EntityRows) -> Result<(), Vec<LineProblem>> {
 fn domain_problems(parse: Parser, mut value: Value) -> (Option<String>, Vec<(String, String)>) {
     let mut found: Vec<(String, String)> = Vec::new();
     loop {
+        // Parsing takes the row; a copy is kept only while problems may need a field removed.
         let problems = match parse(value.clone()) {
             Ok(key) if found.is_empty() => return (Some(key), found),
             Ok(_) => return (None, found),

@@ -1,4 +1,7 @@
 //! Reading a CSV through a mapping: every row into every entity it produces.
+//!
+//! [`LineMapper`] reads one CSV record at a time, so a file of any size is mapped in constant
+//! memory; [`map_csv`] gathers its output for callers that want every row at once.
 
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -6,11 +9,11 @@ use std::io::Read;
 
 use super::cell::{eval, Row};
 use super::plan::Plan;
-use super::source::{csv_reader, Source};
+use super::source::{csv_reader_with, Source};
 use super::{EntityRows, ImportError, LineProblem, MappedRow, Mapping};
 
 /// How many rows pass between two progress calls.
-const PROGRESS_EVERY: u64 = 1000;
+pub(crate) const PROGRESS_EVERY: u64 = 1000;
 
 /// Maps every row of `csv` (a header row, then data) into the mapping's main entity and its
 /// derived entities. `entity` is the entity the user asked to import; it must be the mapping's
@@ -26,43 +29,133 @@ pub fn map_csv<R: Read>(
     csv: R,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Vec<EntityRows>, ImportError> {
-    if entity != mapping.entity {
-        return Err(ImportError::EntityMismatch {
-            named: entity.to_string(),
-            mapping: mapping.entity.clone(),
-        });
-    }
-    let mut reader = csv_reader(csv);
-    let (columns, header) = read_header(&mut reader)?;
-    let plans = mapping
-        .entity_specs()
-        .into_iter()
-        .map(|(at, spec)| Plan::new(&at, spec, &columns))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut out = Output::new(&plans);
-    let mut record = csv::StringRecord::new();
+    let mut lines = LineMapper::new(mapping, entity, csv, b',')?;
+    let mut out: Vec<EntityRows> = lines
+        .entities()
+        .iter()
+        .map(|e| EntityRows {
+            entity: e.clone(),
+            rows: Vec::new(),
+        })
+        .collect();
     let mut count = 0u64;
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let row = Row {
-                    header: &header,
-                    record: &record,
-                    nulls: &mapping.null,
-                    tables: &mapping.tables,
-                };
-                out.record(&plans, &row, columns.len());
-            }
-            Err(e) => out.bad_row(bad_line(&e)?, e.to_string()),
+    while let Some(line) = lines.next_line()? {
+        for (bucket, row) in line.rows {
+            out[bucket].rows.push(row);
         }
         count += 1;
         if count.is_multiple_of(PROGRESS_EVERY) {
-            progress(reader.get_ref().bytes);
+            progress(lines.bytes());
         }
     }
-    progress(reader.get_ref().bytes);
-    Ok(out.rows)
+    progress(lines.bytes());
+    Ok(out)
+}
+
+/// What one CSV record produced: a row per entity whose condition held, each with the index of
+/// its entity in [`LineMapper::entities`]. A record that could not be read at all gives one
+/// row of the main entity (index 0) with a null value and the problem.
+#[derive(Debug)]
+pub(crate) struct MappedLine {
+    pub rows: Vec<(usize, MappedRow)>,
+}
+
+/// A CSV file read through a mapping, one record at a time.
+pub(crate) struct LineMapper<'m, R: Read> {
+    mapping: &'m Mapping,
+    reader: csv::Reader<Source<R>>,
+    plans: Vec<Plan>,
+    header: Header,
+    width: usize,
+    record: csv::StringRecord,
+    /// The entity index each plan fills.
+    bucket_of: Vec<usize>,
+    entities: Vec<String>,
+}
+
+impl<'m, R: Read> LineMapper<'m, R> {
+    /// Reads the header and resolves the mapping against it; `delimiter` separates cells
+    /// (`b','`, `b';'`, `b'\t'`).
+    pub fn new(
+        mapping: &'m Mapping,
+        entity: &str,
+        csv: R,
+        delimiter: u8,
+    ) -> Result<Self, ImportError> {
+        if entity != mapping.entity {
+            return Err(ImportError::EntityMismatch {
+                named: entity.to_string(),
+                mapping: mapping.entity.clone(),
+            });
+        }
+        let mut reader = csv_reader_with(csv, delimiter);
+        let (columns, header) = read_header(&mut reader)?;
+        let plans = mapping
+            .entity_specs()
+            .into_iter()
+            .map(|(at, spec)| Plan::new(&at, spec, &columns))
+            .collect::<Result<Vec<_>, _>>()?;
+        let entities: Vec<String> = mapping.entities().into_iter().map(String::from).collect();
+        let bucket_of = plans
+            .iter()
+            .map(|p| entities.iter().position(|e| *e == p.entity).unwrap_or(0))
+            .collect();
+        Ok(LineMapper {
+            mapping,
+            reader,
+            plans,
+            header,
+            width: columns.len(),
+            record: csv::StringRecord::new(),
+            bucket_of,
+            entities,
+        })
+    }
+
+    /// The entities this mapping produces, main first (as [`Mapping::entities`]).
+    pub fn entities(&self) -> &[String] {
+        &self.entities
+    }
+
+    /// Bytes taken from the reader so far.
+    pub fn bytes(&self) -> u64 {
+        self.reader.get_ref().bytes
+    }
+
+    /// The next record's rows, or None at the end of the file.
+    pub fn next_line(&mut self) -> Result<Option<MappedLine>, ImportError> {
+        match self.reader.read_record(&mut self.record) {
+            Ok(false) => Ok(None),
+            Ok(true) => Ok(Some(self.map_record())),
+            Err(e) => Ok(Some(bad_row(bad_line(&e)?, e.to_string()))),
+        }
+    }
+
+    fn map_record(&self) -> MappedLine {
+        let line = self.record.position().map_or(0, csv::Position::line);
+        if self.record.len() != self.width {
+            let reason = format!(
+                "has {} cells, the header has {}",
+                self.record.len(),
+                self.width
+            );
+            return bad_row(line, reason);
+        }
+        let row = Row {
+            header: &self.header,
+            record: &self.record,
+            nulls: &self.mapping.null,
+            tables: &self.mapping.tables,
+            line,
+        };
+        let rows = self
+            .plans
+            .iter()
+            .zip(&self.bucket_of)
+            .filter_map(|(plan, &bucket)| map_row(plan, &row, line).map(|r| (bucket, r)))
+            .collect();
+        MappedLine { rows }
+    }
 }
 
 type Header = HashMap<String, usize>;
@@ -88,6 +181,23 @@ fn bad_line(e: &csv::Error) -> Result<u64, ImportError> {
     match e.kind() {
         csv::ErrorKind::Utf8 { pos: Some(pos), .. } => Ok(pos.line()),
         _ => Err(ImportError::Csv(e.to_string())),
+    }
+}
+
+/// A row that could not be mapped at all is reported on the main entity.
+fn bad_row(line: u64, reason: String) -> MappedLine {
+    let problem = LineProblem {
+        line,
+        field: String::new(),
+        reason,
+    };
+    let row = MappedRow {
+        line,
+        value: Value::Null,
+        problems: vec![problem],
+    };
+    MappedLine {
+        rows: vec![(0, row)],
     }
 }
 
@@ -125,59 +235,4 @@ fn map_row(plan: &Plan, row: &Row, line: u64) -> Option<MappedRow> {
         value: Value::Object(object),
         problems,
     })
-}
-
-/// The result being built: one bucket per distinct entity, and which bucket each plan fills.
-struct Output {
-    rows: Vec<EntityRows>,
-    bucket_of: Vec<usize>,
-}
-
-impl Output {
-    fn new(plans: &[Plan]) -> Self {
-        let mut rows: Vec<EntityRows> = Vec::new();
-        let mut bucket_of = Vec::with_capacity(plans.len());
-        for p in plans {
-            let at = match rows.iter().position(|r| r.entity == p.entity) {
-                Some(i) => i,
-                None => {
-                    rows.push(EntityRows {
-                        entity: p.entity.clone(),
-                        rows: Vec::new(),
-                    });
-                    rows.len() - 1
-                }
-            };
-            bucket_of.push(at);
-        }
-        Output { rows, bucket_of }
-    }
-
-    /// Every entity one CSV record produces; `width` is the header's column count.
-    fn record(&mut self, plans: &[Plan], row: &Row, width: usize) {
-        let line = row.record.position().map_or(0, csv::Position::line);
-        if row.record.len() != width {
-            let reason = format!("has {} cells, the header has {width}", row.record.len());
-            return self.bad_row(line, reason);
-        }
-        for (plan, &bucket) in plans.iter().zip(&self.bucket_of) {
-            if let Some(r) = map_row(plan, row, line) {
-                self.rows[bucket].rows.push(r);
-            }
-        }
-    }
-
-    /// A row that could not be mapped at all is reported on the main entity.
-    fn bad_row(&mut self, line: u64, reason: String) {
-        let problem = LineProblem {
-            line,
-            field: String::new(),
-            reason,
-        };
-        self.rows[0].rows.push(MappedRow {
-            line,
-            value: Value::Null,
-            problems: vec![problem],
-        });
-    }
 }

@@ -3,8 +3,8 @@
 use serde_json::{json, Value};
 
 use crate::domain::{
-    parse_row, Account, AccountSnapshot, ChurnEvent, Lead, Opportunity, Quota, Record, Rep,
-    RowProblem, Spend, StageEvent,
+    parse_row, Account, AccountSnapshot, ChurnEvent, Column, Lead, Opportunity, Quota, Record, Rep,
+    RowProblem, Spend, SqlValue, StageEvent,
 };
 
 use super::ImportError;
@@ -12,32 +12,67 @@ use super::ImportError;
 /// Parses one row as its entity; returns the entity's key (its id, or its natural key).
 pub(crate) type Parser = fn(Value) -> Result<String, Vec<RowProblem>>;
 
+/// Parses one row as its entity; returns its key and its cells in the order of its columns,
+/// as the store writes them.
+pub(crate) type ToStore = fn(Value) -> Result<(String, Vec<SqlValue>), Vec<RowProblem>>;
+
 fn parse<T: Record>(row: Value) -> Result<String, Vec<RowProblem>> {
     parse_row::<T>(row).map(|r| r.key())
 }
 
-/// Every importable entity: its path name and its row parser.
-const ENTITIES: &[(&str, Parser)] = &[
-    (Account::PATH, parse::<Account>),
-    (Lead::PATH, parse::<Lead>),
-    (Opportunity::PATH, parse::<Opportunity>),
-    (StageEvent::PATH, parse::<StageEvent>),
-    (Rep::PATH, parse::<Rep>),
-    (Quota::PATH, parse::<Quota>),
-    (AccountSnapshot::PATH, parse::<AccountSnapshot>),
-    (ChurnEvent::PATH, parse::<ChurnEvent>),
-    (Spend::PATH, parse::<Spend>),
+fn to_store<T: Record>(row: Value) -> Result<(String, Vec<SqlValue>), Vec<RowProblem>> {
+    parse_row::<T>(row).map(|r| (r.key(), r.to_values()))
+}
+
+/// An importable entity: its names, its columns and its parsers.
+#[derive(Clone, Copy)]
+pub struct EntityKind {
+    /// The path name (`stage-events`).
+    pub path: &'static str,
+    pub table: &'static str,
+    /// The columns besides `id`, in the order of [`EntityKind::to_store`]'s cells.
+    pub columns: &'static [Column],
+    pub(crate) parse: Parser,
+    pub(crate) to_store: ToStore,
+}
+
+const fn kind<T: Record>() -> EntityKind {
+    EntityKind {
+        path: T::PATH,
+        table: T::TABLE,
+        columns: T::COLUMNS,
+        parse: parse::<T>,
+        to_store: to_store::<T>,
+    }
+}
+
+/// Every importable entity.
+const ENTITIES: &[EntityKind] = &[
+    kind::<Account>(),
+    kind::<Lead>(),
+    kind::<Opportunity>(),
+    kind::<StageEvent>(),
+    kind::<Rep>(),
+    kind::<Quota>(),
+    kind::<AccountSnapshot>(),
+    kind::<ChurnEvent>(),
+    kind::<Spend>(),
 ];
+
+/// The entity of a path name, if it is one.
+pub fn entity_kind(entity: &str) -> Option<EntityKind> {
+    ENTITIES.iter().find(|k| k.path == entity).copied()
+}
 
 /// The domain parser of an entity path name, if it is one.
 pub(crate) fn parser(entity: &str) -> Option<Parser> {
-    ENTITIES.iter().find(|(p, _)| *p == entity).map(|(_, f)| *f)
+    entity_kind(entity).map(|k| k.parse)
 }
 
 pub(crate) fn entity_names() -> String {
     ENTITIES
         .iter()
-        .map(|(p, _)| *p)
+        .map(|k| k.path)
         .collect::<Vec<_>>()
         .join(", ")
 }

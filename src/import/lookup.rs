@@ -16,6 +16,12 @@ pub(crate) fn load(name: &str, spec: &LookupSpec, base_dir: &Path) -> Result<Tab
         path: path.clone(),
         reason,
     };
+    if spec.value.is_some() == spec.found.is_some() {
+        return Err(ImportError::invalid(
+            format!("lookups.{name}"),
+            "give `value` (a column) or `found` (a constant), not both",
+        ));
+    }
     let file = std::fs::File::open(&path).map_err(|e| fail(e.to_string()))?;
     let mut reader = csv_reader(file);
     let headers = reader.headers().map_err(|e| fail(e.to_string()))?.clone();
@@ -27,20 +33,27 @@ pub(crate) fn load(name: &str, spec: &LookupSpec, base_dir: &Path) -> Result<Tab
             ))
         })
     };
-    let (k, v) = (col(&spec.key)?, col(&spec.value)?);
-    let mut table = Table::new();
+    let k = col(&spec.key)?;
+    let v = spec.value.as_deref().map(col).transpose()?;
+    let mut table = Table {
+        default: spec.default.as_ref().map(|d| d.trim().to_string()),
+        ..Table::default()
+    };
     for record in reader.records() {
         let record = record.map_err(|e| fail(e.to_string()))?;
         let key = record.get(k).unwrap_or("").trim().to_string();
-        let value = record.get(v).unwrap_or("").trim().to_string();
-        if let Some(old) = table.get(&key) {
+        let value = match (v, &spec.found) {
+            (Some(v), _) => record.get(v).unwrap_or("").trim().to_string(),
+            (None, found) => found.as_deref().unwrap_or("").trim().to_string(),
+        };
+        if let Some(old) = table.values.get(&key) {
             if *old != value {
                 return Err(fail(format!(
                     "key `{key}` has two values, `{old}` and `{value}`"
                 )));
             }
         }
-        table.insert(key, value);
+        table.values.insert(key, value);
     }
     Ok(table)
 }

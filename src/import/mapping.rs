@@ -8,8 +8,22 @@ use super::entities::{check_entity, check_field};
 use super::spec::{field_map, Condition, EntitySpec, FieldSpec, Kind, LookupSpec, Offset};
 use super::ImportError;
 
-/// Key -> value, from a lookup CSV.
-pub(crate) type Table = HashMap<String, String>;
+/// Key -> value, from a lookup CSV, and the value of keys it lacks.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Table {
+    pub values: HashMap<String, String>,
+    pub default: Option<String>,
+}
+
+impl Table {
+    /// The value of `key`, else the default, else None.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.values
+            .get(key)
+            .or(self.default.as_ref())
+            .map(String::as_str)
+    }
+}
 
 /// How one CSV export maps onto revcast entities. Parsed from TOML by [`Mapping::from_toml`].
 #[derive(Debug, Clone, Deserialize)]
@@ -106,16 +120,7 @@ impl Mapping {
     }
 
     fn check_field_spec(&self, key: &str, f: &FieldSpec) -> Result<(), ImportError> {
-        match (&f.column, &f.value) {
-            (Some(_), Some(_)) => {
-                return Err(ImportError::invalid(
-                    key,
-                    "give `column` or `value`, not both",
-                ))
-            }
-            (None, None) => return Err(ImportError::invalid(key, "needs a `column` or a `value`")),
-            _ => {}
-        }
+        check_source(key, f)?;
         if let Some(name) = &f.lookup {
             if !self.tables.contains_key(name) {
                 let known: Vec<&str> = self.lookups.keys().map(String::as_str).collect();
@@ -137,6 +142,41 @@ impl Mapping {
         }
         Ok(())
     }
+}
+
+/// A field reads exactly one source: a column, a constant or the line number.
+fn check_source(key: &str, f: &FieldSpec) -> Result<(), ImportError> {
+    let given: Vec<&str> = [
+        ("`column`", f.column.is_some()),
+        ("`value`", f.value.is_some()),
+        ("`line = true`", f.line),
+    ]
+    .iter()
+    .filter(|(_, given)| *given)
+    .map(|(name, _)| *name)
+    .collect();
+    match given.len() {
+        0 => {
+            return Err(ImportError::invalid(
+                key,
+                "needs a `column`, a `value` or `line = true`",
+            ))
+        }
+        1 => {}
+        _ => {
+            return Err(ImportError::invalid(
+                key,
+                format!("give one of {}, not both", given.join(" and ")),
+            ))
+        }
+    }
+    if f.prefix.is_some() && !f.line {
+        return Err(ImportError::invalid(
+            format!("{key}.prefix"),
+            "applies to `line = true` only",
+        ));
+    }
+    Ok(())
 }
 
 /// Options that only make sense for some types, and date formats that chrono can read.

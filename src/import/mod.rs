@@ -15,6 +15,9 @@ mod check;
 mod engine;
 mod entities;
 mod error;
+mod feed;
+mod file;
+mod keys;
 mod lookup;
 mod mapping;
 mod parse;
@@ -22,6 +25,7 @@ mod plan;
 mod rollup;
 mod source;
 pub mod spec;
+mod stream;
 
 #[cfg(test)]
 mod tests_bad_input;
@@ -31,14 +35,20 @@ mod tests_datasets;
 mod tests_rollup;
 #[cfg(test)]
 mod tests_rules;
+#[cfg(test)]
+mod tests_stream;
 
 use serde::Serialize;
 
 pub use check::check_rows;
 pub use engine::map_csv;
+pub use entities::{entity_kind, EntityKind};
 pub use error::ImportError;
+pub use feed::{entity_kinds, feed_rows, StoreRow};
+pub use file::{sniff_delimiter, CsvFile};
 pub use mapping::Mapping;
 pub use rollup::{is_rollup, SnapshotRollup};
+pub use stream::{check_file, CheckReport, Problems, SHOWN_PROBLEMS};
 
 /// The rows one import produced for one entity.
 #[derive(Debug, Clone, PartialEq)]

@@ -100,9 +100,16 @@ impl<R: Read> Read for Source<R> {
 /// A CSV reader as every import uses it: header row, quoted fields, CRLF or LF, rows of any
 /// length (a short or long row becomes a line problem, not an abort).
 pub(crate) fn csv_reader<R: Read>(inner: R) -> csv::Reader<Source<R>> {
+    csv_reader_with(inner, b',')
+}
+
+/// [`csv_reader`] with another cell separator (`b';'`, `b'\t'`).
+pub(crate) fn csv_reader_with<R: Read>(inner: R, delimiter: u8) -> csv::Reader<Source<R>> {
     csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
+        .delimiter(delimiter)
+        .buffer_capacity(64 * 1024)
         .from_reader(Source::new(inner))
 }
 

@@ -80,6 +80,12 @@ pub struct FieldSpec {
     pub column: Option<String>,
     /// A constant instead of a column (its TOML type sets `type` when that is not given).
     pub value: Option<toml::Value>,
+    /// `true`: the row's 1-based line in the file (the header is line 1) instead of a column,
+    /// e.g. for an id when the export has none.
+    #[serde(default)]
+    pub line: bool,
+    /// Text put before the line number of `line` (`prefix = "lead-"` gives `lead-2`, ...).
+    pub prefix: Option<String>,
     /// Default `text` (or the constant's type).
     #[serde(rename = "type")]
     pub kind: Option<Kind>,
@@ -237,8 +243,13 @@ pub struct LookupSpec {
     pub file: String,
     /// Column holding the keys (matched exactly, after trimming).
     pub key: String,
-    /// Column holding the values.
-    pub value: String,
+    /// Column holding the values; give this or `found`.
+    pub value: Option<String>,
+    /// The value of every key in the file, instead of a `value` column (`found = "true"`: "this
+    /// key is in the file").
+    pub found: Option<String>,
+    /// The value of a key that is not in the file; without it such a key is a line problem.
+    pub default: Option<String>,
 }
 
 /// `Lead Origin` -> `lead_origin`, `TotalVisits` -> `total_visits`, `customerID` -> `customer_id`.

@@ -15,7 +15,9 @@ pub mod models;
 pub mod quotas;
 
 pub use demo::{load_demo_world, score_demo_lists};
-pub use import::{import_rows, ingest_path, ImportFailure, ImportOutcome, ENTITIES};
+pub use import::{
+    import_file, import_rows, ingest_path, ImportFailure, ImportOutcome, Pass, Progress, ENTITIES,
+};
 pub use ingest::{ingest, ingest_raw};
 pub use keyring::{KeyRing, REFRESH_EVERY as KEY_REFRESH_EVERY};
 pub use keys::{

@@ -5,6 +5,7 @@
 //! placeholders and casts, which [`sql::Dialect`] renders.
 
 mod errors;
+mod bulk;
 mod forecasts;
 mod jobs;
 mod keys;
@@ -15,6 +16,7 @@ mod scores;
 pub(crate) mod sql;
 pub(crate) mod write;
 
+pub use bulk::{BulkTable, BulkWrite, KeyedRow};
 pub use forecasts::SnapshotRow;
 pub use jobs::{JobRow, TrainingLock, INTERRUPTED};
 pub use keys::ApiKeyRow;

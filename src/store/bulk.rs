@@ -1,0 +1,174 @@
+//! Bulk writing for imports: chunk after chunk of rows upserted through multi-row statements in
+//! ONE transaction, so a file of millions of rows is written all or nothing, with exact counts.
+//!
+//! On SQLite the transaction begins with `BEGIN IMMEDIATE`: it takes the write lock at once
+//! (waiting out the busy timeout behind other writers) instead of failing with "database is
+//! locked" when its first write finds a reader turned writer. Holding the lock, nothing else
+//! writes, so the inserted rows are the growth of the table's row count. On PostgreSQL other
+//! writers go on meanwhile, so each statement reports, per row written, whether it inserted it
+//! (`xmax = 0`) or updated it.
+
+use sqlx::{AssertSqlSafe, Postgres, Row, Sqlite, Transaction};
+
+use super::records::UpsertCounts;
+use super::sql::Dialect;
+use super::{Pool, Result, Store};
+use crate::domain::{Column, SqlValue};
+
+/// A row as it is written: its key and its cells in the order of the table's columns.
+pub type KeyedRow = (String, Vec<SqlValue>);
+
+/// A table a bulk write fills: its name and its columns besides `id`.
+#[derive(Debug, Clone, Copy)]
+pub struct BulkTable {
+    pub table: &'static str,
+    pub columns: &'static [Column],
+}
+
+enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// What has been written to one table so far.
+struct Tally {
+    spec: BulkTable,
+    /// Rows in the table when the transaction began (SQLite).
+    before: i64,
+    received: u64,
+    /// Rows inserted or changed.
+    affected: u64,
+    /// Rows inserted (PostgreSQL; on SQLite known at commit).
+    inserted: u64,
+}
+
+/// An open bulk write; dropped without [`BulkWrite::commit`], it writes nothing.
+pub struct BulkWrite {
+    tx: Tx,
+    dialect: Dialect,
+    tallies: Vec<Tally>,
+}
+
+macro_rules! bind_cell {
+    ($q:expr, $v:expr) => {
+        match $v {
+            SqlValue::Text(x) => $q.bind(x),
+            SqlValue::Int(x) => $q.bind(x),
+            SqlValue::Float(x) => $q.bind(x),
+            SqlValue::Bool(x) => $q.bind(x),
+            SqlValue::Timestamp(x) => $q.bind(x),
+            SqlValue::Date(x) => $q.bind(x),
+            SqlValue::Json(x) => $q.bind(x.to_string()),
+        }
+    };
+}
+
+macro_rules! bind_rows {
+    ($sql:expr, $rows:expr) => {{
+        let mut q = sqlx::query(AssertSqlSafe($sql));
+        for (key, values) in $rows {
+            q = q.bind(key);
+            for v in values {
+                q = bind_cell!(q, v);
+            }
+        }
+        q
+    }};
+}
+
+async fn count_sqlite(tx: &mut Transaction<'static, Sqlite>, table: &str) -> Result<i64> {
+    let sql = format!("SELECT COUNT(*) FROM {table}");
+    Ok(sqlx::query_scalar(AssertSqlSafe(sql))
+        .fetch_one(&mut **tx)
+        .await?)
+}
+
+impl Store {
+    /// Begins a bulk write to `tables` (in the order [`BulkWrite::write`] names them by index).
+    pub async fn begin_bulk(&self, tables: &[BulkTable]) -> Result<BulkWrite> {
+        let mut tallies: Vec<Tally> = tables
+            .iter()
+            .map(|&spec| Tally {
+                spec,
+                before: 0,
+                received: 0,
+                affected: 0,
+                inserted: 0,
+            })
+            .collect();
+        let tx = match &self.pool {
+            Pool::Sqlite(p) => {
+                let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
+                for t in &mut tallies {
+                    t.before = count_sqlite(&mut tx, t.spec.table).await?;
+                }
+                Tx::Sqlite(tx)
+            }
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+        };
+        Ok(BulkWrite {
+            tx,
+            dialect: self.dialect(),
+            tallies,
+        })
+    }
+}
+
+impl BulkWrite {
+    /// Upserts `rows` into table `table` (an index into the tables given to
+    /// [`Store::begin_bulk`]). Keys must not repeat within the whole write: counts assume each
+    /// key is written once.
+    pub async fn write(&mut self, table: usize, rows: Vec<KeyedRow>) -> Result<()> {
+        let tally = &mut self.tallies[table];
+        let spec = tally.spec;
+        let per_statement = self.dialect.rows_per_statement(spec.columns.len() + 1);
+        tally.received += rows.len() as u64;
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<KeyedRow> = rows.by_ref().take(per_statement).collect();
+            let sql = self.dialect.upsert(spec.table, spec.columns, chunk.len());
+            match &mut self.tx {
+                Tx::Sqlite(tx) => {
+                    let q = bind_rows!(sql, chunk);
+                    tally.affected += q.execute(&mut **tx).await?.rows_affected();
+                }
+                Tx::Postgres(tx) => {
+                    let sql = format!("{sql} RETURNING (xmax = 0)");
+                    let q = bind_rows!(sql, chunk);
+                    for row in q.fetch_all(&mut **tx).await? {
+                        tally.affected += 1;
+                        tally.inserted += u64::from(row.try_get::<bool, _>(0)?);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits everything written; returns the counts per table, in the order given.
+    pub async fn commit(mut self) -> Result<Vec<UpsertCounts>> {
+        if let Tx::Sqlite(tx) = &mut self.tx {
+            for t in &mut self.tallies {
+                let after = count_sqlite(tx, t.spec.table).await?;
+                t.inserted = u64::try_from(after - t.before).unwrap_or(0);
+            }
+        }
+        match self.tx {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(self
+            .tallies
+            .iter()
+            .map(|t| {
+                let updated = t.affected.saturating_sub(t.inserted);
+                UpsertCounts {
+                    received: t.received,
+                    inserted: t.inserted,
+                    updated,
+                    unchanged: t.received.saturating_sub(t.inserted + updated),
+                }
+            })
+            .collect())
+    }
+}
