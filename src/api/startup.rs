@@ -47,6 +47,7 @@ impl Application {
             .with_context(|| format!("failed to bind {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         state.keys.clone().start(state.store.clone());
+        state.store.watch_sqlite_file();
         crate::service::jobs::start_upkeep(state.store.clone());
         crate::service::models::upkeep::start(
             state.store.clone(),

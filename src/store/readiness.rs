@@ -39,3 +39,29 @@ impl Store {
         Ok(())
     }
 }
+
+/// How often a serving process checks that its SQLite file is still at its path.
+pub const FILE_CHECK_EVERY: Duration = Duration::from_secs(1);
+
+impl Store {
+    /// On SQLite, checks every [`FILE_CHECK_EVERY`] that the database file is still at its path.
+    /// Once it is gone (deleted or moved) the pool is closed: SQLite would otherwise go on reading
+    /// and writing the unlinked file, answering 200 for writes that no restart would ever see.
+    /// Every later query is then a 503 until revcast is restarted on a restored file.
+    pub fn watch_sqlite_file(&self) {
+        let (Some(file), super::Pool::Sqlite(pool)) = (self.sqlite_file.clone(), &self.pool) else {
+            return;
+        };
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(FILE_CHECK_EVERY);
+            while !pool.is_closed() {
+                tick.tick().await;
+                if !file.exists() {
+                    tracing::error!(file = %file.display(), "the SQLite file is gone; closing the database until revcast restarts");
+                    pool.close().await;
+                }
+            }
+        });
+    }
+}
