@@ -32,6 +32,8 @@ pub struct EntityKind {
     pub table: &'static str,
     /// The columns besides `id`, in the order of [`EntityKind::to_store`]'s cells.
     pub columns: &'static [Column],
+    /// The columns that identify a row ([`Record::KEY_COLUMNS`]).
+    pub key: &'static [&'static str],
     pub(crate) parse: Parser,
     pub(crate) to_store: ToStore,
 }
@@ -41,6 +43,7 @@ const fn kind<T: Record>() -> EntityKind {
         path: T::PATH,
         table: T::TABLE,
         columns: T::COLUMNS,
+        key: T::KEY_COLUMNS,
         parse: parse::<T>,
         to_store: to_store::<T>,
     }

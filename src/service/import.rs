@@ -123,6 +123,7 @@ fn tables(kinds: &[EntityKind]) -> Vec<BulkTable> {
         .map(|k| BulkTable {
             table: k.table,
             columns: k.columns,
+            key: k.key,
         })
         .collect()
 }

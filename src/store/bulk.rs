@@ -1,7 +1,7 @@
 //! Bulk writing for imports: chunk after chunk of rows upserted through multi-row statements in
 //! ONE transaction, so a file of millions of rows is written all or nothing, with exact counts.
 //!
-//! On SQLite the transaction begins with `BEGIN IMMEDIATE`: it takes the write lock at once
+//! On SQLite the transaction begins with `BEGIN IMMEDIATE` (see `write`): it takes the write lock at once
 //! (waiting out the busy timeout behind other writers) instead of failing with "database is
 //! locked" when its first write finds a reader turned writer. Holding the lock, nothing else
 //! writes, so the inserted rows are the growth of the table's row count. On PostgreSQL other
@@ -12,6 +12,7 @@ use sqlx::{AssertSqlSafe, Postgres, Row, Sqlite, Transaction};
 
 use super::records::UpsertCounts;
 use super::sql::Dialect;
+use super::write::BeginWrite;
 use super::{Pool, Result, Store};
 use crate::domain::{Column, SqlValue};
 
@@ -23,6 +24,8 @@ pub type KeyedRow = (String, Vec<SqlValue>);
 pub struct BulkTable {
     pub table: &'static str,
     pub columns: &'static [Column],
+    /// The columns an upsert matches rows on.
+    pub key: &'static [&'static str],
 }
 
 enum Tx {
@@ -47,6 +50,8 @@ pub struct BulkWrite {
     tx: Tx,
     dialect: Dialect,
     tallies: Vec<Tally>,
+    /// This process's turn to write on SQLite, held until the write ends.
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 macro_rules! bind_cell {
@@ -96,20 +101,22 @@ impl Store {
                 inserted: 0,
             })
             .collect();
+        let turn = self.writer_turn().await;
         let tx = match &self.pool {
             Pool::Sqlite(p) => {
-                let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
+                let mut tx = p.begin_write().await?;
                 for t in &mut tallies {
                     t.before = count_sqlite(&mut tx, t.spec.table).await?;
                 }
                 Tx::Sqlite(tx)
             }
-            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin_write().await?),
         };
         Ok(BulkWrite {
             tx,
             dialect: self.dialect(),
             tallies,
+            _turn: turn,
         })
     }
 }
@@ -126,14 +133,16 @@ impl BulkWrite {
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<KeyedRow> = rows.by_ref().take(per_statement).collect();
-            let sql = self.dialect.upsert(spec.table, spec.columns, chunk.len());
+            let sql = self
+                .dialect
+                .upsert(spec.table, spec.columns, spec.key, chunk.len());
             match &mut self.tx {
                 Tx::Sqlite(tx) => {
                     let q = bind_rows!(sql, chunk);
                     tally.affected += q.execute(&mut **tx).await?.rows_affected();
                 }
                 Tx::Postgres(tx) => {
-                    let sql = format!("{sql} RETURNING (xmax = 0)");
+                    // The statement returns, per row written, whether it was inserted.
                     let q = bind_rows!(sql, chunk);
                     for row in q.fetch_all(&mut **tx).await? {
                         tally.affected += 1;

@@ -24,7 +24,7 @@ const METRICS: [&str; 6] = [
 
 async fn show(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
     let v = session::viewer(&req, &state).await?;
-    let versions = models::list_versions(&state.store, None).await?;
+    let versions = models::list_versions(&state.store, &state.registry, None).await?;
     let mut body = String::new();
     for kind in ["lead", "win", "churn"] {
         let mine: Vec<&ModelVersionInfo> = versions.iter().filter(|m| m.kind == kind).collect();
