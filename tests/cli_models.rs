@@ -113,6 +113,7 @@ async fn train_refuses_a_path_no_row_has_and_reproduces_a_model_as_of_a_day() {
     for (i, l) in later.iter_mut().enumerate() {
         l.id = Id::parse(format!("later-{i}")).unwrap();
         l.created_at = Some(Timestamp::parse("2026-08-01T09:00:00Z").unwrap());
+        l.first_response_at = Some(Timestamp::parse("2026-08-01T10:00:00Z").unwrap());
         l.converted_at = l
             .converted
             .filter(|&c| c)

@@ -376,6 +376,7 @@ async fn training_as_of_a_day_reproduces_the_model_after_later_records_arrive(ap
             let mut v = serde_json::to_value(l).unwrap();
             v["id"] = json!(format!("later-{i}"));
             v["created_at"] = json!("2026-08-01T10:00:00Z");
+            v["first_response_at"] = json!("2026-08-01T11:00:00Z");
             if l.converted == Some(true) {
                 v["converted_at"] = json!("2026-09-01T10:00:00Z");
             }
