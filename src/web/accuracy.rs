@@ -67,7 +67,7 @@ async fn show(
         figure("count", o.count as f64, &o.count.to_string()),
         figure("coverage", o.coverage, &pct(o.coverage)),
     );
-    body.push_str("<table class=\"sortable\" data-table=\"accuracy\">");
+    body.push_str("<div class=\"scroll\"><table class=\"sortable\" data-table=\"accuracy\">");
     body.push_str(&thead(&[
         "weeks before end",
         "forecasts",
@@ -85,7 +85,7 @@ async fn show(
             .unwrap_or_default();
         let _ = write!(body, "{}", row(&label, b));
     }
-    body.push_str("</tbody></table>");
+    body.push_str("</tbody></table></div>");
     Ok(html(page("Forecast accuracy", "/accuracy", &v, &body)))
 }
 

@@ -81,7 +81,7 @@ async fn show(
 }
 
 fn plan(p: &QuotaPlan) -> String {
-    let verdict = serde_json::to_value(&p.verdict)
+    let verdict = serde_json::to_value(p.verdict)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();

@@ -194,10 +194,15 @@ pub fn fan(days: &[FanDay], start: NaiveDate, end: NaiveDate, quota: Option<f64>
         "revenue in period (company currency)",
         true,
     );
-    for d in [start, start + (end - start) / 2, end] {
+    // The first and last labels hang inward so that they stay inside the chart.
+    for (d, anchor) in [
+        (start, "start"),
+        (start + (end - start) / 2, "middle"),
+        (end, "end"),
+    ] {
         let _ = write!(
             s,
-            "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{d}</text>",
+            "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{d}</text>",
             xd(d),
             h - BOTTOM + 18.0
         );

@@ -134,6 +134,16 @@ async fn visit(b: &Browser, base: &str, path: &str, shot: &str) {
         b.url().await
     );
     save(shot, &b.screenshot().await);
+    // Printed, not asserted (speed is measured, never asserted in tests); the size is asserted.
+    let nav = b
+        .eval("var n = performance.getEntriesByType('navigation')[0]; return [n.responseEnd - n.requestStart, n.decodedBodySize];")
+        .await;
+    eprintln!(
+        "{path}: {:.0} ms request to last byte, {} bytes of HTML",
+        num(&nav[0]),
+        num(&nav[1])
+    );
+    assert!(num(&nav[1]) < 500_000.0, "{path}: over 500 KB");
     b.eval(&format!("{AXE}\n;return typeof window.axe;")).await;
     let violations = b
         .eval_async(
@@ -289,9 +299,9 @@ async fn click(b: &Browser, selector: &str) {
     for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let fresh = b
-            .eval("return document.readyState === 'complete' && !document.body.dataset.before;")
+            .try_eval("return document.readyState === 'complete' && !document.body.dataset.before;")
             .await;
-        if fresh == true {
+        if fresh == Some(Value::Bool(true)) {
             return;
         }
     }

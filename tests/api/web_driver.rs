@@ -100,6 +100,19 @@ impl Browser {
     }
 
     async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        match self.try_call(method, path, body).await {
+            Ok(v) => v,
+            Err(e) => panic!("webdriver {method} {path}: {e}"),
+        }
+    }
+
+    /// The command's value, or its error (a page unloading under a script is one).
+    async fn try_call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, Value> {
         let url = format!("{}{path}", self.base);
         let req = match method {
             "GET" => self.http.get(url),
@@ -109,9 +122,20 @@ impl Browser {
         let res = req.send().await.expect("webdriver request");
         let v: Value = res.json().await.expect("webdriver json");
         if v["value"]["error"].is_string() {
-            panic!("webdriver {method} {path}: {}", v["value"]);
+            return Err(v["value"].clone());
         }
-        v["value"].clone()
+        Ok(v["value"].clone())
+    }
+
+    /// Like [`Browser::eval`], but None when the page was navigating away.
+    pub async fn try_eval(&self, script: &str) -> Option<Value> {
+        self.try_call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+        .ok()
     }
 
     pub async fn goto(&self, url: &str) {
