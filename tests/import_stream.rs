@@ -8,7 +8,6 @@ mod helpers;
 
 use helpers::{fresh_database, Backend};
 use revcast::domain::{Lead, Opportunity, StageEvent};
-use revcast::store::Store;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

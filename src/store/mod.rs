@@ -4,8 +4,8 @@
 //! Queries are written once and run on either pool through [`on_pool!`]: the SQL differs only in
 //! placeholders and casts, which [`sql::Dialect`] renders.
 
-mod errors;
 mod bulk;
+mod errors;
 mod forecasts;
 mod jobs;
 mod keys;
