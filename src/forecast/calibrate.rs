@@ -27,6 +27,8 @@ pub const MIN_PAST_FORECASTS: usize = 4;
 const REPLAY_SIMULATIONS: usize = 2_000;
 /// The share of actuals the range is meant to hold.
 const TARGET: f64 = 0.8;
+/// The widest calibration: a replay whose range was nearly empty would otherwise blow it up.
+const MAX_FACTOR: f64 = 10.0;
 
 /// How a forecast's P10..P90 were calibrated.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -36,8 +38,8 @@ pub struct Calibration {
     pub past_forecasts: usize,
     /// Days before the period's end the forecast and the replays were made.
     pub days_before_end: i64,
-    /// The factor applied to the distances from P50 to P10 and to P90 (1 when not calibrated;
-    /// above 1 widens the range, below 1 narrows it).
+    /// The factor applied to the distances from P50 to P10 and to P90, 0..=10 (1 when not
+    /// calibrated; above 1 widens the range, below 1 narrows it).
     pub factor: f64,
     /// Share (0..=1) of the past forecasts whose simulated P10..P90 held the actual.
     pub simulated_coverage: Option<f64>,
@@ -74,7 +76,7 @@ pub fn calibrate(
         let mut sorted = scores;
         sorted.sort_by(f64::total_cmp);
         let rank = ((TARGET * (n + 1) as f64).ceil() as usize).min(n);
-        c.factor = sorted[rank - 1];
+        c.factor = sorted[rank - 1].min(MAX_FACTOR);
         c.note = format!(
             "P10 and P90 moved from the P50 by a factor {:.2}, the {rank}th smallest of the {n} \
              errors of the past forecasts made {days_before_end} days before their period's end \
@@ -155,20 +157,16 @@ fn replay(
 }
 
 /// How far `actual` fell outside the P50, in units of the P50's distance to P90 (above) or P10
-/// (below); a range of zero width scores 0 on its P50 and a large number elsewhere.
+/// (below), that distance taken as at least 1% of the P50 (a range of nearly zero width would
+/// give any miss an endless score).
 fn score(q: &Quantiles, actual: f64) -> f64 {
     let (gap, half) = if actual >= q.p50 {
         (actual - q.p50, q.p90 - q.p50)
     } else {
         (q.p50 - actual, q.p50 - q.p10)
     };
-    if gap <= 0.0 {
-        0.0
-    } else if half <= 0.0 {
-        1e6
-    } else {
-        gap / half
-    }
+    let half = half.max(0.01 * q.p50.abs()).max(1.0);
+    gap.max(0.0) / half
 }
 
 /// Won amount closed inside the period.
