@@ -223,8 +223,10 @@ mod tests {
             &simulate(&d, &NewDeals::default(), spread, 20_000, 3).groups[0],
             0.0,
         );
+        // The factor is drawn once per 32 simulations: 625 draws of spread 0.2 give the mean a
+        // standard error of 400 x 0.2 / 25 = 3.2; four of them.
         assert!(
-            (fixed.mean - 400.0).abs() < 1.0 && (drawn.mean - 400.0).abs() < 3.0,
+            (fixed.mean - 400.0).abs() < 1.0 && (drawn.mean - 400.0).abs() < 13.0,
             "{drawn:?}"
         );
         let (w0, w1) = (fixed.p90 - fixed.p10, drawn.p90 - drawn.p10);
