@@ -79,9 +79,11 @@ fn factor(
 ) -> Option<(f64, String)> {
     let series: Vec<f64> = months.iter().map(&pick).collect();
     let at = |m: Period| -> f64 {
-        (m >= first && m <= last_done)
-            .then(|| series[month_gap(first, m)])
-            .unwrap_or(0.0)
+        if m >= first && m <= last_done {
+            series[month_gap(first, m)]
+        } else {
+            0.0
+        }
     };
     let past_mean = past
         .iter()
