@@ -109,12 +109,15 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs[xs.len() / 2]
 }
 
+/// Builds the peer's command loading a file into the database at a URL.
+type PeerCommand = Box<dyn Fn(&str, &Path) -> Command>;
+
 struct Backend {
     name: &'static str,
     /// A fresh database URL for run `i`.
     fresh: Box<dyn Fn(&str) -> String>,
     /// The peer's command loading `file` into the fresh database at `url`.
-    peer: Box<dyn Fn(&str, &Path) -> Command>,
+    peer: PeerCommand,
 }
 
 fn sqlite(dir: &Path) -> Backend {

@@ -100,12 +100,15 @@ impl Metrics {
     }
 }
 
+/// A counter of the model monitors: its name, its help text and how to read it.
+type MonitorCounter = (&'static str, &'static str, fn(&MonitorCounts) -> u64);
+
 /// The served models' monitors: unrecognised fields and missing features counted over the
 /// scoring requests, records scored, and the drift (PSI) of each feature and of the score.
 pub fn render_models(registry: &ModelRegistry) -> String {
     let served = registry.served();
     let mut out = String::new();
-    let counters: [(&str, &str, fn(&MonitorCounts) -> u64); 3] = [
+    let counters: [MonitorCounter; 3] = [
         (
             "revcast_model_scored_records_total",
             "Records scored on request, by model version.",
