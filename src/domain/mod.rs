@@ -9,7 +9,7 @@ mod period;
 mod record;
 pub(crate) mod values;
 
-pub use batch::{parse_batch, parse_raw_batch, parse_row, RowProblem};
+pub use batch::{parse_batch, parse_raw_batch, parse_row, parse_text_row, RowProblem};
 pub use entities::{
     Account, AccountSnapshot, ChurnEvent, DealType, Lead, Opportunity, Quota, Rep, Spend,
     StageEvent,

@@ -2,6 +2,7 @@
 //! (as they land) train, score, forecast and report. Reads the store, calls the pure logic,
 //! writes back. Knows neither actix nor clap.
 
+pub mod bulk_scoring;
 pub mod churn;
 mod demo;
 pub mod forecast;
@@ -11,7 +12,9 @@ pub mod jobs;
 mod keys;
 pub mod kpis;
 pub mod models;
+pub mod ndjson;
 pub mod quotas;
+pub mod score_file;
 
 pub use demo::load_demo_world;
 pub use import::{import_rows, ingest_path, ImportFailure, ImportOutcome, ENTITIES};

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod bulk;
 mod churn;
 mod errors;
 mod forecast;
@@ -12,3 +13,5 @@ mod kpis;
 mod models;
 mod ops;
 mod replicas;
+mod score_file;
+mod series;
