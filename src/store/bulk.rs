@@ -10,7 +10,7 @@
 
 use sqlx::{AssertSqlSafe, Postgres, Row, Sqlite, Transaction};
 
-use super::records::UpsertCounts;
+use super::records::{bind_cell, UpsertCounts};
 use super::sql::Dialect;
 use super::write::BeginWrite;
 use super::{Pool, Result, Store};
@@ -52,20 +52,6 @@ pub struct BulkWrite {
     tallies: Vec<Tally>,
     /// This process's turn to write on SQLite, held until the write ends.
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
-}
-
-macro_rules! bind_cell {
-    ($q:expr, $v:expr) => {
-        match $v {
-            SqlValue::Text(x) => $q.bind(x),
-            SqlValue::Int(x) => $q.bind(x),
-            SqlValue::Float(x) => $q.bind(x),
-            SqlValue::Bool(x) => $q.bind(x),
-            SqlValue::Timestamp(x) => $q.bind(x),
-            SqlValue::Date(x) => $q.bind(x),
-            SqlValue::Json(x) => $q.bind(x.to_string()),
-        }
-    };
 }
 
 macro_rules! bind_rows {

@@ -40,6 +40,7 @@ impl<T> Page<T> {
     }
 }
 
+/// Binds one typed cell to a query (shared by the upsert and the bulk import).
 macro_rules! bind_cell {
     ($q:expr, $v:expr) => {
         match $v {
@@ -53,6 +54,7 @@ macro_rules! bind_cell {
         }
     };
 }
+pub(crate) use bind_cell;
 
 macro_rules! decode_row {
     ($T:ty, $row:expr) => {{
