@@ -70,7 +70,16 @@ fn print_forecast(r: &forecast::ForecastResponse) {
     if let Some(note) = &r.p_win_note {
         println!("note: {note}");
     }
+    if let Some(note) = &f.undated_note {
+        println!("note: {note}");
+    }
     println!("total        {}", q(&f.total));
+    if let Some(c) = &f.calibration {
+        println!(
+            "calibration  {} past forecasts: {}",
+            c.past_forecasts, c.note
+        );
+    }
     println!("closed       {:>14.0}", p.closed);
     println!(
         "open         {} deals, amount {:.0}, CRM-weighted {:.0}, expected {:.0}",
@@ -134,7 +143,7 @@ fn print_backtest(out: &forecast::BacktestOutcome) {
         out.data_end
     );
     println!(
-        "{:<8} {:<10} {:>5} {:>13} {:>13} {:>13} {:>13} {:>13} {:>8} {:>7} {:>13}",
+        "{:<8} {:<10} {:>5} {:>13} {:>13} {:>13} {:>13} {:>13} {:>8} {:>7} {:>5} {:>13}",
         "period",
         "as_of",
         "weeks",
@@ -145,6 +154,7 @@ fn print_backtest(out: &forecast::BacktestOutcome) {
         "error",
         "error%",
         "covered",
+        "calib",
         "crm_weighted"
     );
     for r in &out.report.rows {
@@ -152,7 +162,7 @@ fn print_backtest(out: &forecast::BacktestOutcome) {
             .abs_pct_error
             .map_or("-".to_string(), |e| format!("{:.1}%", e * 100.0));
         println!(
-            "{:<8} {:<10} {:>5} {:>13.0} {:>13.0} {:>13.0} {:>13.0} {:>13.0} {:>8} {:>7} {:>13.0}",
+            "{:<8} {:<10} {:>5} {:>13.0} {:>13.0} {:>13.0} {:>13.0} {:>13.0} {:>8} {:>7} {:>5} {:>13.0}",
             r.period.to_string(),
             r.as_of.to_string(),
             r.weeks_before_end,
@@ -163,6 +173,7 @@ fn print_backtest(out: &forecast::BacktestOutcome) {
             r.error,
             pct,
             if r.covered { "yes" } else { "no" },
+            r.calibrated_on,
             r.crm_weighted
         );
     }
@@ -171,9 +182,10 @@ fn print_backtest(out: &forecast::BacktestOutcome) {
     }
     let s = &out.report.summary;
     println!(
-        "\n{} replays: P10..P90 coverage {:.0}%, P50 mean abs error {:.0}, CRM-weighted mean abs error {:.0}, bias {:.0}",
-        s.rows, s.coverage * 100.0, s.mae_p50, s.mae_crm_weighted, s.bias
+        "\n{} replays: P10..P90 coverage {:.0}% (simulated range before calibration {:.0}%), P50 mean abs error {:.0}, CRM-weighted mean abs error {:.0}, bias {:.0}",
+        s.rows, s.coverage * 100.0, s.simulated_coverage * 100.0, s.mae_p50, s.mae_crm_weighted, s.bias
     );
+    println!("(calib: how many past forecasts each replay's range was calibrated on)");
 }
 
 #[derive(clap::Args)]

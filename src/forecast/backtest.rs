@@ -4,10 +4,11 @@
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use super::calibrate::won_in;
 use super::pipeline::pipeline_as_of;
 use super::types::ForecastInput;
-use super::{forecast, ForecastError, DEFAULT_SIMULATIONS};
-use crate::domain::{Money, Opportunity, Period, Rep, StageEvent};
+use super::{calibrate, forecast, ForecastError, DEFAULT_SIMULATIONS};
+use crate::domain::{Opportunity, Period, Rep, StageEvent};
 
 /// A win model: P(win) 0..=1 for an open deal.
 pub type WinModel = Box<dyn Fn(&Opportunity) -> f64>;
@@ -30,6 +31,10 @@ pub struct BacktestRow {
     pub abs_pct_error: Option<f64>,
     /// p10 <= actual <= p90.
     pub covered: bool,
+    /// Whether the simulated range, before calibration, held the actual.
+    pub simulated_covered: bool,
+    /// Past forecasts the range was calibrated on (0: left as simulated).
+    pub calibrated_on: usize,
     /// The CRM's own forecast on that date: closed so far + the CRM-weighted open pipeline.
     pub crm_weighted: f64,
 }
@@ -40,6 +45,8 @@ pub struct BacktestSummary {
     pub rows: usize,
     /// Share of rows with the actual inside P10..P90 (target about 0.8).
     pub coverage: f64,
+    /// The same share for the simulated ranges, before calibration.
+    pub simulated_coverage: f64,
     /// Mean |p50 - actual|.
     pub mae_p50: f64,
     /// Mean |crm_weighted - actual|, the baseline to beat.
@@ -56,7 +63,8 @@ pub struct BacktestReport {
     pub skipped: Vec<(Period, u32, String)>,
 }
 
-/// Replays the forecast of each period at each number of weeks before its end.
+/// Replays the forecast of each period at each number of weeks before its end, its range
+/// calibrated on the periods before it as a forecast made that day would be (see [`calibrate`]).
 /// `p_win_for(as_of)` must return a win model that uses only history before `as_of`.
 /// Events and deals are cut to what was known on each as_of (see [`pipeline_as_of`]).
 pub fn backtest(
@@ -74,7 +82,7 @@ pub fn backtest(
         for &w in weeks_before_end {
             let as_of = period.end() - Days::new(7 * u64::from(w) + 1);
             match replay(opps, events, reps, *period, as_of, p_win_for, seed) {
-                Ok((q, crm)) => report.rows.push(row(*period, as_of, w, q, actual, crm)),
+                Ok(r) => report.rows.push(row(*period, as_of, w, &r, actual)),
                 Err(e) => report.skipped.push((*period, w, e.to_string())),
             }
         }
@@ -85,6 +93,15 @@ pub fn backtest(
 
 type Q = crate::forecast::Quantiles;
 
+/// One replay: the calibrated and the simulated total, the past forecasts it was calibrated
+/// on, and the CRM-weighted forecast.
+struct Replay {
+    total: Q,
+    simulated: Q,
+    calibrated_on: usize,
+    crm_weighted: f64,
+}
+
 fn replay(
     opps: &[Opportunity],
     events: &[StageEvent],
@@ -93,7 +110,7 @@ fn replay(
     as_of: NaiveDate,
     p_win_for: &dyn Fn(NaiveDate) -> WinModel,
     seed: u64,
-) -> Result<(Q, f64), ForecastError> {
+) -> Result<Replay, ForecastError> {
     let past = pipeline_as_of(opps, events, as_of);
     let known: Vec<StageEvent> = events
         .iter()
@@ -111,11 +128,19 @@ fn replay(
         seed,
     };
     let p_win = p_win_for(as_of);
-    let f = forecast(&input, &*p_win)?;
-    Ok((f.total, f.parts.closed + f.parts.open_pipeline.crm_weighted))
+    let mut f = forecast(&input, &*p_win)?;
+    let simulated = f.total;
+    calibrate(&mut f, &input, p_win_for)?;
+    Ok(Replay {
+        total: f.total,
+        simulated,
+        calibrated_on: f.calibration.map_or(0, |c| c.past_forecasts),
+        crm_weighted: f.parts.closed + f.parts.open_pipeline.crm_weighted,
+    })
 }
 
-fn row(period: Period, as_of: NaiveDate, w: u32, q: Q, actual: f64, crm: f64) -> BacktestRow {
+fn row(period: Period, as_of: NaiveDate, w: u32, r: &Replay, actual: f64) -> BacktestRow {
+    let (q, sim) = (r.total, r.simulated);
     BacktestRow {
         period,
         as_of,
@@ -128,15 +153,10 @@ fn row(period: Period, as_of: NaiveDate, w: u32, q: Q, actual: f64, crm: f64) ->
         error: q.p50 - actual,
         abs_pct_error: (actual > 0.0).then(|| (q.p50 - actual).abs() / actual),
         covered: q.p10 <= actual && actual <= q.p90,
-        crm_weighted: crm,
+        simulated_covered: sim.p10 <= actual && actual <= sim.p90,
+        calibrated_on: r.calibrated_on,
+        crm_weighted: r.crm_weighted,
     }
-}
-
-fn won_in(opps: &[Opportunity], period: Period) -> f64 {
-    opps.iter()
-        .filter(|o| o.won == Some(true) && o.closed_at.is_some_and(|t| period.contains(t.date())))
-        .map(|o| o.amount.map_or(0.0, Money::get))
-        .sum()
 }
 
 fn summarise(rows: &[BacktestRow]) -> BacktestSummary {
@@ -147,6 +167,7 @@ fn summarise(rows: &[BacktestRow]) -> BacktestSummary {
     BacktestSummary {
         rows: rows.len(),
         coverage: rows.iter().filter(|r| r.covered).count() as f64 / n,
+        simulated_coverage: rows.iter().filter(|r| r.simulated_covered).count() as f64 / n,
         mae_p50: rows.iter().map(|r| r.error.abs()).sum::<f64>() / n,
         mae_crm_weighted: rows
             .iter()

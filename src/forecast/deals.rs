@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::newdeals::cents;
 use super::stages::StageWinRates;
-use super::timing::{CloseTiming, Memo, OpenState, Window};
+use super::timing::{CloseTiming, OpenState, Window};
 use super::types::{GroupBy, OpenPipeline, Parts};
 use super::ForecastError;
 use crate::domain::{Money, Opportunity, Period, Rep, StageEvent};
@@ -93,9 +93,12 @@ pub(crate) struct Learned<'a> {
     pub known: HashMap<&'a str, Vec<&'a StageEvent>>,
     pub rates: StageWinRates,
     pub timing: CloseTiming,
+    /// The first day the data knows: an undated deal without stage history is open from it.
+    pub data_start: NaiveDate,
 }
 
-/// Assesses every open deal; rejects a win probability outside 0..=1.
+/// Assesses every open deal; rejects a win probability outside 0..=1. A deal's P(win) is the
+/// caller's, faded by its age (see [`CloseTiming`]).
 pub(crate) fn assess_open<'a>(
     opps: &'a [Opportunity],
     period: Period,
@@ -110,7 +113,6 @@ pub(crate) fn assess_open<'a>(
         hi: (period.end() - t0).num_days(),
     };
     let mut out = Vec::new();
-    let mut memo = Memo::new();
     for o in opps.iter().filter(|o| o.is_open()) {
         let p = p_win(o);
         if !(0.0..=1.0).contains(&p) {
@@ -119,13 +121,14 @@ pub(crate) fn assess_open<'a>(
                 value: p,
             });
         }
-        let state = open_state(o, learned.known.get(o.id.as_str()), t0);
+        let state = open_state(o, learned.known.get(o.id.as_str()), t0, learned.data_start);
+        let timing = learned.timing.assess(&state, window);
         out.push(OpenDeal {
             opp: o,
             group: grouper.index_of(o),
             amount: cents(o.amount) as f64 / 100.0,
-            p_win: p,
-            p_in: learned.timing.p_in_window(&state, window, &mut memo),
+            p_win: fade(p, timing.age_log_odds),
+            p_in: timing.p_in,
             crm_weight: crm_weight(o, &learned.rates),
             expected_in_period: o.expected_close_date.is_some_and(|d| period.contains(d)),
         });
@@ -133,26 +136,40 @@ pub(crate) fn assess_open<'a>(
     Ok(out)
 }
 
+/// `p` with `log_odds` added to its log-odds (0 and 1 stay as they are).
+pub(crate) fn fade(p: f64, log_odds: f64) -> f64 {
+    if p <= 0.0 || p >= 1.0 || log_odds == 0.0 {
+        return p;
+    }
+    let z = (p / (1.0 - p)).ln() + log_odds;
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// The deal's stage and days in it when its entry into the stage is known; otherwise no stage
+/// and the days since its creation (its first event, or the data's start, when undated).
 fn open_state<'o>(
     o: &'o Opportunity,
     evs: Option<&Vec<&StageEvent>>,
     t0: NaiveDate,
+    data_start: NaiveDate,
 ) -> OpenState<'o> {
     let evs = evs.map(Vec::as_slice).unwrap_or(&[]);
-    let entered = evs
-        .iter()
-        .rev()
-        .find(|e| e.stage == o.stage)
-        .or(evs.last())
-        .map(|e| e.entered_at.date())
-        .or(o.created_at.map(|t| t.date()))
-        .unwrap_or(t0);
+    let entry = evs.iter().rev().find(|e| e.stage == o.stage);
+    let created = o
+        .created_at
+        .map(|t| t.date())
+        .or(evs.first().map(|e| e.entered_at.date()))
+        .unwrap_or(data_start);
+    let (stage, since) = match entry {
+        Some(e) => (Some(o.stage.as_str()), e.entered_at.date()),
+        None => (None, created),
+    };
     let expected = o
         .expected_close_date
         .or_else(|| evs.last().and_then(|e| e.expected_close_date));
     OpenState {
-        stage: &o.stage,
-        days_in_stage: (t0 - entered).num_days().max(0),
+        stage,
+        days_in_stage: (t0 - since).num_days().max(0),
         days_past_expected: expected.map(|e| (t0 - e).num_days()),
     }
 }

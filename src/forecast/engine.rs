@@ -1,9 +1,11 @@
 //! The forecast itself: learn from history, assess the open deals, simulate, assemble the parts.
 
 use super::deals::{add_open, assess_open, closed_by_group, Grouper, Learned, OpenDeal};
-use super::montecarlo::{quantiles, simulate, SimDeals, SimOutput};
+use super::montecarlo::{quantiles, simulate, SimDeals, SimOutput, Spread};
 use super::newdeals::NewDeals;
+use super::pipeline::{data_start, is_undated};
 use super::runrate::run_rate;
+use super::spread::pipeline_spread;
 use super::stages::{events_known_on, StageWinRates};
 use super::timing::CloseTiming;
 use super::types::{DealContribution, Forecast, ForecastInput, GroupForecast, Parts};
@@ -12,7 +14,7 @@ use crate::domain::{Opportunity, Period};
 
 /// Open deals listed in [`Forecast::deals`].
 const TOP_DEALS: usize = 50;
-/// How many periods ahead of as_of a forecast may start.
+/// How many periods after the one holding as_of a forecast may reach (the 4th is allowed).
 const MAX_PERIODS_AHEAD: u32 = 4;
 
 /// Forecasts `input.period` as of `input.as_of` with the caller's win model `p_win` (0..=1 per
@@ -20,6 +22,16 @@ const MAX_PERIODS_AHEAD: u32 = 4;
 pub fn forecast(
     input: &ForecastInput,
     p_win: &dyn Fn(&Opportunity) -> f64,
+) -> Result<Forecast, ForecastError> {
+    forecast_with(input, p_win, true)
+}
+
+/// [`forecast`], with the run-rate check only when `with_run_rate` (a replay scored only on
+/// its range does not need it).
+pub(crate) fn forecast_with(
+    input: &ForecastInput,
+    p_win: &dyn Fn(&Opportunity) -> f64,
+    with_run_rate: bool,
 ) -> Result<Forecast, ForecastError> {
     check(input)?;
     let known = events_known_on(input.events, input.as_of);
@@ -30,11 +42,13 @@ pub fn forecast(
             as_of: input.as_of,
         });
     }
-    let timing = CloseTiming::learn(input.opportunities, &known, input.as_of);
+    let data_start = data_start(input.opportunities, input.events).unwrap_or(input.as_of);
+    let timing = CloseTiming::learn(input.opportunities, &known, input.as_of, data_start);
     let learned = Learned {
         known,
         rates,
         timing,
+        data_start,
     };
     let mut grouper = Grouper::new(input.group_by, input.reps);
     let (opps, period, as_of) = (input.opportunities, input.period, input.as_of);
@@ -47,13 +61,42 @@ pub fn forecast(
         .iter()
         .map(|d| (d.group, d.p_win * d.p_in, (d.amount * 100.0).round() as u64))
         .collect();
+    let spread = Spread {
+        pipeline: pipeline_spread(&open, &learned.rates),
+        new_deals: new.rate_spread(),
+    };
     let sims = simulate(
         &SimDeals::new(sim_deals, keys.len()),
         &new,
+        spread,
         input.simulations,
         input.seed,
     );
-    Ok(assemble(input, &keys, &open, &closed, &new, &sims))
+    let mut f = assemble(input, &keys, &open, &closed, &new, &sims);
+    if with_run_rate {
+        (f.run_rate, f.run_rate_note) = match run_rate(opps, period, as_of) {
+            Ok(r) => (Some(r), None),
+            Err(note) => (None, Some(note)),
+        };
+    }
+    f.undated_note = undated_note(&open, &learned);
+    Ok(f)
+}
+
+/// Says how open deals with no date at all were counted, when there are any.
+fn undated_note(open: &[OpenDeal], learned: &Learned) -> Option<String> {
+    let n = open
+        .iter()
+        .filter(|d| is_undated(d.opp, learned.known.get(d.opp.id.as_str())))
+        .count();
+    (n > 0).then(|| {
+        format!(
+            "{n} open deal(s) have no creation date, close date or stage event: they are counted \
+             open since the data starts on {}, on every as-of day, at the win rate of their stage \
+             faded by that age",
+            learned.data_start
+        )
+    })
 }
 
 /// A grouping under which no deal has a key is a mistake (reps not loaded, no products).
@@ -76,7 +119,8 @@ fn check(input: &ForecastInput) -> Result<(), ForecastError> {
     }
     let mut ahead = Period::month_of(input.as_of);
     ahead = input.period.same_kind_containing(ahead.start());
-    for _ in 0..MAX_PERIODS_AHEAD {
+    // The fourth period after as_of's own is allowed; the fifth is refused.
+    for _ in 0..=MAX_PERIODS_AHEAD {
         ahead = ahead.next();
     }
     if input.period.start() >= ahead.start() {
@@ -113,10 +157,6 @@ fn assemble(
         None => Vec::new(),
         Some(_) => group_forecasts(keys, parts, sims),
     };
-    let (run_rate, run_rate_note) = match run_rate(input.opportunities, input.period, input.as_of) {
-        Ok(r) => (Some(r), None),
-        Err(note) => (None, Some(note)),
-    };
     Forecast {
         period: input.period,
         as_of: input.as_of,
@@ -124,11 +164,13 @@ fn assemble(
         seed: input.seed,
         total,
         parts: total_parts,
-        run_rate,
-        run_rate_note,
+        run_rate: None,
+        run_rate_note: None,
         group_by: input.group_by,
         groups,
         deals: top_deals(open),
+        undated_note: None,
+        calibration: None,
     }
 }
 

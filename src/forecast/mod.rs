@@ -6,8 +6,11 @@
 
 mod accuracy;
 mod backtest;
+mod calibrate;
 mod deals;
 mod engine;
+mod flow;
+mod leakguard;
 mod montecarlo;
 mod newdeals;
 mod pipeline;
@@ -19,7 +22,9 @@ mod series_eval;
 mod series_models;
 mod series_theta;
 mod simdeals;
+mod spread;
 mod stages;
+mod survival;
 mod timing;
 mod types;
 
@@ -32,8 +37,10 @@ pub use accuracy::{
     score_snapshots, AccuracyBucket, AccuracyReport, ForecastSnapshot, TOTAL_GROUP,
 };
 pub use backtest::{backtest, BacktestReport, BacktestRow, BacktestSummary, WinModel};
+pub use calibrate::{calibrate, Calibration, MIN_PAST_FORECASTS};
 pub use engine::forecast;
-pub use pipeline::{pipeline_as_of, UNKNOWN_STAGE};
+pub use leakguard::outcomes_learned_until;
+pub use pipeline::{data_start, pipeline_as_of, UNKNOWN_STAGE};
 pub use series::{forecast_series, SeriesForecast};
 pub use series::{MAX_HORIZON, MIN_SERIES_LEN};
 pub use stages::StageWinRates;

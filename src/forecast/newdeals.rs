@@ -9,6 +9,7 @@
 use chrono::{Days, NaiveDate};
 use rand_distr::{Distribution, Gamma, Poisson};
 
+use super::flow::{flow_factors, FlowFactors};
 use super::rng::FastRng;
 use super::stages::closed_by;
 use super::types::NotYetCreated;
@@ -46,6 +47,7 @@ impl NewDeals {
         let offset = (as_of - period.start()).num_days();
         let mut counts = Vec::new();
         let mut pool = Vec::new();
+        let mut seen = Vec::new();
         let mut past = period.previous();
         while counts.len() < LOOKBACK && past.end() > first {
             let shifted = shift(past.start(), offset);
@@ -55,10 +57,33 @@ impl NewDeals {
                     pool.push((cents(o.amount), group_of(o)));
                 }
                 counts.push((pool.len() - n0) as f64);
+                seen.push(past);
             }
             past = past.previous();
         }
-        NewDeals::from_counts(&counts, pool)
+        let mut nd = NewDeals::from_counts(&counts, pool);
+        if nd.mean > 0.0 {
+            if let Some(f) = flow_factors(opps, period, as_of, &seen) {
+                nd.scale(&f);
+            }
+        }
+        nd
+    }
+
+    /// Moves the rate and the amounts by the flow of new deals forecast for the period.
+    fn scale(&mut self, f: &FlowFactors) {
+        self.mean *= f.count;
+        self.var *= f.count * f.count;
+        for p in &mut self.pool {
+            p.0 = (p.0 as f64 * f.amount).round() as u64;
+        }
+        let s = &mut self.summary;
+        s.deals_per_period *= f.count;
+        s.mean_amount *= f.amount;
+        s.expected = s.deals_per_period * s.mean_amount;
+        s.flow_count_factor = f.count;
+        s.flow_amount_factor = f.amount;
+        s.flow_method = Some(f.method.clone());
     }
 
     fn from_counts(counts: &[f64], pool: Vec<(u64, u32)>) -> Self {
@@ -82,6 +107,9 @@ impl NewDeals {
             deals_per_period: mean,
             mean_amount,
             periods_seen: counts.len(),
+            flow_count_factor: 1.0,
+            flow_amount_factor: 1.0,
+            flow_method: None,
         };
         NewDeals {
             summary,
@@ -114,14 +142,26 @@ impl NewDeals {
             let gamma = Gamma::new(self.mean * self.mean / excess, excess / self.mean);
             gamma.map_or(CountSampler::Zero, CountSampler::NegBinomial)
         } else {
-            Poisson::new(self.mean).map_or(CountSampler::Zero, CountSampler::Poisson)
+            Poisson::new(self.mean)
+                .map_or(CountSampler::Zero, |p| CountSampler::Poisson(p, self.mean))
         }
     }
 
-    /// Adds one simulated period's new deals to `groups` (cents).
+    /// Log-scale spread of the uncertainty of the learned rate (the standard error of the mean
+    /// count over the periods seen, relative to the mean), 0..=1.
+    pub fn rate_spread(&self) -> f64 {
+        let k = self.summary.periods_seen as f64;
+        if self.mean <= 0.0 || k < 1.0 {
+            return 0.0;
+        }
+        ((self.var.max(self.mean) / k).sqrt() / self.mean).min(1.0)
+    }
+
+    /// Adds one simulated period's new deals to `groups` (cents), with the rate multiplied by
+    /// `rate` (the simulation's draw of it).
     #[inline]
-    pub fn add_draw(&self, s: &CountSampler, rng: &mut FastRng, groups: &mut [u64]) {
-        for _ in 0..s.sample(rng) {
+    pub fn add_draw(&self, s: &CountSampler, rate: f64, rng: &mut FastRng, groups: &mut [u64]) {
+        for _ in 0..s.sample(rate, rng) {
             let (c, g) = self.pool[rng.below(self.pool.len())];
             groups[g as usize] += c;
         }
@@ -132,21 +172,21 @@ impl NewDeals {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum CountSampler {
     Zero,
-    Poisson(Poisson<f64>),
+    /// The distribution and its mean.
+    Poisson(Poisson<f64>, f64),
     /// A Poisson whose rate is Gamma-distributed: counts more spread than a Poisson.
     NegBinomial(Gamma<f64>),
 }
 
 impl CountSampler {
-    fn sample(&self, rng: &mut FastRng) -> u64 {
-        match self {
-            CountSampler::Zero => 0,
-            CountSampler::Poisson(p) => p.sample(rng) as u64,
-            CountSampler::NegBinomial(g) => {
-                let rate = g.sample(rng);
-                Poisson::new(rate).map_or(0, |p| p.sample(rng) as u64)
-            }
-        }
+    fn sample(&self, factor: f64, rng: &mut FastRng) -> u64 {
+        let rate = match self {
+            CountSampler::Zero => return 0,
+            CountSampler::Poisson(p, _) if factor == 1.0 => return p.sample(rng) as u64,
+            CountSampler::Poisson(_, mean) => mean * factor,
+            CountSampler::NegBinomial(g) => g.sample(rng) * factor,
+        };
+        Poisson::new(rate).map_or(0, |p| p.sample(rng) as u64)
     }
 }
 

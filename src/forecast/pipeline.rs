@@ -8,32 +8,60 @@ use crate::domain::{Opportunity, StageEvent};
 /// The stage given to a deal reopened for a date before its first recorded stage event.
 pub const UNKNOWN_STAGE: &str = "(unknown)";
 
+/// The first day the data knows: the earliest creation, close or stage-event day.
+pub fn data_start(opps: &[Opportunity], events: &[StageEvent]) -> Option<NaiveDate> {
+    let opp_days = opps
+        .iter()
+        .flat_map(|o| [o.created_at, o.closed_at])
+        .flatten()
+        .map(|t| t.date());
+    let event_days = events.iter().map(|e| e.entered_at.date());
+    opp_days.chain(event_days).min()
+}
+
+/// Whether a deal without a creation date, close date or stage event is one: it is then open
+/// from the data's start on, whatever the as-of day (see [`pipeline_as_of`]).
+pub(crate) fn is_undated(o: &Opportunity, evs: Option<&Vec<&StageEvent>>) -> bool {
+    o.created_at.is_none() && o.closed_at.is_none() && evs.is_none_or(|v| v.is_empty())
+}
+
 /// Every deal as it was on `as_of` (end of that day).
 ///
 /// - Deals created after `as_of` are left out; so are deals without `created_at` whose first
-///   stage event is after `as_of` (or that have no events and no creation date).
+///   stage event is after `as_of`. A deal with no date at all (no creation, close or stage
+///   event: e.g. an export's prospects) is open from the data's start ([`data_start`]) on, so it
+///   is in every pipeline as of a day the data covers, not only in today's.
 /// - Deals closed on or before `as_of` are returned unchanged.
 /// - Deals closed later, or still open, are OPEN again: `won` and `closed_at` cleared, `stage` the
-///   last stage entered on or before `as_of` ([`UNKNOWN_STAGE`] if none), `expected_close_date`
-///   the one recorded on that event, and `forecast_category` cleared (the CRM keeps no history of
-///   it, so today's value would leak). Amount, owner, product and attributes are kept as they are
-///   now: the data model keeps no history of them.
+///   last stage entered on or before `as_of` (the current stage for an undated deal,
+///   [`UNKNOWN_STAGE`] otherwise if none), `expected_close_date` the one recorded on that event,
+///   and `forecast_category` cleared (the CRM keeps no history of it, so today's value would
+///   leak). Amount, owner, product and attributes are kept as they are now: the data model keeps
+///   no history of them.
 pub fn pipeline_as_of(
     opps: &[Opportunity],
     events: &[StageEvent],
     as_of: NaiveDate,
 ) -> Vec<Opportunity> {
     let known = events_known_on(events, as_of);
+    let all_events: std::collections::HashSet<&str> =
+        events.iter().map(|e| e.opportunity_id.as_str()).collect();
+    let start = data_start(opps, events);
     opps.iter()
         .filter_map(|o| {
             let evs = known.get(o.id.as_str());
             let created = o.created_at.map(|t| t.date());
+            let undated = o.closed_at.is_none() && !all_events.contains(o.id.as_str());
             let exists = match created {
                 Some(c) => c <= as_of,
+                None if undated => start.is_some_and(|s| s <= as_of),
                 None => evs.is_some_and(|v| !v.is_empty()),
             };
             if !exists {
                 return None;
+            }
+            if created.is_none() && undated {
+                return Some(o.clone());
             }
             if o.closed_at.is_some_and(|t| t.date() <= as_of) && o.won.is_some() {
                 return Some(o.clone());

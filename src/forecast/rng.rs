@@ -12,7 +12,7 @@ const WEYL: u64 = 0xa076_1d64_78bd_642f;
 const MIX: u64 = 0xe703_7ed1_a0b4_28db;
 
 /// The SplitMix64 increment (2^64 / golden ratio, odd).
-pub(crate) const GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
+const GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// One SplitMix64 step from state `z`: the output for state `z + GAMMA`.
 pub(crate) fn splitmix(z: u64) -> u64 {
@@ -74,6 +74,7 @@ impl RngCore for FastRng {
 }
 
 /// The threshold `t` such that `next() < t` has probability `p` (0..=1, clamped).
+#[cfg(test)]
 pub(crate) fn threshold(p: f64) -> u64 {
     if p.is_nan() || p <= 0.0 {
         0

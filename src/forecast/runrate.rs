@@ -9,7 +9,7 @@ use super::types::{MonthForecast, RunRate};
 use crate::domain::{Money, Opportunity, Period};
 
 /// Season length of monthly bookings; seasonal methods need two years of history.
-const SEASON: usize = 12;
+pub(crate) const SEASON: usize = 12;
 
 /// Forecasts monthly bookings (won amount by close month, deals closed on or before `as_of`)
 /// over the months of `period`; months of the period already over are reported as actuals.
@@ -109,7 +109,7 @@ fn history(by_month: &BTreeMap<Period, f64>, last_done: Period) -> Result<Vec<f6
     Ok(months)
 }
 
-fn month_list(period: Period) -> Vec<Period> {
+pub(crate) fn month_list(period: Period) -> Vec<Period> {
     let mut m = Period::month_of(period.start());
     (0..period.months())
         .map(|_| {
@@ -121,7 +121,7 @@ fn month_list(period: Period) -> Vec<Period> {
 }
 
 /// Months from `a` to `b` (b after a): 1 for the next month.
-fn month_gap(a: Period, b: Period) -> usize {
+pub(crate) fn month_gap(a: Period, b: Period) -> usize {
     let (sa, sb) = (a.start(), b.start());
     use chrono::Datelike;
     ((sb.year() - sa.year()) * 12 + sb.month() as i32 - sa.month() as i32).max(0) as usize

@@ -34,7 +34,8 @@ pub(crate) fn closed_by(o: &Opportunity, as_of: NaiveDate) -> Option<NaiveDate> 
 /// the share won. A baseline win model (and the CRM weight of deals without a forecast category).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StageWinRates {
-    by_stage: HashMap<String, f64>,
+    /// Per stage: the win rate and the closed deals it rests on.
+    by_stage: HashMap<String, (f64, usize)>,
     overall: f64,
     closed: usize,
 }
@@ -80,7 +81,7 @@ impl StageWinRates {
         let by_stage = counts
             .into_iter()
             .filter(|(_, (_, n))| *n >= MIN_STAGE_SUPPORT)
-            .map(|(s, (w, n))| (s.to_string(), w as f64 / n as f64))
+            .map(|(s, (w, n))| (s.to_string(), (w as f64 / n as f64, n)))
             .collect();
         StageWinRates {
             by_stage,
@@ -91,7 +92,13 @@ impl StageWinRates {
 
     /// Win rate of deals that entered `stage`, 0..=1; the overall win rate for a stage seen fewer than 5 times.
     pub fn rate(&self, stage: &str) -> f64 {
-        self.by_stage.get(stage).copied().unwrap_or(self.overall)
+        self.by_stage.get(stage).map_or(self.overall, |r| r.0)
+    }
+
+    /// The closed deals the rate of `stage` rests on (all of them for a stage seen fewer than 5
+    /// times, whose rate is the overall one).
+    pub(crate) fn support(&self, stage: &str) -> usize {
+        self.by_stage.get(stage).map_or(self.closed, |r| r.1)
     }
 
     /// Closed deals learned from.

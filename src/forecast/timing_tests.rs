@@ -24,25 +24,33 @@ fn uniform_history() -> (Vec<Opportunity>, Vec<StageEvent>) {
     (opps, evs)
 }
 
+fn learn(opps: &[Opportunity], evs: &[StageEvent], as_of: NaiveDate) -> CloseTiming {
+    CloseTiming::learn(opps, &events_known_on(evs, as_of), as_of, day(2026, 1, 1))
+}
+
+fn demo(days_in_stage: i64, days_past_expected: Option<i64>) -> OpenState<'static> {
+    OpenState {
+        stage: Some("demo"),
+        days_in_stage,
+        days_past_expected,
+    }
+}
+
 #[test]
 fn recovers_the_conditional_close_probability_by_stage() {
     let (opps, evs) = uniform_history();
-    let as_of = day(2026, 6, 1);
-    let t = CloseTiming::learn(&opps, &events_known_on(&evs, as_of), as_of);
-    let deal = OpenState {
-        stage: "demo",
-        days_in_stage: 20,
-        days_past_expected: None,
-    };
-    // Durations 10..=49; given d >= 20 (30 of them), 20 <= d < 30 holds for 10.
-    let p = t.p_in_window(&deal, Window { lo: 0, hi: 10 }, &mut Memo::new());
-    assert!((p - 10.0 / 30.0).abs() < 1e-12, "{p}");
+    let t = learn(&opps, &evs, day(2026, 6, 1));
+    // Durations 10..=49, all won; given d >= 20 (30 of them), 20 <= d < 30 holds for 10.
+    let got = t.assess(&demo(20, None), Window { lo: 0, hi: 10 });
+    assert!((got.p_in - 10.0 / 30.0).abs() < 1e-12, "{got:?}");
+    // Every deal that stayed 20 days won: the age does not change the odds.
+    assert!(got.age_log_odds.abs() < 1e-12, "{got:?}");
     assert_eq!(
-        t.p_in_window(&deal, Window { lo: 0, hi: 1000 }, &mut Memo::new()),
+        t.assess(&demo(20, None), Window { lo: 0, hi: 1000 }).p_in,
         1.0
     );
     assert_eq!(
-        t.p_in_window(&deal, Window { lo: 40, hi: 30 }, &mut Memo::new()),
+        t.assess(&demo(20, None), Window { lo: 40, hi: 30 }).p_in,
         0.0
     );
 }
@@ -50,40 +58,48 @@ fn recovers_the_conditional_close_probability_by_stage() {
 #[test]
 fn slip_estimate_is_averaged_in_when_the_expected_date_is_known() {
     let (opps, evs) = uniform_history();
-    let as_of = day(2026, 6, 1);
-    let t = CloseTiming::learn(&opps, &events_known_on(&evs, as_of), as_of);
+    let t = learn(&opps, &evs, day(2026, 6, 1));
     // Slips are -10..=29; a deal 5 days past its expected date: s >= 5 (25 values), 5 <= s < 15: 10.
-    let deal = OpenState {
-        stage: "demo",
-        days_in_stage: 20,
-        days_past_expected: Some(5),
-    };
-    let p = t.p_in_window(&deal, Window { lo: 0, hi: 10 }, &mut Memo::new());
+    let p = t.assess(&demo(20, Some(5)), Window { lo: 0, hi: 10 }).p_in;
     assert!((p - 0.5 * (10.0 / 30.0 + 10.0 / 25.0)).abs() < 1e-12, "{p}");
 }
 
 #[test]
-fn deals_won_after_as_of_are_not_learned_from() {
+fn deals_won_after_as_of_are_open_on_as_of_and_not_learned_as_closes() {
     let (opps, evs) = uniform_history();
-    let as_of = day(2026, 1, 31); // only closes on days 10..=30 are known
-    let t = CloseTiming::learn(&opps, &events_known_on(&evs, as_of), as_of);
-    assert_eq!(t.pooled.len(), 21);
-    assert!(t.pooled.iter().all(|&d| d <= 30));
+    // Only the closes on days 10..=30 are known; the other 19 deals were still open.
+    let t = learn(&opps, &evs, day(2026, 1, 31));
+    assert_eq!(t.slips.len(), 21);
+    assert!(t.slips.iter().all(|&s| s <= 10));
 }
 
+/// The defect of the stale deals: a deal far older than every won deal was treated as the
+/// 5th-oldest won deal and closed inside a day with P = 10/11 (inside two days with P = 1).
 #[test]
-fn very_old_deals_use_the_oldest_survivors_instead_of_dividing_by_zero() {
-    let (opps, evs) = uniform_history();
+fn a_stale_deal_is_mostly_one_that_never_closes() {
+    let (mut opps, mut evs) = uniform_history();
+    // 60 deals entered demo a year before as_of and never closed; 20 were lost after 60 days.
+    let start = day(2025, 6, 1);
+    for i in 0..80 {
+        let id = format!("s{i}");
+        let closed = (i >= 60).then(|| (start + chrono::Days::new(60), false));
+        opps.push(opp(&id, "o", start, closed, 10.0));
+        evs.push(event(&id, "demo", start, None));
+    }
     let as_of = day(2026, 6, 1);
-    let t = CloseTiming::learn(&opps, &events_known_on(&evs, as_of), as_of);
-    let deal = OpenState {
-        stage: "demo",
-        days_in_stage: 400,
-        days_past_expected: None,
-    };
-    let p = t.p_in_window(&deal, Window { lo: 0, hi: 3 }, &mut Memo::new());
-    // Treated as 45 days in stage: of 45..=49, three close within 3 days.
-    assert!((p - 3.0 / 5.0).abs() < 1e-12, "{p}");
+    let t = learn(&opps, &evs, as_of);
+    let stale = demo((as_of - start).num_days() + 1, None);
+    let got = t.assess(&stale, Window { lo: 0, hi: 1 });
+    let p_win = crate::forecast::deals::fade(0.5, got.age_log_odds);
+    assert!(p_win * got.p_in < 0.01, "{got:?} p_win {p_win}");
+    let two_days = t.assess(&stale, Window { lo: 0, hi: 2 });
+    assert!(p_win * two_days.p_in < 0.01, "{two_days:?}");
+    // A fresh deal of the same stage keeps most of its odds and its timing.
+    let fresh = t.assess(&demo(1, None), Window { lo: 0, hi: 60 });
+    assert!(
+        fresh.p_in > 0.9 && fresh.age_log_odds.abs() < 0.2,
+        "{fresh:?}"
+    );
 }
 
 #[test]
@@ -110,20 +126,14 @@ fn a_deal_long_in_its_stage_is_compared_with_deals_that_stayed_as_long() {
             None,
         ));
     }
-    let as_of = day(2026, 6, 1);
-    let t = CloseTiming::learn(&opps, &events_known_on(&evs, as_of), as_of);
+    let t = learn(&opps, &evs, day(2026, 6, 1));
     // 10 days in demo: only the slow half stayed that long; they close 30 days later.
-    let deal = OpenState {
-        stage: "demo",
-        days_in_stage: 10,
-        days_past_expected: None,
-    };
     assert_eq!(
-        t.p_in_window(&deal, Window { lo: 0, hi: 20 }, &mut Memo::new()),
+        t.assess(&demo(10, None), Window { lo: 0, hi: 20 }).p_in,
         0.0
     );
     assert_eq!(
-        t.p_in_window(&deal, Window { lo: 0, hi: 31 }, &mut Memo::new()),
+        t.assess(&demo(10, None), Window { lo: 0, hi: 31 }).p_in,
         1.0
     );
 }

@@ -76,16 +76,45 @@ pub struct OpenPipeline {
 }
 
 /// Deals not yet created that will be created and won inside the period.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NotYetCreated {
     /// Expected amount (deals per period x mean amount).
     pub expected: f64,
-    /// Mean count of such deals in the comparable window of past periods.
+    /// Count of such deals expected: their mean count in the comparable window of past periods,
+    /// times `flow_count_factor`.
     pub deals_per_period: f64,
-    /// Mean amount of those deals.
+    /// Mean amount of those deals, times `flow_amount_factor`.
     pub mean_amount: f64,
     /// How many past periods this was learned from (0: no such history, the part is 0).
     pub periods_seen: usize,
+    /// The flow of new deals (deals created per month) forecast for the period's months over
+    /// its mean in those past periods: the season and the trend (1: not used).
+    #[serde(default = "one")]
+    pub flow_count_factor: f64,
+    /// The same for the amount of new deals, per deal (1: not used).
+    #[serde(default = "one")]
+    pub flow_amount_factor: f64,
+    /// The series methods that forecast the flow; absent without a year of monthly history.
+    #[serde(default)]
+    pub flow_method: Option<String>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+impl Default for NotYetCreated {
+    fn default() -> Self {
+        NotYetCreated {
+            expected: 0.0,
+            deals_per_period: 0.0,
+            mean_amount: 0.0,
+            periods_seen: 0,
+            flow_count_factor: 1.0,
+            flow_amount_factor: 1.0,
+            flow_method: None,
+        }
+    }
 }
 
 /// The CRM's own forecast categories, summed over open deals expected to close in the period.
@@ -121,7 +150,8 @@ pub struct DealContribution {
     pub owner_id: Option<String>,
     pub stage: String,
     pub amount: f64,
-    /// From the caller's win model, 0..=1.
+    /// From the caller's win model, faded by the deal's age: its odds moved by how much less
+    /// often deals still open that long (in that stage) went on to win, 0..=1.
     pub p_win: f64,
     /// From the close-timing model, 0..=1: closes inside the period if it is won.
     pub p_in_period: f64,
@@ -170,4 +200,12 @@ pub struct Forecast {
     pub groups: Vec<GroupForecast>,
     /// The open deals contributing most (by expected value), at most 50.
     pub deals: Vec<DealContribution>,
+    /// How open deals with no date at all (no creation, close or stage event) were counted:
+    /// open since the data's first day, on every as-of day. Absent when there are none.
+    #[serde(default)]
+    pub undated_note: Option<String>,
+    /// How P10..P90 of the total and the groups were calibrated on past forecasts' errors;
+    /// absent when the range is the simulated one (a period already over, or not asked for).
+    #[serde(default)]
+    pub calibration: Option<super::calibrate::Calibration>,
 }

@@ -57,9 +57,12 @@ fn words(f: &Factor) -> FactorView {
                 "logins"
             };
             format!(
-                "{what} {dir} {:.0}% over {days} days: {:+.0} pts",
+                "{what} {dir} {:.0}% over {days} days: {} pts",
                 pct.abs(),
-                f.points
+                // Points that round to zero print as "0", not "+0" or "-0".
+                Some(f.points.round())
+                    .filter(|p| *p != 0.0)
+                    .map_or("0".into(), |p| format!("{p:+}"))
             )
         }
         _ => f.text.clone(),
@@ -309,4 +312,27 @@ pub async fn account_churn_risk(
     risk.previous_probability = store.score_probabilities("churn").await?.get(id).copied();
     risk.change = risk.previous_probability.map(|p| risk.probability - p);
     Ok(risk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trend(points: f64) -> String {
+        let f = Factor {
+            feature: "usage trend 30d".into(),
+            value: "-0.2".into(),
+            points,
+            text: String::new(),
+        };
+        words(&f).text
+    }
+
+    #[test]
+    fn driver_points_that_round_to_zero_print_without_a_sign() {
+        assert_eq!(trend(0.3), "active users down 18% over 30 days: 0 pts");
+        assert_eq!(trend(-0.4), "active users down 18% over 30 days: 0 pts");
+        assert_eq!(trend(-2.6), "active users down 18% over 30 days: -3 pts");
+        assert_eq!(trend(12.0), "active users down 18% over 30 days: +12 pts");
+    }
 }

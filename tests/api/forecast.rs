@@ -208,3 +208,101 @@ async fn quota_plan_adds_up_to_the_target(app: &TestApp) {
     error_of(status, &body, 400, "bad_request");
 }
 both_backends!(quota_recommendations, quota_plan_adds_up_to_the_target);
+
+/// The total of a day's forecast is one number whatever the grouping (the same draws), and
+/// the ledger keeps that one total.
+async fn the_total_does_not_depend_on_the_grouping(app: &TestApp) {
+    load(app, &small_world()).await;
+    let key = Some(app.admin_key.as_str());
+    let mut totals = Vec::new();
+    for by in [
+        "",
+        "&group_by=owner",
+        "&group_by=team",
+        "&group_by=region",
+        "&group_by=product",
+    ] {
+        let (status, r) = app
+            .get(&format!("/v1/forecast?period=2026-Q4{by}"), key)
+            .await;
+        assert_eq!(status, 200, "{r}");
+        totals.push((by, r["forecast"]["total"].clone()));
+    }
+    for (by, t) in &totals[1..] {
+        assert_eq!(
+            t, &totals[0].1,
+            "total with `{by}` differs from the ungrouped one"
+        );
+    }
+    let (_, acc) = app.get("/v1/forecast/accuracy", key).await;
+    assert_eq!(acc["pending"], 1, "one total stored for the day: {acc}");
+}
+both_backends!(
+    forecast_total_is_the_same_for_every_grouping,
+    the_total_does_not_depend_on_the_grouping
+);
+
+/// The range is calibrated on past forecasts and says how; the fourth period after as_of's own
+/// is forecast, the fifth refused.
+async fn the_range_says_how_it_was_calibrated(app: &TestApp) {
+    load(app, &small_world()).await;
+    let key = Some(app.admin_key.as_str());
+    let (status, r) = app.get("/v1/forecast?period=2026-Q4", key).await;
+    assert_eq!(status, 200, "{r}");
+    let c = &r["forecast"]["calibration"];
+    assert!(f(&c["past_forecasts"]) >= 4.0, "{c}");
+    assert!(f(&c["factor"]) > 0.0 && c["note"].is_string(), "{c}");
+    assert_ordered(&r["forecast"]["total"]);
+    // As of 2026-11-23 (in 2026-Q4): 2027-Q4 is the fourth quarter after, 2028-Q1 the fifth.
+    let (status, far) = app.get("/v1/forecast?period=2027-Q4", key).await;
+    assert_eq!(status, 200, "{far}");
+    let (status, body) = app.get("/v1/forecast?period=2028-Q1", key).await;
+    let e = error_of(status, &body, 400, "bad_request");
+    assert_eq!(e["details"][0]["field"], "period", "{body}");
+}
+both_backends!(
+    forecast_calibration_and_horizon,
+    the_range_says_how_it_was_calibrated
+);
+
+/// Deals with no date at all (an export's prospects) are open from the data's start on every
+/// as-of day, not only on the last day with data, and the response says so.
+async fn undated_deals_are_open_on_every_day(app: &TestApp) {
+    let key = Some(app.admin_key.as_str());
+    app.ingest("reps", json!([{"id": "R-1", "name": "Ann"}]))
+        .await;
+    let mut deals = Vec::new();
+    for i in 0..40 {
+        deals.push(
+            json!({"id": format!("O-{i}"), "owner_id": "R-1", "stage": "Closed",
+            "won": i % 2 == 0, "amount": 100.0, "created_at": format!("2025-{:02}-01", 1 + i % 9),
+            "closed_at": format!("2025-{:02}-01T12:00:00Z", 1 + i % 9)}),
+        );
+    }
+    for i in 0..5 {
+        deals.push(
+            json!({"id": format!("P-{i}"), "owner_id": "R-1", "stage": "Prospecting",
+            "amount": 50.0}),
+        );
+    }
+    app.ingest("opportunities", Value::Array(deals)).await;
+    let mut counts = Vec::new();
+    // The data ends on 2025-09-01: before the fix the prospects were open on that day only.
+    for as_of in ["2025-09-01", "2025-08-31", "2025-06-01"] {
+        let (status, r) = app
+            .get(&format!("/v1/forecast?period=2025-Q4&as_of={as_of}"), key)
+            .await;
+        assert_eq!(status, 200, "{r}");
+        let fc = &r["forecast"];
+        counts.push(fc["parts"]["open_pipeline"]["count"].clone());
+        let note = fc["undated_note"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{fc}"));
+        assert!(
+            note.starts_with("5 open deal(s)") && note.contains("2025-01-01"),
+            "{note}"
+        );
+    }
+    assert_eq!(counts, vec![json!(5), json!(5), json!(5)], "{counts:?}");
+}
+both_backends!(forecast_undated_deals, undated_deals_are_open_on_every_day);

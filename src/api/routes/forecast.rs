@@ -13,7 +13,7 @@ use crate::service::forecast::{self, AccuracyResponse, ForecastQuery, ForecastRe
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ForecastParams {
-    /// A month (2026-11), quarter (2026-Q4) or year (2026), at most 4 periods after as_of.
+    /// A month (2026-11), quarter (2026-Q4) or year (2026), up to the 4th after the one holding as_of.
     pub period: String,
     /// The day the forecast is made (YYYY-MM-DD), not after the data ends nor in the future;
     /// default the last day with data. A past day rebuilds the pipeline as it stood then.

@@ -10,7 +10,8 @@ use super::data::{parse_period, resolve_as_of, Crm};
 use super::{forecast_error, FORECAST_SEED};
 use crate::domain::{Opportunity, StageEvent};
 use crate::forecast::{
-    self, pipeline_as_of, Forecast, ForecastInput, GroupBy, StageWinRates, DEFAULT_SIMULATIONS,
+    self, pipeline_as_of, Forecast, ForecastInput, GroupBy, StageWinRates, WinModel,
+    DEFAULT_SIMULATIONS,
 };
 use crate::ml::{ModelKind, OwnerHistory};
 use crate::service::models::ModelRegistry;
@@ -111,11 +112,13 @@ pub(crate) fn as_it_stood(crm: &Crm, as_of: NaiveDate) -> (Vec<Opportunity>, Vec
 type ModelPWin = (String, HashMap<String, f64>);
 
 /// Each open deal's P(win) from the active win model, `Ok(None)` without one. A model that
-/// learned from stage snapshots dated after `as_of` knows outcomes a forecast made on `as_of`
-/// could not have known: it is refused with the reason, and the stage win rates as of `as_of`
-/// are used instead (as in the backtest).
+/// learned from an outcome not yet known on `as_of` (a training deal that closed after it, even
+/// if it was created before) knows what a forecast made on `as_of` could not have known: it is
+/// refused with the reason, and the stage win rates as of `as_of` are used instead (as in the
+/// backtest). `crm` is the whole stored copy, to see when the training deals closed.
 fn model_p_win(
     registry: &ModelRegistry,
+    crm: &Crm,
     opps: &[Opportunity],
     events: &[StageEvent],
     as_of: NaiveDate,
@@ -124,16 +127,20 @@ fn model_p_win(
         return Ok(None);
     };
     let d = &m.model.data;
-    let learned_until = [d.train.last, d.calibrate.last, d.validate.last]
+    let rows_until = [d.train.last, d.calibrate.last, d.validate.last]
         .into_iter()
         .flatten()
-        .max();
-    if let Some(last) = learned_until.filter(|t| t.date_naive() > as_of) {
+        .max()
+        .map(|t| t.date_naive());
+    let known_until =
+        rows_until.and_then(|r| forecast::outcomes_learned_until(&crm.opps, &crm.events, r));
+    if let Some(last) = known_until.filter(|day| *day > as_of) {
         return Err(format!(
-            "the active win model {} learned from deals up to {}, after as_of {as_of}; \
-             the stage win rates as of {as_of} are used instead",
+            "the active win model {} learned from outcomes known only on {last} (deals created \
+             by {} and closed up to {last}), after as_of {as_of}; the stage win rates as of \
+             {as_of} are used instead",
             m.version,
-            last.date_naive()
+            rows_until.unwrap_or(last),
         ));
     }
     let history = OwnerHistory::from_opportunities(opps);
@@ -172,7 +179,7 @@ pub async fn forecast(
     let crm = Crm::load(store).await?;
     let as_of = resolve_as_of(q.as_of.as_deref(), crm.data_end)?;
     let (opps, events) = as_it_stood(&crm, as_of);
-    let (model, p_win_note) = match model_p_win(registry, &opps, &events, as_of) {
+    let (model, p_win_note) = match model_p_win(registry, &crm, &opps, &events, as_of) {
         Ok(m) => (m, None),
         Err(note) => (None, Some(note)),
     };
@@ -235,7 +242,7 @@ fn compute(o: &Owned, model: Option<ModelPWin>) -> Computed {
         simulations: o.simulations,
         seed: FORECAST_SEED,
     };
-    match model {
+    let (source, version, f) = match model {
         Some((version, p)) => {
             let p_win = |d: &Opportunity| {
                 p.get(d.id.as_str())
@@ -250,7 +257,15 @@ fn compute(o: &Owned, model: Option<ModelPWin>) -> Computed {
             let f = forecast::forecast(&input, &p_win);
             (PWinSource::StageWinRates, None, f)
         }
-    }
+    };
+    // The replays of past periods cannot use the win model (it learned their outcomes): they
+    // use the stage win rates known on each replayed day, as the backtest does.
+    let stage_rates_on = |day: NaiveDate| -> WinModel {
+        let r = StageWinRates::learn(&o.opps, &o.events, day);
+        Box::new(move |d: &Opportunity| r.rate(&d.stage))
+    };
+    let f = f.and_then(|mut f| forecast::calibrate(&mut f, &input, &stage_rates_on).map(|()| f));
+    (source, version, f)
 }
 
 /// The ledger rows of a forecast: the total under grouping `""`, each group under its grouping.

@@ -1,0 +1,200 @@
+//! Calibration of a forecast's range on the errors of past forecasts (split conformal).
+//!
+//! The simulated range knows the chance in each deal and the uncertainty of the learned
+//! parameters, not how wrong the model itself is (a quarter unlike the past ones, a pipeline
+//! that shifts). So the forecast of each of the last periods of the same kind that are over by
+//! as_of is replayed as of the same number of days before its end, on the data as it stood then,
+//! and scored: how far its actual fell from its P50, in units of the distance from the P50 to
+//! its P90 (actual above) or to its P10 (actual below). The ceil(0.8 (n + 1))-th smallest of
+//! the n scores is the factor by which P10 and P90 are moved away from (or toward) the P50:
+//! in a stable process, a new actual then falls inside the range at least 80% of the time.
+
+use chrono::{Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::backtest::WinModel;
+use super::engine::forecast_with;
+use super::pipeline::pipeline_as_of;
+use super::types::{Forecast, ForecastInput, Quantiles};
+use super::ForecastError;
+use crate::domain::{Money, Opportunity, Period};
+
+/// Past periods replayed, at most.
+const LOOKBACK: usize = 8;
+/// Fewest scored past forecasts for a calibration; with fewer, the range is left as simulated.
+pub const MIN_PAST_FORECASTS: usize = 4;
+/// Simulations of each replay (the scores need the P10, P50 and P90, not their tails).
+const REPLAY_SIMULATIONS: usize = 2_000;
+/// The share of actuals the range is meant to hold.
+const TARGET: f64 = 0.8;
+/// The widest calibration: a replay whose range was nearly empty would otherwise blow it up.
+const MAX_FACTOR: f64 = 10.0;
+
+/// How a forecast's P10..P90 were calibrated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Calibration {
+    /// Past forecasts scored: the last periods of the same kind over by as_of, each replayed as
+    /// of the same number of days before its end.
+    pub past_forecasts: usize,
+    /// Days before the period's end the forecast and the replays were made.
+    pub days_before_end: i64,
+    /// The factor applied to the distances from P50 to P10 and to P90, 0..=10 (1 when not
+    /// calibrated; above 1 widens the range, below 1 narrows it).
+    pub factor: f64,
+    /// Share (0..=1) of the past forecasts whose simulated P10..P90 held the actual.
+    pub simulated_coverage: Option<f64>,
+    /// How it was done, or why the range was left as simulated.
+    pub note: String,
+}
+
+/// Replays the past periods of `input` (made on `input.as_of` from what was known then) and
+/// calibrates `f`'s total and groups. `p_win_for(day)` must use only history up to `day`.
+/// A period already over by as_of is left alone.
+pub fn calibrate(
+    f: &mut Forecast,
+    input: &ForecastInput,
+    p_win_for: &dyn Fn(NaiveDate) -> WinModel,
+) -> Result<(), ForecastError> {
+    let days_before_end = (input.period.end() - input.as_of).num_days();
+    if days_before_end <= 1 {
+        return Ok(());
+    }
+    let scores = past_scores(input, days_before_end, p_win_for)?;
+    let n = scores.len();
+    let mut c = Calibration {
+        past_forecasts: n,
+        days_before_end,
+        factor: 1.0,
+        simulated_coverage: (n > 0)
+            .then(|| scores.iter().filter(|s| **s <= 1.0).count() as f64 / n as f64),
+        note: format!(
+            "fewer than {MIN_PAST_FORECASTS} past forecasts of this kind could be replayed: \
+             the range is the simulated one"
+        ),
+    };
+    if n >= MIN_PAST_FORECASTS {
+        let mut sorted = scores;
+        sorted.sort_by(f64::total_cmp);
+        let rank = ((TARGET * (n + 1) as f64).ceil() as usize).min(n);
+        c.factor = sorted[rank - 1].min(MAX_FACTOR);
+        c.note = format!(
+            "P10 and P90 moved from the P50 by a factor {:.2}, the {rank}th smallest of the {n} \
+             errors of the past forecasts made {days_before_end} days before their period's end \
+             (in units of their own P50-to-P10 or P50-to-P90 distance)",
+            c.factor
+        );
+    }
+    let closed = f.parts.closed;
+    apply(&mut f.total, c.factor, closed);
+    for g in &mut f.groups {
+        apply(&mut g.quantiles, c.factor, g.parts.closed);
+    }
+    f.calibration = Some(c);
+    Ok(())
+}
+
+/// P10 and P90 moved by `factor` from the P50; never below what is already booked.
+fn apply(q: &mut Quantiles, factor: f64, booked: f64) {
+    q.p10 = (q.p50 - factor * (q.p50 - q.p10)).max(booked).min(q.p50);
+    q.p90 = (q.p50 + factor * (q.p90 - q.p50)).max(q.p50);
+}
+
+/// The score of each past forecast that could be replayed (oldest periods last).
+fn past_scores(
+    input: &ForecastInput,
+    days_before_end: i64,
+    p_win_for: &dyn Fn(NaiveDate) -> WinModel,
+) -> Result<Vec<f64>, ForecastError> {
+    let mut scores = Vec::new();
+    let mut past = input.period.previous();
+    for _ in 0..LOOKBACK * 2 {
+        if scores.len() >= LOOKBACK {
+            break;
+        }
+        let Some(as_of) = past
+            .end()
+            .checked_sub_days(Days::new(days_before_end as u64))
+        else {
+            break;
+        };
+        if past.end() > input.as_of + Days::new(1) {
+            past = past.previous();
+            continue;
+        }
+        match replay(input, past, as_of, p_win_for) {
+            Ok(q) => scores.push(score(&q, won_in(input.opportunities, past))),
+            Err(ForecastError::NoHistory { .. }) => break,
+            Err(e) => return Err(e),
+        }
+        past = past.previous();
+    }
+    Ok(scores)
+}
+
+fn replay(
+    input: &ForecastInput,
+    period: Period,
+    as_of: NaiveDate,
+    p_win_for: &dyn Fn(NaiveDate) -> WinModel,
+) -> Result<Quantiles, ForecastError> {
+    let opps = pipeline_as_of(input.opportunities, input.events, as_of);
+    let events: Vec<_> = input
+        .events
+        .iter()
+        .filter(|e| e.entered_at.date() <= as_of)
+        .cloned()
+        .collect();
+    let past = ForecastInput {
+        period,
+        as_of,
+        opportunities: &opps,
+        events: &events,
+        group_by: None,
+        simulations: REPLAY_SIMULATIONS,
+        ..*input
+    };
+    Ok(forecast_with(&past, &*p_win_for(as_of), false)?.total)
+}
+
+/// How far `actual` fell outside the P50, in units of the P50's distance to P90 (above) or P10
+/// (below), that distance taken as at least 1% of the P50 (a range of nearly zero width would
+/// give any miss an endless score).
+fn score(q: &Quantiles, actual: f64) -> f64 {
+    let (gap, half) = if actual >= q.p50 {
+        (actual - q.p50, q.p90 - q.p50)
+    } else {
+        (q.p50 - actual, q.p50 - q.p10)
+    };
+    let half = half.max(0.01 * q.p50.abs()).max(1.0);
+    gap.max(0.0) / half
+}
+
+/// Won amount closed inside the period.
+pub(crate) fn won_in(opps: &[Opportunity], period: Period) -> f64 {
+    opps.iter()
+        .filter(|o| o.won == Some(true) && o.closed_at.is_some_and(|t| period.contains(t.date())))
+        .map(|o| o.amount.map_or(0.0, Money::get))
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_range_moves_by_the_factor_and_stays_above_the_booked_amount() {
+        let mut q = Quantiles {
+            p10: 80.0,
+            p50: 100.0,
+            p90: 130.0,
+            mean: 101.0,
+        };
+        apply(&mut q, 2.0, 50.0);
+        assert_eq!((q.p10, q.p50, q.p90), (60.0, 100.0, 160.0));
+        apply(&mut q, 5.0, 50.0);
+        assert_eq!((q.p10, q.p90), (50.0, 400.0));
+        assert_eq!(score(&q, 100.0), 0.0);
+        assert_eq!(score(&q, 250.0), 0.5);
+        assert_eq!(score(&q, 0.0), 2.0);
+    }
+}
