@@ -78,6 +78,7 @@ fn bench(c: &mut Criterion) {
         as_of: NaiveDate::from_ymd_opt(2025, 11, 30).unwrap(),
         opportunities: &opps,
         events: &events,
+        changes: &[],
         reps: &reps,
         group_by: Some(GroupBy::Owner),
         simulations: 10_000,

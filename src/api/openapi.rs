@@ -6,7 +6,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::routes::{churn, forecast, kpis, models, ops, quotas, records, scoring};
+use super::routes::{churn, forecast, kpis, models, ops, pipeline, quotas, records, scoring};
 
 struct BearerAuth;
 
@@ -43,6 +43,7 @@ impl Modify for BearerAuth {
         kpis::report,
         churn::list, churn::account,
         forecast::show, forecast::accuracy,
+        pipeline::history, pipeline::changes,
         quotas::recommendations,
     ),
     modifiers(&BearerAuth),

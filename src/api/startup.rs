@@ -77,6 +77,7 @@ impl Application {
                     .configure(routes::models::configure)
                     .configure(routes::kpis::configure)
                     .configure(routes::churn::configure)
+                    .configure(routes::pipeline::configure)
                     .configure(routes::forecast::configure)
                     .configure(routes::quotas::configure)
                     .configure(routes::records::configure)

@@ -7,6 +7,7 @@ mod import;
 mod keys;
 mod kpis;
 mod models;
+mod pipeline;
 mod quotas;
 mod serve;
 
@@ -56,6 +57,8 @@ enum Command {
     Backtest(forecast::BacktestArgs),
     /// Forecast a series from a CSV file (first column a date, second a value).
     ForecastSeries(forecast::SeriesArgs),
+    /// The pipeline waterfall between two days: created, pulled in, won, lost, pushed out, revised.
+    PipelineChanges(pipeline::ChangesArgs),
     /// Recommended quotas for a company target, and the stored quotas of the period judged.
     Quotas(quotas::QuotaArgs),
     /// Manage API keys (only their SHA-256 is stored).
@@ -90,6 +93,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Forecast(args) => forecast::run(args).await,
         Command::Backtest(args) => forecast::backtest(args).await,
         Command::ForecastSeries(args) => forecast::series(args),
+        Command::PipelineChanges(args) => pipeline::run(args).await,
         Command::Quotas(args) => quotas::run(args).await,
         Command::Train(args) => models::train(args).await,
         Command::Models(cmd) => models::run(cmd).await,

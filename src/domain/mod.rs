@@ -13,8 +13,8 @@ pub(crate) mod values;
 
 pub use batch::{parse_batch, parse_raw_batch, parse_row, RowProblem};
 pub use entities::{
-    Account, AccountSnapshot, ChurnEvent, DealType, Lead, Opportunity, Quota, Rep, Spend,
-    StageEvent,
+    Account, AccountSnapshot, ChurnEvent, DealChange, DealType, Lead, Opportunity, Quota, Rep,
+    Spend, StageEvent,
 };
 pub use period::{Period, PeriodError};
 pub use record::{Attributes, ColType, Column, Record, RecordError, SqlValue};

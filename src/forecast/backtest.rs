@@ -8,7 +8,7 @@ use super::calibrate::won_in;
 use super::pipeline::pipeline_as_of;
 use super::types::ForecastInput;
 use super::{calibrate, forecast, ForecastError, DEFAULT_SIMULATIONS};
-use crate::domain::{Opportunity, Period, Rep, StageEvent};
+use crate::domain::{DealChange, Opportunity, Period, Rep, StageEvent};
 
 /// A win model: P(win) 0..=1 for an open deal.
 pub type WinModel = Box<dyn Fn(&Opportunity) -> f64>;
@@ -70,6 +70,7 @@ pub struct BacktestReport {
 pub fn backtest(
     opps: &[Opportunity],
     events: &[StageEvent],
+    changes: &[DealChange],
     reps: &[Rep],
     periods: &[Period],
     weeks_before_end: &[u32],
@@ -81,7 +82,7 @@ pub fn backtest(
         let actual = won_in(opps, *period);
         for &w in weeks_before_end {
             let as_of = period.end() - Days::new(7 * u64::from(w) + 1);
-            match replay(opps, events, reps, *period, as_of, p_win_for, seed) {
+            match replay(opps, events, changes, reps, *period, as_of, p_win_for, seed) {
                 Ok(r) => report.rows.push(row(*period, as_of, w, &r, actual)),
                 Err(e) => report.skipped.push((*period, w, e.to_string())),
             }
@@ -102,16 +103,18 @@ struct Replay {
     crm_weighted: f64,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn replay(
     opps: &[Opportunity],
     events: &[StageEvent],
+    changes: &[DealChange],
     reps: &[Rep],
     period: Period,
     as_of: NaiveDate,
     p_win_for: &dyn Fn(NaiveDate) -> WinModel,
     seed: u64,
 ) -> Result<Replay, ForecastError> {
-    let past = pipeline_as_of(opps, events, as_of);
+    let past = pipeline_as_of(opps, events, changes, as_of);
     let known: Vec<StageEvent> = events
         .iter()
         .filter(|e| e.entered_at.date() <= as_of)
@@ -122,6 +125,7 @@ fn replay(
         as_of,
         opportunities: &past,
         events: &known,
+        changes,
         reps,
         group_by: None,
         simulations: DEFAULT_SIMULATIONS,

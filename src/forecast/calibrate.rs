@@ -137,7 +137,7 @@ fn replay(
     as_of: NaiveDate,
     p_win_for: &dyn Fn(NaiveDate) -> WinModel,
 ) -> Result<Quantiles, ForecastError> {
-    let opps = pipeline_as_of(input.opportunities, input.events, as_of);
+    let opps = pipeline_as_of(input.opportunities, input.events, input.changes, as_of);
     let events: Vec<_> = input
         .events
         .iter()

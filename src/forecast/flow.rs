@@ -103,7 +103,10 @@ fn factor(
         None => (0.0, "actual".to_string()),
         Some(h) => {
             let season = (series.len() >= 2 * SEASON + 2).then_some(SEASON);
-            let f = forecast_series(&series, h, season).ok()?;
+            // Always a year ahead at least: the series engine picks its method on a holdout as long
+            // as the horizon, so asking for one quarter or for the fourth would pick different
+            // methods, and next year's quarters would not come from one forecast.
+            let f = forecast_series(&series, h.max(SEASON), season).ok()?;
             let sum: f64 = todo
                 .iter()
                 .map(|m| f.point[month_gap(last_done, *m) - 1].max(0.0))

@@ -27,6 +27,7 @@ mod stages;
 mod survival;
 mod timing;
 mod types;
+mod waterfall;
 
 #[cfg(test)]
 mod tests;
@@ -48,6 +49,7 @@ pub use types::{
     Categories, DealContribution, Forecast, ForecastInput, GroupBy, GroupForecast, MonthForecast,
     NotYetCreated, OpenPipeline, Parts, Quantiles, RunRate,
 };
+pub use waterfall::{pipeline_changes, Step, StepDeal, Waterfall};
 
 use crate::domain::Period;
 use chrono::NaiveDate;

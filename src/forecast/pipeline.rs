@@ -1,9 +1,10 @@
 //! The pipeline as it stood on a past date, rebuilt from the stage history (for backtests).
 
 use chrono::NaiveDate;
+use std::collections::HashMap;
 
 use super::stages::events_known_on;
-use crate::domain::{Opportunity, StageEvent};
+use crate::domain::{DealChange, Opportunity, StageEvent};
 
 /// The stage given to a deal reopened for a date before its first recorded stage event.
 pub const UNKNOWN_STAGE: &str = "(unknown)";
@@ -35,14 +36,19 @@ pub(crate) fn is_undated(o: &Opportunity, evs: Option<&Vec<&StageEvent>>) -> boo
 /// - Deals closed later, or still open, are OPEN again: `won` and `closed_at` cleared, `stage` the
 ///   last stage entered on or before `as_of` (the current stage for an undated deal,
 ///   [`UNKNOWN_STAGE`] otherwise if none), `expected_close_date` the one recorded on that event,
-///   and `forecast_category` cleared (the CRM keeps no history of it, so today's value would
-///   leak). Amount, owner, product and attributes are kept as they are now: the data model keeps
-///   no history of them.
+///   and `forecast_category` cleared (today's value would leak).
+/// - Then the deal history (`changes`, see [`DealChange`]) puts back what it knew on `as_of`:
+///   the amount, owner and forecast category of the last change learned on or before that day,
+///   and its stage and expected close date unless a later stage event says otherwise. A deal
+///   whose history starts after `as_of` takes the amount and owner it was first stored with (the
+///   earliest known), not today's. Product and attributes are kept as they are now.
 pub fn pipeline_as_of(
     opps: &[Opportunity],
     events: &[StageEvent],
+    changes: &[DealChange],
     as_of: NaiveDate,
 ) -> Vec<Opportunity> {
+    let history = changes_by_deal(changes);
     let known = events_known_on(events, as_of);
     let all_events: std::collections::HashSet<&str> =
         events.iter().map(|e| e.opportunity_id.as_str()).collect();
@@ -73,9 +79,52 @@ pub fn pipeline_as_of(
             open.forecast_category = None;
             open.stage = last.map_or_else(|| UNKNOWN_STAGE.to_string(), |e| e.stage.clone());
             open.expected_close_date = last.and_then(|e| e.expected_close_date);
+            if let Some(h) = history.get(o.id.as_str()) {
+                as_known(&mut open, h, last, as_of);
+            }
             Some(open)
         })
         .collect()
+}
+
+/// Each deal's changes, oldest first.
+fn changes_by_deal(changes: &[DealChange]) -> HashMap<&str, Vec<&DealChange>> {
+    let mut by: HashMap<&str, Vec<&DealChange>> = HashMap::new();
+    for c in changes {
+        by.entry(c.opportunity_id.as_str()).or_default().push(c);
+    }
+    for v in by.values_mut() {
+        v.sort_by_key(|c| c.changed_at);
+    }
+    by
+}
+
+/// Puts back on a reopened deal what its history knew at the end of `as_of` (see
+/// [`pipeline_as_of`]); `last_event` is its last stage event entered by then.
+fn as_known(
+    open: &mut Opportunity,
+    history: &[&DealChange],
+    last_event: Option<&&StageEvent>,
+    as_of: NaiveDate,
+) {
+    let Some(first) = history.first() else {
+        return;
+    };
+    match history.iter().rev().find(|c| c.changed_at.date() <= as_of) {
+        Some(c) => {
+            open.amount = c.amount;
+            open.owner_id = c.owner_id.clone();
+            open.forecast_category = c.forecast_category.clone();
+            if last_event.is_none_or(|e| e.entered_at < c.changed_at) {
+                open.stage = c.stage.clone();
+                open.expected_close_date = c.expected_close_date;
+            }
+        }
+        None => {
+            open.amount = first.amount;
+            open.owner_id = first.owner_id.clone();
+        }
+    }
 }
 
 #[cfg(test)]
@@ -98,7 +147,7 @@ mod tests {
             event("a", "proposal", day(2026, 1, 20), Some(day(2026, 2, 10))),
             event("a", "won", day(2026, 3, 1), None),
         ];
-        let got = pipeline_as_of(&[o.clone()], &evs, day(2026, 1, 25));
+        let got = pipeline_as_of(&[o.clone()], &evs, &[], day(2026, 1, 25));
         assert_eq!(got.len(), 1);
         let g = &got[0];
         assert!(g.is_open());
@@ -106,17 +155,17 @@ mod tests {
         assert_eq!(g.expected_close_date, Some(day(2026, 2, 10)));
         assert_eq!(g.forecast_category, None);
         assert_eq!(
-            pipeline_as_of(&[o.clone()], &evs, day(2026, 3, 1)),
+            pipeline_as_of(&[o.clone()], &evs, &[], day(2026, 3, 1)),
             vec![o.clone()]
         );
-        assert!(pipeline_as_of(&[o], &evs, day(2025, 12, 31)).is_empty());
+        assert!(pipeline_as_of(&[o], &evs, &[], day(2025, 12, 31)).is_empty());
     }
 
     #[test]
     fn nothing_after_as_of_leaks_into_the_rebuilt_pipeline() {
         let w = world(5, day(2025, 1, 1), 300, 2.0);
         let as_of = day(2025, 6, 15);
-        let past = pipeline_as_of(&w.opps, &w.events, as_of);
+        let past = pipeline_as_of(&w.opps, &w.events, &[], as_of);
         // Rewriting every fact dated after as_of must not change the result.
         let mut opps = w.opps.clone();
         for o in opps
@@ -134,8 +183,58 @@ mod tests {
             e.expected_close_date = Some(day(2030, 1, 1));
         }
         events.push(event("d0", "late", day(2025, 6, 16), Some(day(2025, 7, 1))));
-        assert_eq!(pipeline_as_of(&opps, &events, as_of), past);
+        assert_eq!(pipeline_as_of(&opps, &events, &[], as_of), past);
         assert!(past.iter().all(|o| o.created_at.unwrap().date() <= as_of));
         assert!(past.iter().any(|o| o.is_open()) && past.iter().any(|o| !o.is_open()));
+    }
+
+    fn change(id: &str, on: NaiveDate, amount: f64, stage: &str, category: &str) -> DealChange {
+        DealChange {
+            opportunity_id: crate::domain::Id::parse(id).unwrap(),
+            changed_at: crate::domain::Timestamp::from_date(on),
+            amount: Some(crate::domain::Money::parse(amount).unwrap()),
+            expected_close_date: Some(on + chrono::Days::new(30)),
+            stage: stage.into(),
+            forecast_category: Some(category.into()),
+            owner_id: Some(crate::domain::Id::parse("r").unwrap()),
+        }
+    }
+
+    #[test]
+    fn a_deal_is_rebuilt_with_the_values_its_history_knew_that_day() {
+        // Open today at 900 in commit; it was 100 in pipeline until 2026-02-01, then 400 in
+        // best case until 2026-03-01.
+        let mut o = opp("a", "r", day(2026, 1, 1), None, 900.0);
+        o.forecast_category = Some("commit".into());
+        let history = vec![
+            change("a", day(2026, 1, 1), 100.0, "qualify", "pipeline"),
+            change("a", day(2026, 2, 1), 400.0, "proposal", "best_case"),
+            change("a", day(2026, 3, 1), 900.0, "negotiation", "commit"),
+        ];
+        let on = |d: NaiveDate| pipeline_as_of(std::slice::from_ref(&o), &[], &history, d);
+        let jan = &on(day(2026, 1, 20))[0];
+        assert_eq!(jan.amount.map(crate::domain::Money::get), Some(100.0));
+        assert_eq!(jan.stage, "qualify");
+        assert_eq!(jan.forecast_category.as_deref(), Some("pipeline"));
+        assert_eq!(jan.expected_close_date, Some(day(2026, 1, 31)));
+        let feb = &on(day(2026, 2, 1))[0];
+        assert_eq!(feb.amount.map(crate::domain::Money::get), Some(400.0));
+        assert_eq!(feb.stage, "proposal");
+        // A stage event entered after the last change before as_of wins for the stage.
+        let evs = vec![event("a", "demo", day(2026, 2, 10), Some(day(2026, 4, 1)))];
+        let mid = &pipeline_as_of(std::slice::from_ref(&o), &evs, &history, day(2026, 2, 20))[0];
+        assert_eq!(
+            (mid.stage.as_str(), mid.expected_close_date),
+            ("demo", Some(day(2026, 4, 1)))
+        );
+        assert_eq!(mid.amount.map(crate::domain::Money::get), Some(400.0));
+        // History that starts later: the first known amount, not today's.
+        let late = vec![
+            change("a", day(2026, 3, 1), 250.0, "qualify", "pipeline"),
+            history[2].clone(),
+        ];
+        let before = &pipeline_as_of(std::slice::from_ref(&o), &[], &late, day(2026, 1, 15))[0];
+        assert_eq!(before.amount.map(crate::domain::Money::get), Some(250.0));
+        assert_eq!(before.forecast_category, None);
     }
 }

@@ -105,6 +105,81 @@ fn series_forecast_is_no_worse_than_statsforecast_autoets_on_mean_mase() {
     );
 }
 
+/// The M3 competition's series of one sheet: (train, official hold-out) per series, in file order.
+fn load_m3(file: &str) -> Vec<(Vec<f64>, Vec<f64>)> {
+    let dir = std::env::var_os("REVCAST_M3_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/m3_quarterly_other")
+        });
+    let path = dir.join(file);
+    let gz = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut r = csv::Reader::from_reader(flate2::read::GzDecoder::new(gz));
+    let mut out: Vec<(String, Vec<f64>, Vec<f64>)> = Vec::new();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let (id, split, value) = (&rec[0], &rec[7], rec[8].parse::<f64>().unwrap());
+        if out.last().is_none_or(|s| s.0 != id) {
+            out.push((id.to_string(), Vec::new(), Vec::new()));
+        }
+        let s = out.last_mut().unwrap();
+        match split {
+            "train" => s.1.push(value),
+            _ => s.2.push(value),
+        }
+    }
+    out.into_iter().map(|(_, a, b)| (a, b)).collect()
+}
+
+/// Mean sMAPE and MASE (scaled by the in-sample seasonal naive error of lag `m`) over a sheet.
+fn m3_scores(series: &[(Vec<f64>, Vec<f64>)], season: Option<usize>, m: usize) -> (f64, f64) {
+    let (mut s_sum, mut m_sum) = (0.0, 0.0);
+    for (train, test) in series {
+        let f = forecast_series(train, test.len(), season).unwrap();
+        s_sum += smape(&f.point, test);
+        let scale = (m..train.len())
+            .map(|i| (train[i] - train[i - m]).abs())
+            .sum::<f64>()
+            / (train.len() - m) as f64;
+        m_sum += f
+            .point
+            .iter()
+            .zip(test)
+            .map(|(f, a)| (f - a).abs())
+            .sum::<f64>()
+            / test.len() as f64
+            / scale;
+    }
+    let n = series.len() as f64;
+    (s_sum / n, m_sum / n)
+}
+
+/// The M3 quarterly (756 series) and "other" (174) sheets, official hold-outs, against
+/// statsforecast's figures on the same splits (in `../shared/data/m3_quarterly_other/SOURCE.md`).
+/// Run: `cargo test --release --lib forecast::series_eval::m3 -- --ignored --nocapture`.
+#[test]
+#[ignore = "reads ../shared/data; run with --ignored"]
+fn m3_quarterly_and_other_beside_statsforecast() {
+    let quarterly = load_m3("m3_quarterly_long.csv.gz");
+    let other = load_m3("m3_other_long.csv.gz");
+    assert_eq!((quarterly.len(), other.len()), (756, 174));
+    let t = std::time::Instant::now();
+    let (qs, qm) = m3_scores(&quarterly, Some(4), 4);
+    let (os, om) = m3_scores(&other, None, 1);
+    println!(
+        "M3 quarterly: sMAPE {qs:.2} MASE {qm:.3} (statsforecast Theta 9.23 / 1.123, AutoETS 9.45 / 1.143)"
+    );
+    println!("M3 other: sMAPE {os:.2} MASE {om:.3} (statsforecast AutoETS 4.34 / 1.802)");
+    println!(
+        "930 series in {:.1} s, one after another",
+        t.elapsed().as_secs_f64()
+    );
+    assert!(
+        qs <= 9.23,
+        "quarterly sMAPE {qs:.2} is worse than Theta's 9.23"
+    );
+}
+
 #[test]
 fn metrics_match_their_definitions() {
     assert!((smape(&[110.0, 0.0], &[90.0, 0.0]) - 10.0).abs() < 1e-12);

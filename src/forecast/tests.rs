@@ -18,6 +18,7 @@ fn input<'a>(
         as_of,
         opportunities: &w.0,
         events: &w.1,
+        changes: &[],
         reps,
         group_by: Some(GroupBy::Team),
         simulations: 4000,
@@ -33,7 +34,7 @@ fn known_on(w: &World, as_of: NaiveDate) -> (Vec<Opportunity>, Vec<StageEvent>) 
         .filter(|e| e.entered_at.date() <= as_of)
         .cloned()
         .collect();
-    (pipeline_as_of(&w.opps, &w.events, as_of), events)
+    (pipeline_as_of(&w.opps, &w.events, &[], as_of), events)
 }
 
 fn stage_model(
@@ -170,9 +171,22 @@ fn backtest_on_a_simulated_world_is_calibrated_and_beats_the_crm_weighting() {
         periods.push(periods.last().unwrap().next());
     }
     let model = |as_of: NaiveDate| {
-        stage_model(&pipeline_as_of(&w.opps, &w.events, as_of), &w.events, as_of)
+        stage_model(
+            &pipeline_as_of(&w.opps, &w.events, &[], as_of),
+            &w.events,
+            as_of,
+        )
     };
-    let r = backtest(&w.opps, &w.events, &w.reps, &periods, &[1, 3], &model, 7);
+    let r = backtest(
+        &w.opps,
+        &w.events,
+        &[],
+        &w.reps,
+        &periods,
+        &[1, 3],
+        &model,
+        7,
+    );
     let s = &r.summary;
     assert_eq!(s.rows, 40, "{:?}", r.skipped);
     assert!((0.7..=0.9).contains(&s.coverage), "{s:?}");

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use crate::domain::{Opportunity, Period, Rep, StageEvent};
+use crate::domain::{DealChange, Opportunity, Period, Rep, StageEvent};
 
 /// How to break the forecast down. Deals without the key fall in the group `(none)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -42,6 +42,8 @@ pub struct ForecastInput<'a> {
     pub as_of: NaiveDate,
     pub opportunities: &'a [Opportunity],
     pub events: &'a [StageEvent],
+    /// The deals' recorded changes (see [`crate::domain::DealChange`]); may be empty.
+    pub changes: &'a [DealChange],
     /// Used for team and region grouping; may be empty for other groupings.
     pub reps: &'a [Rep],
     pub group_by: Option<GroupBy>,

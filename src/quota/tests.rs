@@ -138,13 +138,14 @@ fn quotas_from_a_forecast_grouped_by_owner_sum_to_the_target() {
     use crate::forecast::{forecast, pipeline_as_of, ForecastInput, GroupBy, StageWinRates};
     let w = world(21, day(2024, 1, 1), 700, 3.0);
     let as_of = day(2025, 10, 5);
-    let opps = pipeline_as_of(&w.opps, &w.events, as_of);
+    let opps = pipeline_as_of(&w.opps, &w.events, &[], as_of);
     let rates = StageWinRates::learn(&opps, &w.events, as_of);
     let input = ForecastInput {
         period: Period::parse("2025-Q4").unwrap(),
         as_of,
         opportunities: &opps,
         events: &w.events,
+        changes: &[],
         reps: &w.reps,
         group_by: Some(GroupBy::Owner),
         simulations: 2000,

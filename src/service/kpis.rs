@@ -1,7 +1,5 @@
 //! The funnel KPIs over the stored data.
 
-use chrono::NaiveDate;
-
 use super::{Result, ServiceError};
 use crate::domain::{
     Account, AccountSnapshot, ChurnEvent, Lead, Opportunity, Period, Quota, Rep, Spend, StageEvent,
@@ -18,17 +16,7 @@ pub struct KpiQuery {
     pub group_by: Option<String>,
 }
 
-fn date(field: &str, v: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| {
-        ServiceError::bad_input(
-            field,
-            format!(
-                "`{}` is not a date (YYYY-MM-DD)",
-                crate::domain::truncate_for_message(v, 40)
-            ),
-        )
-    })
-}
+use super::forecast::parse_day as date;
 
 /// Checks the query: a window from a period or from two dates, and an optional grouping.
 pub fn parse_query(q: &KpiQuery) -> Result<(Window, Option<KpiGroup>)> {

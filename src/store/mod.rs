@@ -7,6 +7,7 @@
 mod bulk;
 mod errors;
 mod forecasts;
+mod history;
 mod jobs;
 mod keys;
 mod models;

@@ -19,6 +19,7 @@ mod kpis;
 mod model_checks;
 mod models;
 mod ops;
+mod pipeline;
 mod replicas;
 mod web_auth;
 mod web_browser;

@@ -5,6 +5,7 @@ pub mod forecast;
 pub mod kpis;
 pub mod models;
 pub mod ops;
+pub mod pipeline;
 pub mod quotas;
 pub mod records;
 pub mod scoring;

@@ -171,3 +171,21 @@ impl Record for StageEvent {
         p.0
     }
 }
+
+/// An opportunity's tracked fields as they stood after one change, and when revcast learned it.
+/// The first entry of a deal is the state it was first stored with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DealChange {
+    #[schema(value_type = String)]
+    pub opportunity_id: Id,
+    /// When the write that made the change was stored (UTC).
+    #[schema(value_type = String, format = DateTime)]
+    pub changed_at: Timestamp,
+    #[schema(value_type = Option<f64>)]
+    pub amount: Option<Money>,
+    pub expected_close_date: Option<NaiveDate>,
+    pub stage: String,
+    pub forecast_category: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub owner_id: Option<Id>,
+}

@@ -111,6 +111,7 @@ pub async fn backtest(store: &Store, q: &BacktestQuery) -> Result<BacktestOutcom
         forecast::backtest(
             &crm.opps,
             &crm.events,
+            &crm.changes,
             &crm.reps,
             &ps,
             &ws,

@@ -3,7 +3,7 @@
 use chrono::{Days, NaiveDate, Utc};
 use std::collections::HashMap;
 
-use crate::domain::{Money, Opportunity, Period, Quota, Rep, StageEvent};
+use crate::domain::{DealChange, Money, Opportunity, Period, Quota, Rep, StageEvent};
 use crate::forecast::{GroupBy, TOTAL_GROUP};
 use crate::service::{Result, ServiceError};
 use crate::store::Store;
@@ -12,17 +12,21 @@ use crate::store::Store;
 pub(crate) struct Crm {
     pub opps: Vec<Opportunity>,
     pub events: Vec<StageEvent>,
+    /// The deals' recorded changes, by deal and oldest first.
+    pub changes: Vec<DealChange>,
     pub reps: Vec<Rep>,
     /// The last day with data: the latest creation, close or stage-event day.
     pub data_end: NaiveDate,
 }
 
 impl Crm {
-    /// Loads opportunities, stage events and reps; fails when no opportunity is stored.
+    /// Loads opportunities, stage events, deal history and reps; fails when no opportunity is
+    /// stored.
     pub async fn load(store: &Store) -> Result<Crm> {
         let opps = store.all::<Opportunity>().await?;
         let events = store.all::<StageEvent>().await?;
         let reps = store.all::<Rep>().await?;
+        let changes = store.all_deal_changes().await?;
         let data_end = data_end(&opps, &events).ok_or_else(|| {
             ServiceError::Conflict(
                 "no dated opportunities are stored yet: load opportunities (with created_at or \
@@ -33,6 +37,7 @@ impl Crm {
         Ok(Crm {
             opps,
             events,
+            changes,
             reps,
             data_end,
         })
@@ -65,15 +70,7 @@ pub(crate) fn resolve_as_of(given: Option<&str>, data_end: NaiveDate) -> Result<
     let Some(s) = given else {
         return Ok(data_end.min(today));
     };
-    let day = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-        ServiceError::bad_input(
-            "as_of",
-            format!(
-                "`{}` is not a date (YYYY-MM-DD)",
-                crate::domain::truncate_for_message(s, 40)
-            ),
-        )
-    })?;
+    let day = parse_day("as_of", s)?;
     if day > today {
         return Err(ServiceError::bad_input(
             "as_of",
@@ -90,6 +87,19 @@ pub(crate) fn resolve_as_of(given: Option<&str>, data_end: NaiveDate) -> Result<
         ));
     }
     Ok(day)
+}
+
+/// Parses a YYYY-MM-DD parameter, naming it when it is not one.
+pub(crate) fn parse_day(field: &str, s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+        ServiceError::bad_input(
+            field,
+            format!(
+                "`{}` is not a date (YYYY-MM-DD)",
+                crate::domain::truncate_for_message(s, 40)
+            ),
+        )
+    })
 }
 
 /// The group an opportunity falls in under `by` (`(none)` without a key), as the forecast groups.

@@ -3,17 +3,19 @@
 
 mod accuracy;
 mod backtest;
+mod changes;
 mod data;
 mod series;
 mod serve;
 
 pub use accuracy::{accuracy, AccuracyResponse};
 pub use backtest::{backtest, BacktestOutcome, BacktestQuery};
+pub use changes::{deal_history, pipeline_changes, ChangesQuery, DealHistory, PipelineChanges};
 pub use data::{group_key, won_in};
 pub use series::{series_from_csv, SeriesOutcome, SeriesPoint};
 pub use serve::{forecast, ForecastQuery, ForecastResponse, PWinSource, MAX_API_SIMULATIONS};
 
-pub(crate) use data::Crm;
+pub(crate) use data::{parse_day, Crm};
 
 use super::ServiceError;
 use crate::forecast::ForecastError;

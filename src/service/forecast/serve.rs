@@ -62,7 +62,7 @@ pub struct ForecastResponse {
     pub forecast: Forecast,
 }
 
-fn parse_group_by(s: Option<&str>) -> Result<Option<GroupBy>> {
+pub(crate) fn parse_group_by(s: Option<&str>) -> Result<Option<GroupBy>> {
     let Some(s) = s else { return Ok(None) };
     match s.trim() {
         "owner" => Ok(Some(GroupBy::Owner)),
@@ -90,7 +90,7 @@ fn check_simulations(n: Option<usize>) -> Result<usize> {
 }
 
 /// The data as it stood at the end of `as_of`: the stored copy itself when as_of is its last day
-/// (keeping today's forecast categories), otherwise rebuilt from the stage history.
+/// (keeping today's forecast categories), otherwise rebuilt from the stage and deal history.
 pub(crate) fn as_it_stood(crm: &Crm, as_of: NaiveDate) -> (Vec<Opportunity>, Vec<StageEvent>) {
     let events: Vec<StageEvent> = crm
         .events
@@ -101,7 +101,7 @@ pub(crate) fn as_it_stood(crm: &Crm, as_of: NaiveDate) -> (Vec<Opportunity>, Vec
     let opps = if as_of >= crm.data_end {
         crm.opps.clone()
     } else {
-        pipeline_as_of(&crm.opps, &crm.events, as_of)
+        pipeline_as_of(&crm.opps, &crm.events, &crm.changes, as_of)
     };
     (opps, events)
 }
@@ -190,6 +190,7 @@ pub async fn forecast(
         as_of,
         opps,
         events,
+        changes: crm.changes,
         reps,
         group_by,
         simulations,
@@ -217,6 +218,7 @@ struct Owned {
     as_of: NaiveDate,
     opps: Vec<Opportunity>,
     events: Vec<StageEvent>,
+    changes: Vec<crate::domain::DealChange>,
     reps: Vec<crate::domain::Rep>,
     group_by: Option<GroupBy>,
     simulations: usize,
@@ -237,6 +239,7 @@ fn compute(o: &Owned, model: Option<ModelPWin>) -> Computed {
         as_of: o.as_of,
         opportunities: &o.opps,
         events: &o.events,
+        changes: &o.changes,
         reps: &o.reps,
         group_by: o.group_by,
         simulations: o.simulations,
