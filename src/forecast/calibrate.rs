@@ -59,7 +59,20 @@ pub fn calibrate(
     if days_before_end <= 1 {
         return Ok(());
     }
-    let scores = past_scores(input, days_before_end, p_win_for)?;
+    let mut scores = past_scores(input, input.period, &|_| days_before_end, p_win_for)?;
+    let mut kind = "of this kind";
+    if scores.len() < MIN_PAST_FORECASTS && input.period.months() > 1 {
+        // Too few past periods of this kind (a year of quarters): the months replayed as of the
+        // same share of their length before their end. The scores are in units of each
+        // forecast's own range, so they carry over from months to longer periods.
+        let share = days_before_end as f64 / days_in(input.period) as f64;
+        let lead = |m: Period| ((share * days_in(m) as f64).round() as i64).max(2);
+        let months = past_scores(input, Period::month_of(input.as_of), &lead, p_win_for)?;
+        if months.len() >= MIN_PAST_FORECASTS {
+            scores = months;
+            kind = "of past months (too few past periods of this kind), each made the same share of its month";
+        }
+    }
     let n = scores.len();
     let mut c = Calibration {
         past_forecasts: n,
@@ -79,8 +92,8 @@ pub fn calibrate(
         c.factor = sorted[rank - 1].min(MAX_FACTOR);
         c.note = format!(
             "P10 and P90 moved from the P50 by a factor {:.2}, the {rank}th smallest of the {n} \
-             errors of the past forecasts made {days_before_end} days before their period's end \
-             (in units of their own P50-to-P10 or P50-to-P90 distance)",
+             errors of the past forecasts {kind} made {days_before_end} days before their \
+             period's end (in units of their own P50-to-P10 or P50-to-P90 distance)",
             c.factor
         );
     }
@@ -99,22 +112,26 @@ fn apply(q: &mut Quantiles, factor: f64, booked: f64) {
     q.p90 = (q.p50 + factor * (q.p90 - q.p50)).max(q.p50);
 }
 
-/// The score of each past forecast that could be replayed (oldest periods last).
+fn days_in(p: Period) -> i64 {
+    (p.end() - p.start()).num_days().max(1)
+}
+
+/// The score of each past forecast that could be replayed (oldest periods last): the periods
+/// of `latest`'s kind before it that are over by as_of, each replayed `lead(period)` days before
+/// its end.
 fn past_scores(
     input: &ForecastInput,
-    days_before_end: i64,
+    latest: Period,
+    lead: &dyn Fn(Period) -> i64,
     p_win_for: &dyn Fn(NaiveDate) -> WinModel,
 ) -> Result<Vec<f64>, ForecastError> {
     let mut scores = Vec::new();
-    let mut past = input.period.previous();
+    let mut past = latest.previous();
     for _ in 0..LOOKBACK * 2 {
         if scores.len() >= LOOKBACK {
             break;
         }
-        let Some(as_of) = past
-            .end()
-            .checked_sub_days(Days::new(days_before_end as u64))
-        else {
+        let Some(as_of) = past.end().checked_sub_days(Days::new(lead(past) as u64)) else {
             break;
         };
         if past.end() > input.as_of + Days::new(1) {

@@ -98,15 +98,28 @@ const ORIGINS: usize = 3;
 fn score_on_holdout(y: &[f64], horizon: usize, candidates: &[Method]) -> Vec<(String, f64)> {
     let v = horizon.min(y.len() / 4).max(1);
     let season = candidates.iter().find_map(season_of);
+    let cuts: Vec<usize> = (1..=ORIGINS)
+        .map_while(|k| {
+            y.len()
+                .checked_sub(k * v)
+                .filter(|&c| c >= super::MIN_SERIES_LEN)
+        })
+        .collect();
+    // Score every candidate on the same origins: those where all of them can be fitted, when
+    // there is one. A seasonal method needs two seasons before the cut, so on a short series
+    // the earlier origins suit only the others; scoring those alone there and then comparing
+    // only the methods scored at the most origins would leave the seasonal ones out unscored.
+    let all_fit: Vec<usize> = cuts
+        .iter()
+        .copied()
+        .filter(|&c| {
+            let here = Method::candidates(&y[..c], season);
+            candidates.iter().all(|m| here.contains(m))
+        })
+        .collect();
+    let cuts = if all_fit.is_empty() { cuts } else { all_fit };
     let mut sums = vec![(0.0, 0usize); candidates.len()];
-    for k in 1..=ORIGINS {
-        let Some(cut) = y
-            .len()
-            .checked_sub(k * v)
-            .filter(|&c| c >= super::MIN_SERIES_LEN)
-        else {
-            break;
-        };
+    for cut in cuts {
         let (train, test) = (&y[..cut], &y[cut..cut + v]);
         let fits_here = Method::candidates(train, season);
         for (m, sum) in candidates.iter().zip(sums.iter_mut()) {
