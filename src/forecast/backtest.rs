@@ -4,7 +4,7 @@
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::calibrate::won_in;
+use super::groups::won_in;
 use super::pipeline::pipeline_as_of;
 use super::types::ForecastInput;
 use super::{calibrate, forecast, ForecastError, DEFAULT_SIMULATIONS};
@@ -79,7 +79,7 @@ pub fn backtest(
 ) -> BacktestReport {
     let mut report = BacktestReport::default();
     for period in periods {
-        let actual = won_in(opps, *period);
+        let actual = won_in(opps, &Default::default(), *period, None, "");
         for &w in weeks_before_end {
             let as_of = period.end() - Days::new(7 * u64::from(w) + 1);
             match replay(opps, events, changes, reps, *period, as_of, p_win_for, seed) {

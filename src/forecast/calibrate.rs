@@ -11,13 +11,15 @@
 
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 use super::backtest::WinModel;
 use super::engine::forecast_with;
+use super::groups::won_in;
 use super::pipeline::pipeline_as_of;
 use super::types::{Forecast, ForecastInput, Quantiles};
 use super::ForecastError;
-use crate::domain::{Money, Opportunity, Period};
+use crate::domain::Period;
 
 /// Past periods replayed, at most.
 const LOOKBACK: usize = 8;
@@ -139,7 +141,10 @@ fn past_scores(
             continue;
         }
         match replay(input, past, as_of, p_win_for) {
-            Ok(q) => scores.push(score(&q, won_in(input.opportunities, past))),
+            Ok(q) => scores.push(score(
+                &q,
+                won_in(input.opportunities, &HashMap::new(), past, None, ""),
+            )),
             Err(ForecastError::NoHistory { .. }) => break,
             Err(e) => return Err(e),
         }
@@ -184,14 +189,6 @@ fn score(q: &Quantiles, actual: f64) -> f64 {
     };
     let half = half.max(0.01 * q.p50.abs()).max(1.0);
     gap.max(0.0) / half
-}
-
-/// Won amount closed inside the period.
-pub(crate) fn won_in(opps: &[Opportunity], period: Period) -> f64 {
-    opps.iter()
-        .filter(|o| o.won == Some(true) && o.closed_at.is_some_and(|t| period.contains(t.date())))
-        .map(|o| o.amount.map_or(0.0, Money::get))
-        .sum()
 }
 
 #[cfg(test)]

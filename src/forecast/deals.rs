@@ -10,8 +10,7 @@ use super::types::{GroupBy, OpenPipeline, Parts};
 use super::ForecastError;
 use crate::domain::{Money, Opportunity, Period, Rep, StageEvent};
 
-/// The group of deals without a key.
-pub(crate) const NO_KEY: &str = "(none)";
+use super::groups::NO_KEY;
 
 /// Maps deals to dense group indices (0 for everything when there is no grouping).
 pub(crate) struct Grouper<'a> {
@@ -37,18 +36,7 @@ impl<'a> Grouper<'a> {
 
     /// Calls `f` with the deal's key under the grouping (None: no key, or no grouping).
     fn with_key<R>(&self, o: &Opportunity, f: impl FnOnce(Option<&str>) -> R) -> R {
-        let rep = || {
-            o.owner_id
-                .as_ref()
-                .and_then(|id| self.reps.get(id.as_str()))
-        };
-        match self.by {
-            None => f(None),
-            Some(GroupBy::Owner) => f(o.owner_id.as_ref().map(|i| i.as_str())),
-            Some(GroupBy::Team) => f(rep().and_then(|r| r.team.as_deref())),
-            Some(GroupBy::Region) => f(rep().and_then(|r| r.region.as_deref())),
-            Some(GroupBy::Product) => f(o.product.as_deref()),
-        }
+        f(self.by.and_then(|by| by.key_of(o, &self.reps)))
     }
 
     pub fn index_of(&mut self, o: &Opportunity) -> u32 {

@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
-use super::data::{period_over, won_in, Crm};
+use super::data::{period_over, Crm};
 use crate::domain::Rep;
+use crate::forecast::won_in;
 use crate::forecast::{score_snapshots, AccuracyReport, ForecastSnapshot, GroupBy};
 use crate::service::{Result, ServiceError};
 use crate::store::Store;
@@ -28,10 +29,7 @@ pub struct AccuracyResponse {
 fn parse_group_by(s: Option<&str>) -> Result<Option<GroupBy>> {
     match s.map(str::trim) {
         None | Some("") | Some("total") => Ok(None),
-        Some("owner") => Ok(Some(GroupBy::Owner)),
-        Some("team") => Ok(Some(GroupBy::Team)),
-        Some("region") => Ok(Some(GroupBy::Region)),
-        Some("product") => Ok(Some(GroupBy::Product)),
+        Some(by) if GroupBy::parse(by).is_some() => Ok(GroupBy::parse(by)),
         Some(other) => Err(ServiceError::bad_input(
             "group_by",
             format!(

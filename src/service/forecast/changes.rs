@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
-use super::data::{group_key, parse_day, parse_period, Crm};
+use super::data::{parse_day, parse_period, Crm};
 use super::serve::parse_group_by;
 use crate::domain::{DealChange, Opportunity, Period, Rep};
-use crate::forecast::{self, Waterfall};
+use crate::forecast::{self, group_key, Waterfall};
 use crate::service::{Result, ServiceError};
 use crate::store::Store;
 

@@ -1,10 +1,8 @@
 //! The stored data a forecast reads, the day it ends, and the checks on period and as-of.
 
 use chrono::{Days, NaiveDate, Utc};
-use std::collections::HashMap;
 
-use crate::domain::{DealChange, Money, Opportunity, Period, Quota, Rep, StageEvent};
-use crate::forecast::{GroupBy, TOTAL_GROUP};
+use crate::domain::{DealChange, Opportunity, Period, Quota, Rep, StageEvent};
 use crate::service::{Result, ServiceError};
 use crate::store::Store;
 
@@ -100,36 +98,6 @@ pub(crate) fn parse_day(field: &str, s: &str) -> Result<NaiveDate> {
             ),
         )
     })
-}
-
-/// The group an opportunity falls in under `by` (`(none)` without a key), as the forecast groups.
-pub fn group_key(o: &Opportunity, by: GroupBy, reps: &HashMap<&str, &Rep>) -> String {
-    let rep = || o.owner_id.as_ref().and_then(|id| reps.get(id.as_str()));
-    let key = match by {
-        GroupBy::Owner => o.owner_id.as_ref().map(|i| i.to_string()),
-        GroupBy::Team => rep().and_then(|r| r.team.clone()),
-        GroupBy::Region => rep().and_then(|r| r.region.clone()),
-        GroupBy::Product => o.product.clone(),
-    };
-    key.unwrap_or_else(|| "(none)".to_string())
-}
-
-/// Won amount closed inside the period, for the total ([`TOTAL_GROUP`]) or one group of `by`.
-pub fn won_in(
-    opps: &[Opportunity],
-    reps: &HashMap<&str, &Rep>,
-    period: Period,
-    by: Option<GroupBy>,
-    group: &str,
-) -> f64 {
-    opps.iter()
-        .filter(|o| o.won == Some(true) && o.closed_at.is_some_and(|t| period.contains(t.date())))
-        .filter(|o| match by {
-            Some(by) if group != TOTAL_GROUP => group_key(o, by, reps) == group,
-            _ => true,
-        })
-        .map(|o| o.amount.map_or(0.0, Money::get))
-        .sum()
 }
 
 /// Whether a period is over by `day` (its last day is on or before it).

@@ -8,10 +8,10 @@ mod data;
 mod series;
 mod serve;
 
+pub use crate::forecast::{group_key, won_in};
 pub use accuracy::{accuracy, AccuracyResponse};
 pub use backtest::{backtest, BacktestOutcome, BacktestQuery};
 pub use changes::{deal_history, pipeline_changes, ChangesQuery, DealHistory, PipelineChanges};
-pub use data::{group_key, won_in};
 pub use series::{series_from_csv, SeriesOutcome, SeriesPoint};
 pub use serve::{forecast, ForecastQuery, ForecastResponse, PWinSource, MAX_API_SIMULATIONS};
 

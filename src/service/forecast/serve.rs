@@ -64,16 +64,13 @@ pub struct ForecastResponse {
 
 pub(crate) fn parse_group_by(s: Option<&str>) -> Result<Option<GroupBy>> {
     let Some(s) = s else { return Ok(None) };
-    match s.trim() {
-        "owner" => Ok(Some(GroupBy::Owner)),
-        "team" => Ok(Some(GroupBy::Team)),
-        "region" => Ok(Some(GroupBy::Region)),
-        "product" => Ok(Some(GroupBy::Product)),
-        other => Err(ServiceError::bad_input(
+    match GroupBy::parse(s) {
+        Some(by) => Ok(Some(by)),
+        None => Err(ServiceError::bad_input(
             "group_by",
             format!(
                 "unknown grouping `{}`; use owner, team, region or product",
-                crate::domain::truncate_for_message(other, 40)
+                crate::domain::truncate_for_message(s.trim(), 40)
             ),
         )),
     }
