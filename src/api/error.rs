@@ -196,6 +196,10 @@ impl From<ServiceError> for ApiError {
                 ApiError::new(ErrorCode::NoActiveModel, message)
             }
             ServiceError::Store(s) => s.into(),
+            ServiceError::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                ApiError::internal()
+            }
         }
     }
 }

@@ -195,6 +195,10 @@ fn public_error(e: &ServiceError) -> String {
             tracing::error!(error = ?inner, "training failed");
             "internal error; it has been logged".into()
         }
+        ServiceError::Internal(inner) => {
+            tracing::error!(error = ?inner, "training failed");
+            "internal error; it has been logged".into()
+        }
         other => other.to_string(),
     }
 }

@@ -46,9 +46,18 @@ pub enum ServiceError {
     NoActiveModel(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A defect that is not the store's (a bad shipped spec, a task that panicked, an unreadable
+    /// artifact): logged in full, a 500 without internals for the caller.
+    #[error("internal error: {0:#}")]
+    Internal(anyhow::Error),
 }
 
 impl ServiceError {
+    /// A defect, with what went wrong.
+    pub fn internal(what: impl std::fmt::Display) -> Self {
+        ServiceError::Internal(anyhow::anyhow!("{what}"))
+    }
+
     pub fn bad_input(field: &str, reason: impl Into<String>) -> Self {
         ServiceError::BadInput {
             field: field.to_string(),

@@ -88,6 +88,10 @@ fn clone_service_error(e: &ServiceError) -> ServiceError {
             tracing::error!(error = %s, "page failed on the store");
             ServiceError::Store(anyhow::anyhow!("a page failed on the store").into())
         }
+        ServiceError::Internal(e) => {
+            tracing::error!(error = ?e, "page failed");
+            ServiceError::internal("a page failed")
+        }
     }
 }
 

@@ -120,7 +120,7 @@ pub async fn backtest(store: &Store, q: &BacktestQuery) -> Result<BacktestOutcom
         )
     })
     .await
-    .map_err(|e| ServiceError::Store(anyhow::anyhow!("the backtest did not finish: {e}").into()))?;
+    .map_err(|e| ServiceError::internal(format!("the backtest did not finish: {e}")))?;
     Ok(BacktestOutcome {
         data_end: crm.data_end,
         periods,

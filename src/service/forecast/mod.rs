@@ -36,9 +36,7 @@ pub(crate) fn forecast_error(e: ForecastError) -> ServiceError {
         ForecastError::Horizon { .. } => "horizon",
         // A win model giving a value outside 0..=1 is a defect of the model, not of the request.
         ForecastError::BadProbability { .. } => {
-            return ServiceError::Store(
-                anyhow::anyhow!("the active win model is unusable: {e}").into(),
-            )
+            return ServiceError::internal(format!("the active win model is unusable: {e}"))
         }
     };
     ServiceError::bad_input(field, e.to_string())

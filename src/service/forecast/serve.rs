@@ -195,9 +195,7 @@ pub async fn forecast(
     let (p_win_source, win_model_version, fc) =
         tokio::task::spawn_blocking(move || compute(&input, model))
             .await
-            .map_err(|e| {
-                ServiceError::Store(anyhow::anyhow!("the forecast did not finish: {e}").into())
-            })?;
+            .map_err(|e| ServiceError::internal(format!("the forecast did not finish: {e}")))?;
     let fc = fc.map_err(forecast_error)?;
     store.save_snapshots(&snapshot_rows(&fc)).await?;
     Ok(ForecastResponse {

@@ -77,7 +77,7 @@ pub fn default_spec(kind: ModelKind) -> Result<ModelSpec> {
         ModelKind::Churn => include_str!("../../../training/churn.toml"),
     };
     ModelSpec::from_toml(text)
-        .map_err(|e| ServiceError::Store(anyhow::anyhow!("the shipped spec is bad: {e}").into()))
+        .map_err(|e| ServiceError::internal(format!("the shipped spec is bad: {e}")))
 }
 
 pub(crate) use super::dataset::ml_error;
@@ -130,7 +130,7 @@ pub(crate) async fn train_locked(
         ml::train_owned(&spec, set, &mut report)
     })
     .await
-    .map_err(|e| ServiceError::Store(anyhow::anyhow!("training task failed: {e}").into()))?
+    .map_err(|e| ServiceError::internal(format!("training task failed: {e}")))?
     .map_err(ml_error)?;
     let champion = registry.active(kind);
     let comparison = match &champion {

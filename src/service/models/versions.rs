@@ -125,7 +125,7 @@ async fn load(store: &Store, id: &str) -> Result<(ModelVersionRow, TrainedModel)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("no model version `{id}`")))?;
     let model = TrainedModel::from_bytes(&row.artifact)
-        .map_err(|e| ServiceError::Store(anyhow::anyhow!("artifact of {id}: {e}").into()))?;
+        .map_err(|e| ServiceError::internal(format!("artifact of {id}: {e}")))?;
     Ok((row, model))
 }
 
