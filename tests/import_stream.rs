@@ -92,11 +92,11 @@ fn counts(stdout: &str, entity: &str) -> String {
         .join(" ")
 }
 
-fn dir() -> helpers::TempDir {
-    let dir =
-        std::env::temp_dir().join(format!("revcast_import_{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    helpers::TempDir(dir)
+fn dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("revcast_import")
+        .tempdir()
+        .unwrap()
 }
 
 fn mapping(dir: &Path, text: &str) -> PathBuf {
@@ -110,8 +110,8 @@ async fn sixty_thousand_deals_import_with_exact_counts(backend: Backend) {
         return;
     };
     let dir = dir();
-    let m = mapping(dir.0.as_path(), DEALS);
-    let first = dir.0.as_path().join("deals.csv");
+    let m = mapping(dir.path(), DEALS);
+    let first = dir.path().join("deals.csv");
     write_deals(&first, 60_000, |i| 100.0 + i as f64);
     let closed = (0..60_000).filter(|i| i % 3 == 0).count();
     let out = success(&import(&url, "opportunities", &first, &m, &[]));
@@ -124,7 +124,7 @@ async fn sixty_thousand_deals_import_with_exact_counts(backend: Backend) {
         format!("{closed} rows: {closed} inserted, 0 updated, 0 unchanged")
     );
     // 500 new deals, and one in 60 of the old ones with a new amount.
-    let second = dir.0.as_path().join("deals2.csv");
+    let second = dir.path().join("deals2.csv");
     write_deals(&second, 60_500, |i| {
         100.0 + i as f64 + if i % 60 == 0 { 1.0 } else { 0.0 }
     });
@@ -155,8 +155,8 @@ async fn sixty_thousand_deals_import_in_one_go_with_exact_counts_on_postgres() {
 async fn thousands_of_bad_lines_print_the_first_hundred_and_the_total_and_write_nothing() {
     let (store, _db, url) = fresh_database(Backend::Sqlite).await.unwrap();
     let dir = dir();
-    let m = mapping(dir.0.as_path(), DEALS);
-    let file = dir.0.as_path().join("bad.csv");
+    let m = mapping(dir.path(), DEALS);
+    let file = dir.path().join("bad.csv");
     let mut csv = String::from("id,owner,stage,amount,created,closed\n");
     for i in 0..60_000 {
         if i % 20 == 7 {
@@ -190,9 +190,9 @@ async fn thousands_of_bad_lines_print_the_first_hundred_and_the_total_and_write_
 async fn semicolon_pipe_and_gzip_files_import_line_ids_and_lookup_defaults_included() {
     let (store, _db, url) = fresh_database(Backend::Sqlite).await.unwrap();
     let dir = dir();
-    std::fs::write(dir.0.as_path().join("won.csv"), "lead,deal\nweb-3,D1\n").unwrap();
+    std::fs::write(dir.path().join("won.csv"), "lead,deal\nweb-3,D1\n").unwrap();
     let m = mapping(
-        dir.0.as_path(),
+        dir.path(),
         r#"
         entity = "leads"
         [lookups.won]
@@ -206,7 +206,7 @@ async fn semicolon_pipe_and_gzip_files_import_line_ids_and_lookup_defaults_inclu
         converted = { line = true, prefix = "web-", lookup = "won", type = "bool" }
         "#,
     );
-    let semi = dir.0.as_path().join("leads.csv");
+    let semi = dir.path().join("leads.csv");
     std::fs::write(&semi, "Origin;Note\n\"Ads; paid\";x\nSEO;y\n").unwrap();
     let out = success(&import(&url, "leads", &semi, &m, &[]));
     assert_eq!(
@@ -221,7 +221,7 @@ async fn semicolon_pipe_and_gzip_files_import_line_ids_and_lookup_defaults_inclu
         (Some(false), Some(true))
     );
 
-    let piped = dir.0.as_path().join("leads.txt");
+    let piped = dir.path().join("leads.txt");
     std::fs::write(&piped, "Origin|Note\nSEO|y\nMail|z\n").unwrap();
     let out = success(&import(&url, "leads", &piped, &m, &["--delimiter", "|"]));
     assert_eq!(
@@ -229,7 +229,7 @@ async fn semicolon_pipe_and_gzip_files_import_line_ids_and_lookup_defaults_inclu
         "2 rows: 0 inserted, 2 updated, 0 unchanged"
     );
 
-    let gz = dir.0.as_path().join("leads.csv.gz");
+    let gz = dir.path().join("leads.csv.gz");
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     enc.write_all(b"Origin,Note\nSEO,y\nMail,z\nEvent,w\n")
         .unwrap();

@@ -43,7 +43,7 @@ async fn a_sqlite_file_deleted_while_serving_makes_readyz_and_writes_answer_503(
     assert_eq!(ingest(&client, &address, &key).await.0, 200);
 
     let dir = dir.expect("a SQLite test database lives in a directory");
-    std::fs::remove_file(dir.0.join("test.db")).unwrap();
+    std::fs::remove_file(dir.path().join("test.db")).unwrap();
     assert_unavailable("readyz", &get(&client, format!("{address}/readyz")).await);
     // The server notices within a second that the file is gone, and stops using it.
     let (c, a, k) = (&client, &address, &key);

@@ -23,13 +23,7 @@ pub struct TestApp {
 }
 
 /// A directory removed on drop.
-pub struct TempDir(pub std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+pub use tempfile::TempDir;
 
 fn unique(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
@@ -44,11 +38,13 @@ pub async fn fresh_store(backend: Backend) -> Option<(Store, Option<TempDir>)> {
 pub async fn fresh_database(backend: Backend) -> Option<(Store, Option<TempDir>, String)> {
     match backend {
         Backend::Sqlite => {
-            let dir = std::env::temp_dir().join(unique("revcast_test"));
-            std::fs::create_dir_all(&dir).expect("temp dir");
-            let url = format!("sqlite://{}", dir.join("test.db").display());
+            let dir = tempfile::Builder::new()
+                .prefix("revcast_test")
+                .tempdir()
+                .expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("test.db").display());
             let store = Store::connect(&url).await.expect("sqlite store");
-            Some((store, Some(TempDir(dir)), url))
+            Some((store, Some(dir), url))
         }
         Backend::Postgres => {
             let base = std::env::var("REVCAST_TEST_DATABASE_URL").ok()?;

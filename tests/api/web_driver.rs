@@ -47,16 +47,16 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver starts");
-        let dir = std::env::temp_dir().join(format!(
-            "revcast_chromium_{}",
-            uuid::Uuid::new_v4().simple()
-        ));
-        std::fs::create_dir_all(&dir).expect("profile dir");
+        let profile = tempfile::Builder::new()
+            .prefix("revcast_chromium")
+            .tempdir()
+            .expect("profile dir");
+        let dir = profile.path().to_path_buf();
         let mut b = Browser {
             base: format!("http://127.0.0.1:{port}"),
             http: reqwest::Client::new(),
             driver,
-            _profile: crate::helpers::TempDir(dir.clone()),
+            _profile: profile,
         };
         b.wait_ready().await;
         let args = [
