@@ -186,13 +186,11 @@ fn a_missing_column_or_an_ambiguous_usage_key_is_refused_by_name() {
 }
 
 #[test]
+#[ignore = "reads ../shared/data; .ci/run runs it with --ignored"]
 fn ravenstack_tables_become_monthly_snapshots() {
     let data =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ravenstack_saas_synthetic");
-    if !data.is_dir() {
-        eprintln!("note: {} is absent; skipping", data.display());
-        return;
-    }
+    assert!(data.is_dir(), "{} is absent", data.display());
     let mappings = Path::new(env!("CARGO_MANIFEST_DIR")).join("training/mappings");
     let text = std::fs::read_to_string(mappings.join("ravenstack-snapshots.toml")).unwrap();
     let r = SnapshotRollup::from_toml(&text).unwrap();
