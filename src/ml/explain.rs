@@ -63,16 +63,22 @@ pub fn factors(
     out
 }
 
+/// Points as a factor's text shows them: signed whole points, and "0" (not "+0" or "-0") for
+/// points that round to zero.
+pub fn signed_points(points: f64) -> String {
+    let rounded = points.round();
+    if rounded == 0.0 {
+        "0".into()
+    } else {
+        format!("{rounded:+}")
+    }
+}
+
 fn factor(name: &str, cell: &Cell, points: f64) -> Factor {
     let value = cell.display();
-    let rounded = points.round();
     Factor {
         feature: name.to_string(),
-        text: format!(
-            "{name} = {value}: {}{} pts",
-            if rounded >= 0.0 { "+" } else { "" },
-            rounded
-        ),
+        text: format!("{name} = {value}: {} pts", signed_points(points)),
         value,
         points: (points * 10.0).round() / 10.0,
     }
@@ -112,5 +118,14 @@ mod tests {
         // Log-odds at p = 0.5: slope 0.25, so 0.4 log-odds is 10 points.
         let g = factors(&names[..1], &row, &[0.4], Unit::LogOdds, 0.5);
         assert_eq!(g[0].points, 10.0);
+    }
+
+    #[test]
+    fn points_that_round_to_zero_print_unsigned() {
+        assert_eq!(signed_points(0.4), "0");
+        assert_eq!(signed_points(-0.4), "0");
+        assert_eq!(signed_points(-0.0), "0");
+        assert_eq!(signed_points(12.4), "+12");
+        assert_eq!(signed_points(-2.6), "-3");
     }
 }

@@ -59,10 +59,7 @@ fn words(f: &Factor) -> FactorView {
             format!(
                 "{what} {dir} {:.0}% over {days} days: {} pts",
                 pct.abs(),
-                // Points that round to zero print as "0", not "+0" or "-0".
-                Some(f.points.round())
-                    .filter(|p| *p != 0.0)
-                    .map_or("0".into(), |p| format!("{p:+}"))
+                crate::ml::explain::signed_points(f.points)
             )
         }
         _ => f.text.clone(),
