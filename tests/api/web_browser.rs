@@ -211,6 +211,53 @@ async fn forecast_page_shows_the_apis_figures(app: &WebApp, b: &Browser) {
         .eval("return document.querySelectorAll('table[data-table=deals] tbody tr').length;")
         .await;
     assert_eq!(num(&deals) as usize, fc["deals"].as_array().unwrap().len());
+    groups_beside_their_quotas(app, b).await;
+}
+
+/// By owner, each rep's row carries the quota and P(reaching it) that the quota API's judgement
+/// of the stored quotas gives; the headline's quota is their sum, the target the one typed in.
+async fn groups_beside_their_quotas(app: &WebApp, b: &Browser) {
+    let target = 2_500_000.0;
+    b.goto(&format!(
+        "{}/?period={PERIOD}&group_by=owner&target={target}",
+        app.address
+    ))
+    .await;
+    let q = api(
+        app,
+        &format!("/v1/quotas/recommendations?period={PERIOD}&target={target}"),
+    )
+    .await;
+    let judged = q["judgement"]["reps"]
+        .as_array()
+        .expect("stored quotas judged");
+    assert!(!judged.is_empty());
+    let rows = b
+        .eval(
+            "return Array.from(document.querySelectorAll('table[data-table=groups] tbody tr'))\
+             .map(r => [r.dataset.group, r.cells[4].dataset.sort, r.cells[5].dataset.sort]);",
+        )
+        .await;
+    let rows = rows.as_array().unwrap();
+    for j in judged {
+        let id = j["rep_id"].as_str().unwrap();
+        let row = rows
+            .iter()
+            .find(|r| r[0] == id)
+            .unwrap_or_else(|| panic!("no row for {id}: {rows:?}"));
+        assert_eq!(num(&row[1]), num(&j["quota"]), "{id}'s quota");
+        let (shown, want) = (num(&row[2]), num(&j["p_reach"]));
+        assert!(
+            (shown - want).abs() < 1e-9,
+            "{id}: P(reach) {shown} vs {want}"
+        );
+    }
+    let total: f64 = judged.iter().map(|j| num(&j["quota"])).sum();
+    assert!((figure(b, "quota").await - total).abs() < 1e-6 * total);
+    assert_eq!(figure(b, "target").await, target);
+    let p = figure(b, "p_reach_target").await;
+    assert!((0.0..=1.0).contains(&p), "P(reaching the target) {p}");
+    save("forecast-owner", &b.screenshot().await);
 }
 
 async fn other_pages_show_the_apis_figures(app: &WebApp, b: &Browser) {
@@ -233,18 +280,8 @@ async fn other_pages_show_the_apis_figures(app: &WebApp, b: &Browser) {
         .await;
     assert_eq!(first, rows[0]["account_id"]);
 
-    visit(b, &app.address, "/kpis?period=2026-Q3", "kpis").await;
-    let k = api(app, "/v1/kpis?period=2026-Q3").await;
-    let win = k["kpis"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["name"] == "win_rate")
-        .unwrap();
-    let shown = b
-        .eval("return document.querySelector('tr[data-kpi=win_rate] td.num').dataset.sort;")
-        .await;
-    assert_eq!(num(&shown), num(&win["value"]));
+    kpis_page_shows_eight_quarters(app, b).await;
+    pipeline_page_shows_the_funnel_and_trends(app, b).await;
 
     visit(b, &app.address, "/accuracy", "accuracy").await;
     let acc = api(app, "/v1/forecast/accuracy").await;
@@ -269,8 +306,134 @@ async fn other_pages_show_the_apis_figures(app: &WebApp, b: &Browser) {
         figure(b, "share_at_quota").await,
         num(&q["plan"]["expected_share_at_quota"])
     );
+}
 
-    visit(b, &app.address, "/pipeline", "pipeline").await;
+/// The eight quarters ending 2026-Q3, each equal to `GET /v1/kpis?period=`; then by team, the
+/// first team's column equal to the API's group.
+async fn kpis_page_shows_eight_quarters(app: &WebApp, b: &Browser) {
+    visit(b, &app.address, "/kpis?period=2026-Q3", "kpis").await;
+    let quarters = [
+        "2024-Q4", "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3",
+    ];
+    let cells = |name: &str| {
+        format!(
+            "return Array.from(document.querySelectorAll('tr[data-kpi={name}] td.num'))\
+             .map(c => [c.dataset.quarter, c.dataset.sort]);"
+        )
+    };
+    let shown = b.eval(&cells("win_rate")).await;
+    let shown = shown.as_array().unwrap();
+    assert_eq!(shown.len(), 8, "{shown:?}");
+    let mut known = 0;
+    for (q, cell) in quarters.iter().zip(shown) {
+        assert_eq!(cell[0], *q);
+        let k = api(app, &format!("/v1/kpis?period={q}")).await;
+        let want = &kpi_of(&k["kpis"], "win_rate")["value"];
+        if !want.is_null() {
+            assert_eq!(num(&cell[1]), num(want), "{q}");
+            known += 1;
+        }
+    }
+    assert!(
+        known >= 4,
+        "the demo world has four quarters of wins at least"
+    );
+    let rows = b
+        .eval("return document.querySelectorAll('table[data-table=kpis] tbody tr').length;")
+        .await;
+    let k = api(app, "/v1/kpis?period=2026-Q3").await;
+    assert_eq!(num(&rows) as usize, k["kpis"].as_array().unwrap().len());
+
+    visit(
+        b,
+        &app.address,
+        "/kpis?period=2026-Q3&group_by=team",
+        "kpis-team",
+    )
+    .await;
+    let team = b
+        .eval("return document.querySelector('select[name=group]').value;")
+        .await;
+    let k = api(app, "/v1/kpis?period=2026-Q2&group_by=team").await;
+    let group = k["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"] == team)
+        .expect("the team is one of the API's groups");
+    let shown = b.eval(&cells("average_deal_size")).await;
+    let q2 = shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c[0] == "2026-Q2")
+        .expect("2026-Q2 shown");
+    assert_eq!(
+        num(&q2[1]),
+        num(&kpi_of(&group["kpis"], "average_deal_size")["value"]),
+        "{team}"
+    );
+}
+
+fn kpi_of<'a>(list: &'a Value, name: &str) -> &'a Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == name)
+        .unwrap_or_else(|| panic!("no KPI {name}"))
+}
+
+/// The funnel of 2026-Q3 and the four trend KPIs of eight quarters, all the API's.
+async fn pipeline_page_shows_the_funnel_and_trends(app: &WebApp, b: &Browser) {
+    visit(b, &app.address, "/pipeline?period=2026-Q3", "pipeline").await;
+    let k = api(app, "/v1/kpis?period=2026-Q3").await;
+    let conv = kpi_of(&k["kpis"], "stage_conversion");
+    let parts = conv["breakdown"].as_array().unwrap();
+    let with_value = parts.iter().filter(|p| !p["value"].is_null()).count();
+    assert!(with_value > 0);
+    assert_eq!(marks(b, "funnel", "bar").await, with_value);
+    let days = kpi_of(&k["kpis"], "median_days_in_stage");
+    for p in parts {
+        let stage = p["key"].as_str().unwrap();
+        let row = b
+            .eval(&format!(
+                "var r = document.querySelector('table[data-table=funnel] tr[data-stage=\"{stage}\"]');\
+                 return [r.cells[3].dataset.sort, r.cells[4].dataset.sort];"
+            ))
+            .await;
+        if !p["value"].is_null() {
+            assert_eq!(num(&row[0]), num(&p["value"]), "{stage} conversion");
+        }
+        let d = days["breakdown"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["key"] == stage);
+        if let Some(d) = d.filter(|d| !d["value"].is_null()) {
+            assert_eq!(num(&row[1]), num(&d["value"]), "{stage} median days");
+        }
+    }
+    for name in [
+        "win_rate",
+        "sales_cycle_days",
+        "average_deal_size",
+        "pipeline_velocity",
+    ] {
+        let last = b
+            .eval(&format!(
+                "var c = document.querySelectorAll('table[data-table=trends] td[data-kpi={name}]');\
+                 return c[c.length - 1].dataset.sort;"
+            ))
+            .await;
+        let want = &kpi_of(&k["kpis"], name)["value"];
+        if !want.is_null() {
+            assert_eq!(num(&last), num(want), "{name}");
+        }
+        assert!(
+            marks(b, &format!("trend-{name}"), "point").await >= 4,
+            "{name}: a trend of at least four quarters"
+        );
+    }
     let deals = api(app, "/v1/opportunities/prioritized?limit=1").await;
     let top = b
         .eval("return document.querySelector('table[data-table=deals] tbody th').textContent;")
