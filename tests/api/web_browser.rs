@@ -279,6 +279,25 @@ async fn other_pages_show_the_apis_figures(app: &WebApp, b: &Browser) {
         .eval("return document.querySelector('table[data-table=churn] tbody th .id').textContent;")
         .await;
     assert_eq!(first, rows[0]["account_id"]);
+    let renewing = api(app, "/v1/churn-risk?renewal_within_days=90&limit=1000").await;
+    let mut want: Vec<String> = renewing["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["account_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !want.is_empty(),
+        "the demo world has renewals in the next 90 days"
+    );
+    let shown = b
+        .eval("return Array.from(document.querySelectorAll('table[data-table=renewals] tbody tr')).map(r => r.dataset.account);")
+        .await;
+    let mut shown: Vec<String> = serde_json::from_value(shown).unwrap();
+    assert_eq!(figure(b, "renewals").await, want.len() as f64);
+    shown.sort();
+    want.sort();
+    assert_eq!(shown, want);
 
     kpis_page_shows_eight_quarters(app, b).await;
     pipeline_page_shows_the_funnel_and_trends(app, b).await;
