@@ -510,6 +510,48 @@ async fn admin_promotes_then_rolls_back(app: &WebApp, b: &Browser) {
         before,
         "rolled back through the page"
     );
+    trains_with_progress(app, b).await;
+}
+
+/// Train through the page: it lands on the job, reloads itself while the job runs, and ends on
+/// the job's outcome as `GET /v1/jobs/{id}` gives it.
+async fn trains_with_progress(app: &WebApp, b: &Browser) {
+    let versions = api(app, "/v1/models?kind=churn").await["data"]
+        .as_array()
+        .unwrap()
+        .len();
+    click(b, "form[action=\"/models/churn/train\"] button").await;
+    let url = b.url().await;
+    let id = url
+        .split("job=")
+        .nth(1)
+        .unwrap_or_else(|| panic!("not on a job page: {url}"))
+        .to_string();
+    let mut seen = Vec::new();
+    for _ in 0..900 {
+        let state = b
+            .try_eval("var j = document.querySelector('[data-job-status]'); return j && [j.dataset.jobStatus, j.querySelector('progress').value];")
+            .await;
+        if let Some(Value::Array(st)) = state {
+            let status = st[0].as_str().unwrap_or("").to_string();
+            if status != "running" {
+                assert_eq!(status, "succeeded", "{seen:?}");
+                assert_eq!(num(&st[1]), 1.0);
+                break;
+            }
+            seen.push(num(&st[1]));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(!seen.is_empty(), "the page showed the job running");
+    let job = api(app, &format!("/v1/jobs/{id}")).await;
+    assert_eq!(job["status"], "succeeded");
+    let after = api(app, "/v1/models?kind=churn").await["data"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(after, versions + 1, "one more churn version");
+    save("models-training", &b.screenshot().await);
 }
 
 async fn a_read_key_sees_no_controls(app: &WebApp, b: &Browser) {

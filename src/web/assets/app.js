@@ -22,3 +22,8 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
     th.addEventListener("keydown", function (e) { if (e.key === "Enter") { sort(); } });
   });
 });
+
+// While a training job runs, reload its page to show the progress (the server renders it).
+if (document.querySelector("[data-job-status=running]")) {
+  setTimeout(function () { location.reload(); }, 1500);
+}
