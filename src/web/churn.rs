@@ -151,7 +151,8 @@ fn filters(p: &Params) -> String {
 }
 
 fn table(rows: &[ChurnRisk]) -> String {
-    let mut s = String::from("<section><h2>Accounts by revenue at risk</h2><div class=\"scroll\"><table class=\"sortable\" data-table=\"churn\">");
+    // Paged by the server (`after`), PAGE rows at a time: one page in the browser.
+    let mut s = format!("<section><h2>Accounts by revenue at risk</h2><div class=\"scroll\"><table class=\"sortable\" data-table=\"churn\" data-page-size=\"{PAGE}\">");
     s.push_str(&thead(&[
         "account",
         "owner",

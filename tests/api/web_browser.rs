@@ -211,7 +211,46 @@ async fn forecast_page_shows_the_apis_figures(app: &WebApp, b: &Browser) {
         .eval("return document.querySelectorAll('table[data-table=deals] tbody tr').length;")
         .await;
     assert_eq!(num(&deals) as usize, fc["deals"].as_array().unwrap().len());
+    pages_a_long_table(b, "deals", num(&deals) as usize).await;
     groups_beside_their_quotas(app, b).await;
+}
+
+/// A table of more than 25 rows shows 25 at a time; Next shows the following ones, and sorting
+/// goes back to the first page.
+async fn pages_a_long_table(b: &Browser, table: &str, rows: usize) {
+    assert!(
+        rows > 25,
+        "the demo's {table} table is long enough to page ({rows} rows)"
+    );
+    let visible = format!(
+        "return Array.from(document.querySelectorAll('table[data-table={table}] tbody tr'))\
+         .filter(r => !r.hidden).map(r => r.cells[0].textContent);"
+    );
+    let first = b.eval(&visible).await;
+    assert_eq!(first.as_array().unwrap().len(), 25);
+    let all = b
+        .eval(&format!(
+            "return Array.from(document.querySelectorAll('table[data-table={table}] tbody tr')).map(r => r.cells[0].textContent);"
+        ))
+        .await;
+    b.eval(&format!(
+        "var t = document.querySelector('table[data-table={table}]').closest('section');\
+         Array.from(t.querySelectorAll('.pager button')).find(x => x.textContent === 'Next').click();"
+    ))
+    .await;
+    let second = b.eval(&visible).await;
+    let all = all.as_array().unwrap();
+    assert_eq!(second.as_array().unwrap()[..], all[25..(rows.min(50))]);
+    b.eval(&format!(
+        "document.querySelector('table[data-table={table}] thead th').click();"
+    ))
+    .await;
+    let sorted = b.eval(&visible).await;
+    assert_eq!(
+        sorted.as_array().unwrap().len(),
+        25,
+        "back on the first page"
+    );
 }
 
 /// By owner, each rep's row carries the quota and P(reaching it) that the quota API's judgement
