@@ -1,8 +1,8 @@
 //! The web app in a real headless chromium: sign in with the demo's one-time link, visit every
 //! page, compare the figures shown with the API's, count the charts' marks, check the console and
 //! accessibility (axe-core), promote then roll back as admin, and see a read key get no controls.
-//! Screenshots go to `target/screenshots/`. SQLite only: the pages' service calls are the API's,
-//! which the other tests run on both backends.
+//! Screenshots go to `target/screenshots/` (the PostgreSQL run's in `postgres/`). On SQLite always, and
+//! on PostgreSQL when REVCAST_TEST_DATABASE_URL is set.
 
 use serde_json::Value;
 use std::time::Duration;
@@ -133,7 +133,7 @@ async fn visit(b: &Browser, base: &str, path: &str, shot: &str) {
         "{path}: no page heading (at {})",
         b.url().await
     );
-    save(shot, &b.screenshot().await);
+    save(b, shot).await;
     // Printed, not asserted (speed is measured, never asserted in tests); the size is asserted.
     let nav = b
         .eval("var n = performance.getEntriesByType('navigation')[0]; return [n.responseEnd - n.requestStart, n.decodedBodySize];")
@@ -168,7 +168,7 @@ async fn visit(b: &Browser, base: &str, path: &str, shot: &str) {
         num(&overflow) <= 1.0,
         "{path}: wider than a phone by {overflow} px"
     );
-    save(&format!("{shot}-phone"), &b.screenshot().await);
+    save(b, &format!("{shot}-phone")).await;
     let errors: Vec<(String, String)> = b
         .console()
         .await
@@ -178,8 +178,11 @@ async fn visit(b: &Browser, base: &str, path: &str, shot: &str) {
     assert!(errors.is_empty(), "{path}: console errors {errors:?}");
 }
 
-fn save(name: &str, png: &[u8]) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+async fn save(b: &Browser, name: &str) {
+    let png = b.screenshot().await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/screenshots")
+        .join(&b.shots);
     std::fs::create_dir_all(&dir).expect("screenshot dir");
     std::fs::write(dir.join(format!("{name}.png")), png).expect("screenshot");
 }
@@ -296,7 +299,7 @@ async fn groups_beside_their_quotas(app: &WebApp, b: &Browser) {
     assert_eq!(figure(b, "target").await, target);
     let p = figure(b, "p_reach_target").await;
     assert!((0.0..=1.0).contains(&p), "P(reaching the target) {p}");
-    save("forecast-owner", &b.screenshot().await);
+    save(b, "forecast-owner").await;
 }
 
 async fn other_pages_show_the_apis_figures(app: &WebApp, b: &Browser) {
@@ -590,7 +593,7 @@ async fn trains_with_progress(app: &WebApp, b: &Browser) {
         .unwrap()
         .len();
     assert_eq!(after, versions + 1, "one more churn version");
-    save("models-training", &b.screenshot().await);
+    save(b, "models-training").await;
 }
 
 async fn a_read_key_sees_no_controls(app: &WebApp, b: &Browser) {
@@ -608,13 +611,16 @@ async fn a_read_key_sees_no_controls(app: &WebApp, b: &Browser) {
     assert_eq!(num(&n[1]), 0.0, "but no promote or rollback control");
 }
 
-#[tokio::test]
-async fn every_page_in_a_real_browser_shows_the_apis_figures_and_passes_axe() {
-    let app = spawn_web(Backend::Sqlite, Duration::from_secs(3600))
-        .await
-        .unwrap();
+/// Every page on `backend`; false when that backend is not configured.
+async fn every_page(backend: Backend) -> bool {
+    let Some(app) = spawn_web(backend, Duration::from_secs(3600)).await else {
+        return false;
+    };
     world(&app).await;
-    let b = Browser::start().await;
+    let mut b = Browser::start().await;
+    if backend == Backend::Postgres {
+        b.shots = "postgres".into();
+    }
     let link = app.state.web.one_time_token(&app.admin_key);
     b.goto(&format!("{}/signin/once?token={link}", app.address))
         .await;
@@ -628,4 +634,17 @@ async fn every_page_in_a_real_browser_shows_the_apis_figures_and_passes_axe() {
     admin_promotes_then_rolls_back(&app, &b).await;
     a_read_key_sees_no_controls(&app, &b).await;
     b.quit().await;
+    true
+}
+
+#[tokio::test]
+async fn every_page_in_a_real_browser_shows_the_apis_figures_and_passes_axe() {
+    assert!(every_page(Backend::Sqlite).await, "SQLite always runs");
+}
+
+#[tokio::test]
+async fn every_page_in_a_real_browser_on_postgres() {
+    if !every_page(Backend::Postgres).await {
+        eprintln!("REVCAST_TEST_DATABASE_URL not set: the browser test did not run on PostgreSQL");
+    }
 }
