@@ -109,7 +109,7 @@ async fn show(
     };
     if let Some(last) = reports.last() {
         body.push_str(&funnel(
-            &last.window.from.to_string(),
+            &Period::quarter_of(last.window.from).to_string(),
             pick(last, "stage_conversion"),
             pick(last, "median_days_in_stage"),
         ));
@@ -129,8 +129,8 @@ async fn show(
 }
 
 /// The funnel of the last quarter: per stage, deals entered, moved on, conversion and median days.
-fn funnel(from: &str, conv: Option<Kpi>, days: Option<Kpi>) -> String {
-    let mut s = format!("<section><h2>Funnel of the quarter from {}</h2>", esc(from));
+fn funnel(quarter: &str, conv: Option<Kpi>, days: Option<Kpi>) -> String {
+    let mut s = format!("<section><h2>Funnel of {}</h2>", esc(quarter));
     let Some(conv) = conv else {
         s.push_str("<p class=\"note\">No deal of this owner in the quarter.</p></section>");
         return s;
