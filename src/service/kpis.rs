@@ -51,27 +51,51 @@ pub fn parse_query(q: &KpiQuery) -> Result<(Window, Option<KpiGroup>)> {
 /// Every KPI over the window, per group when asked.
 pub async fn kpis(store: &Store, q: &KpiQuery) -> Result<KpiReport> {
     let (window, group) = parse_query(q)?;
-    let leads = store.all::<Lead>().await?;
-    let opportunities = store.all::<Opportunity>().await?;
-    let stage_events = store.all::<StageEvent>().await?;
-    let reps = store.all::<Rep>().await?;
-    let quotas = store.all::<Quota>().await?;
-    let accounts = store.all::<Account>().await?;
-    let snapshots = store.all::<AccountSnapshot>().await?;
-    let churn_events = store.all::<ChurnEvent>().await?;
-    let spend = store.all::<Spend>().await?;
-    let data = KpiData {
-        leads: &leads,
-        opportunities: &opportunities,
-        stage_events: &stage_events,
-        reps: &reps,
-        quotas: &quotas,
-        accounts: &accounts,
-        snapshots: &snapshots,
-        churn_events: &churn_events,
-        spend: &spend,
-        gross_margin: None,
-        conversion_horizon_days: None,
-    };
-    Ok(kpi::compute(&data, window, group))
+    let stored = KpiRecords::load(store).await?;
+    Ok(kpi::compute(&stored.data(), window, group))
+}
+
+/// Every record the KPIs read, loaded once (several windows can then share one load).
+pub(crate) struct KpiRecords {
+    leads: Vec<Lead>,
+    opportunities: Vec<Opportunity>,
+    stage_events: Vec<StageEvent>,
+    reps: Vec<Rep>,
+    quotas: Vec<Quota>,
+    accounts: Vec<Account>,
+    snapshots: Vec<AccountSnapshot>,
+    churn_events: Vec<ChurnEvent>,
+    spend: Vec<Spend>,
+}
+
+impl KpiRecords {
+    pub(crate) async fn load(store: &Store) -> Result<Self> {
+        Ok(KpiRecords {
+            leads: store.all::<Lead>().await?,
+            opportunities: store.all::<Opportunity>().await?,
+            stage_events: store.all::<StageEvent>().await?,
+            reps: store.all::<Rep>().await?,
+            quotas: store.all::<Quota>().await?,
+            accounts: store.all::<Account>().await?,
+            snapshots: store.all::<AccountSnapshot>().await?,
+            churn_events: store.all::<ChurnEvent>().await?,
+            spend: store.all::<Spend>().await?,
+        })
+    }
+
+    pub(crate) fn data(&self) -> KpiData<'_> {
+        KpiData {
+            leads: &self.leads,
+            opportunities: &self.opportunities,
+            stage_events: &self.stage_events,
+            reps: &self.reps,
+            quotas: &self.quotas,
+            accounts: &self.accounts,
+            snapshots: &self.snapshots,
+            churn_events: &self.churn_events,
+            spend: &self.spend,
+            gross_margin: None,
+            conversion_horizon_days: None,
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! (as they land) train, score, forecast and report. Reads the store, calls the pure logic,
 //! writes back. Knows neither actix nor clap.
 
+pub mod attainment;
 pub mod churn;
 mod demo;
 pub mod forecast;
@@ -10,6 +11,7 @@ mod ingest;
 pub mod jobs;
 mod keyring;
 mod keys;
+pub mod kpi_history;
 pub mod kpis;
 pub mod models;
 pub mod quotas;

@@ -14,6 +14,10 @@ use crate::service::churn::{self, ChurnQuery, ChurnRisk};
 
 /// Rows per page of the list.
 const PAGE: u32 = 50;
+/// The renewals section's horizon, in days from today.
+const RENEWALS_WITHIN: i64 = 90;
+/// The most renewals listed (one call of the list).
+const MAX_RENEWALS: u32 = 1000;
 
 #[derive(Deserialize, Default, Clone)]
 struct Params {
@@ -108,6 +112,7 @@ async fn show(
     ));
     body.push_str("</section>");
     body.push_str(&table(&list.data));
+    body.push_str(&renewals(&state, &p).await?);
     if let Some(next) = list.next_after {
         let mut link = format!("/churn?after={}", esc(&next));
         for (k, val) in [
@@ -146,7 +151,8 @@ fn filters(p: &Params) -> String {
 }
 
 fn table(rows: &[ChurnRisk]) -> String {
-    let mut s = String::from("<section><h2>Accounts by revenue at risk</h2><div class=\"scroll\"><table class=\"sortable\" data-table=\"churn\">");
+    // Paged by the server (`after`), PAGE rows at a time: one page in the browser.
+    let mut s = format!("<section><h2>Accounts by revenue at risk</h2><div class=\"scroll\"><table class=\"sortable\" data-table=\"churn\" data-page-size=\"{PAGE}\">");
     s.push_str(&thead(&[
         "account",
         "owner",
@@ -181,6 +187,59 @@ fn table(rows: &[ChurnRisk]) -> String {
     }
     s.push_str("</tbody></table></div></section>");
     s
+}
+
+/// The accounts that renew in the next 90 days under the same owner and segment filters, the
+/// soonest first: `GET /v1/churn-risk?renewal_within_days=90`.
+async fn renewals(state: &AppState, p: &Params) -> Result<String, WebError> {
+    let within = Params {
+        renewal_within_days: Some(RENEWALS_WITHIN.to_string()),
+        after: None,
+        ..p.clone()
+    };
+    let mut rows = churn::churn_risk_list(&state.store, &query(&within, MAX_RENEWALS, None)?)
+        .await?
+        .data;
+    rows.sort_by(|a, b| {
+        a.renewal_date
+            .cmp(&b.renewal_date)
+            .then(b.revenue_at_risk.total_cmp(&a.revenue_at_risk))
+    });
+    let arr: f64 = rows.iter().map(|a| a.arr).sum();
+    let at_risk: f64 = rows.iter().map(|a| a.revenue_at_risk).sum();
+    let mut s = format!(
+        "<section><h2>Renewals of the next {RENEWALS_WITHIN} days</h2><p class=\"note\">{} account(s) renew, \
+         {} of ARR, {} of it at risk; the soonest first.</p>",
+        figure("renewals", rows.len() as f64, &rows.len().to_string()),
+        money(arr),
+        figure("renewals_at_risk", at_risk, &money(at_risk)),
+    );
+    s.push_str("<div class=\"scroll\"><table class=\"sortable\" data-table=\"renewals\">");
+    s.push_str(&thead(&[
+        "renewal",
+        "account",
+        "owner",
+        "ARR",
+        "P(churn)",
+        "revenue at risk",
+    ]));
+    s.push_str("<tbody>");
+    for a in &rows {
+        let day = a.renewal_date.map(|d| d.to_string()).unwrap_or_default();
+        let _ = write!(
+            s,
+            "<tr data-account=\"{}\"><td>{}</td><th scope=\"row\">{}</th><td>{}</td>{}{}{}</tr>",
+            esc(&a.account_id),
+            esc(&day),
+            esc(&a.name),
+            esc(a.owner_id.as_deref().unwrap_or("")),
+            num_td(a.arr, &money(a.arr)),
+            num_td(a.probability, &pct(a.probability)),
+            num_td(a.revenue_at_risk, &money(a.revenue_at_risk)),
+        );
+    }
+    s.push_str("</tbody></table></div></section>");
+    Ok(s)
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -8,19 +8,22 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use super::layout::{esc, figure, money, num_td, page, pct, select, thead};
+use super::layout::{esc, figure, input, money, num_td, page, pct, select, thead};
 use super::{html, ledger, session, svg, WebError};
 use crate::api::AppState;
 use crate::domain::Period;
 use crate::forecast::Forecast;
 use crate::ml::ModelKind;
-use crate::service::forecast::{self, ForecastQuery, ForecastResponse};
+use crate::service::attainment::{self, Attainment, GroupAttainment};
+use crate::service::forecast::ForecastQuery;
 use crate::service::models::{self, scoring::FactorView};
+use crate::service::ServiceError;
 
 #[derive(Deserialize)]
 struct Params {
     period: Option<String>,
     group_by: Option<String>,
+    target: Option<String>,
 }
 
 const GROUPINGS: [&str; 4] = ["team", "owner", "region", "product"];
@@ -51,13 +54,14 @@ async fn show(
         group_by: Some(group_by.clone()),
         simulations: None,
     };
-    let r = forecast::forecast(&state.store, &state.registry, &query).await?;
-    let fc = &r.forecast;
-    let quota = ledger::stored_quota(&state.store, fc.period).await?;
+    let target = parse_target(q.target.as_deref())?;
+    let a = attainment::forecast_attainment(&state.store, &state.registry, &query, target).await?;
+    let fc = &a.served.forecast;
+    let quota = a.quota;
     let days = ledger::fan_days(&state.store, fc.period).await?;
     let reasons = deal_reasons(&state).await?;
-    let mut body = picker(&period, &group_by, this_quarter);
-    body.push_str(&headline(&r, quota));
+    let mut body = picker(&period, &group_by, target, this_quarter);
+    body.push_str(&headline(&a));
     body.push_str("<div class=\"grid2\"><section><h2>Parts</h2>");
     body.push_str(&svg::waterfall(
         &[
@@ -70,7 +74,7 @@ async fn show(
     body.push_str("</section><section><h2>Over the period</h2>");
     body.push_str(&fan_section(&days, fc, quota));
     body.push_str("</section></div>");
-    body.push_str(&groups(fc, &group_by));
+    body.push_str(&groups(&a.groups, &group_by));
     body.push_str(&deals(fc, &reasons));
     Ok(html(page(
         &format!("Forecast {}", fc.period),
@@ -80,7 +84,18 @@ async fn show(
     )))
 }
 
-fn picker(period: &str, group_by: &str, current: Period) -> String {
+/// The company target typed in the picker: empty is none; otherwise a number (the service checks
+/// that it is above 0).
+fn parse_target(t: Option<&str>) -> Result<Option<f64>, WebError> {
+    match t.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => t.parse::<f64>().map(Some).map_err(|_| {
+            ServiceError::bad_input("target", format!("`{t}` is not a number")).into()
+        }),
+    }
+}
+
+fn picker(period: &str, group_by: &str, target: Option<f64>, current: Period) -> String {
     let groupings: Vec<(String, String)> = GROUPINGS
         .iter()
         .map(|g| (g.to_string(), format!("by {g}")))
@@ -89,10 +104,12 @@ fn picker(period: &str, group_by: &str, current: Period) -> String {
     if !opts.iter().any(|(p, _)| p == period) {
         opts.push((period.to_string(), period.to_string()));
     }
+    let target = target.map(|t| format!("{t:.0}")).unwrap_or_default();
     format!(
-        "<form class=\"filters\" method=\"get\" action=\"/\">{}{}<button type=\"submit\">Show</button></form>",
+        "<form class=\"filters\" method=\"get\" action=\"/\">{}{}{}<button type=\"submit\">Show</button></form>",
         select("period", "Period", &opts, period),
-        select("group_by", "Grouping", &groupings, group_by)
+        select("group_by", "Grouping", &groupings, group_by),
+        input("target", "Company target (optional)", &target, "number")
     )
 }
 
@@ -103,7 +120,8 @@ fn card(label: &str, inner: &str) -> String {
     )
 }
 
-fn headline(r: &ForecastResponse, quota: Option<f64>) -> String {
+fn headline(a: &Attainment) -> String {
+    let r = &a.served;
     let fc = &r.forecast;
     let t = &fc.total;
     let mut s = String::from("<section class=\"cards\" aria-label=\"Headline\">");
@@ -114,16 +132,21 @@ fn headline(r: &ForecastResponse, quota: Option<f64>) -> String {
         "Closed so far",
         &figure("closed", fc.parts.closed, &money(fc.parts.closed)),
     ));
-    match quota {
-        Some(q) => {
-            s.push_str(&card("Quota (stored)", &figure("quota", q, &money(q))));
-            let gap = q - fc.parts.closed;
-            s.push_str(&card(
-                "Gap (quota − closed)",
-                &figure("gap", gap, &money(gap)),
-            ));
-        }
-        None => s.push_str(&card("Quota", "none stored")),
+    s.push_str(&measure(
+        "quota",
+        "Quota (stored)",
+        a.quota,
+        a.p_reach_quota,
+        fc.parts.closed,
+    ));
+    if a.target.is_some() {
+        s.push_str(&measure(
+            "target",
+            "Target",
+            a.target,
+            a.p_reach_target,
+            fc.parts.closed,
+        ));
     }
     s.push_str("</section>");
     let source = match &r.win_model_version {
@@ -144,6 +167,24 @@ fn headline(r: &ForecastResponse, quota: Option<f64>) -> String {
     s
 }
 
+/// A quota or target card: the amount, the gap still to close and P(reaching it).
+fn measure(name: &str, label: &str, amount: Option<f64>, p: Option<f64>, closed: f64) -> String {
+    let (Some(x), Some(p)) = (amount, p) else {
+        return card(label, "none stored");
+    };
+    let gap = x - closed;
+    card(
+        label,
+        &format!(
+            "{}<span class=\"sub\">{} {} · P(reaching) {}</span>",
+            figure(name, x, &money(x)),
+            if gap > 0.0 { "to go" } else { "passed by" },
+            figure(&format!("{name}_gap"), gap, &money(gap.abs())),
+            figure(&format!("p_reach_{name}"), p, &pct(p)),
+        ),
+    )
+}
+
 fn fan_section(days: &[svg::FanDay], fc: &Forecast, quota: Option<f64>) -> String {
     if days.len() < 2 {
         return format!(
@@ -155,38 +196,43 @@ fn fan_section(days: &[svg::FanDay], fc: &Forecast, quota: Option<f64>) -> Strin
     svg::fan(days, fc.period.start(), fc.period.end(), quota)
 }
 
-fn groups(fc: &Forecast, group_by: &str) -> String {
-    let rows: Vec<(String, f64, f64, f64)> = fc
-        .groups
+fn groups(rows: &[GroupAttainment], group_by: &str) -> String {
+    let ranges: Vec<(String, f64, f64, f64)> = rows
         .iter()
         .map(|g| {
-            (
-                g.key.clone(),
-                g.quantiles.p10,
-                g.quantiles.p50,
-                g.quantiles.p90,
-            )
+            let q = &g.quantiles;
+            (g.key.clone(), q.p10, q.p50, q.p90)
         })
         .collect();
     let mut s = format!("<section><h2>By {}</h2>", esc(group_by));
-    s.push_str(&svg::ranges(&rows));
-    s.push_str("<table class=\"sortable\" data-table=\"groups\">");
-    s.push_str(&thead(&["group", "P10", "P50", "P90", "mean", "closed"]));
+    s.push_str(&svg::ranges(&ranges));
+    s.push_str("<div class=\"scroll\"><table class=\"sortable\" data-table=\"groups\">");
+    s.push_str(&thead(&[
+        "group",
+        "P10..P90",
+        "P50",
+        "closed",
+        "quota",
+        "P(reaching quota)",
+    ]));
     s.push_str("<tbody>");
-    for g in &fc.groups {
+    for g in rows {
         let q = &g.quantiles;
+        let (quota, p) = match (g.quota, g.p_reach_quota) {
+            (Some(x), Some(p)) => (num_td(x, &money(x)), num_td(p, &pct(p))),
+            _ => ("<td>—</td>".to_string(), "<td>—</td>".to_string()),
+        };
         let _ = write!(
             s,
-            "<tr><th scope=\"row\">{}</th>{}{}{}{}{}</tr>",
+            "<tr data-group=\"{}\"><th scope=\"row\">{}</th>{}{}{}{quota}{p}</tr>",
             esc(&g.key),
-            num_td(q.p10, &money(q.p10)),
+            esc(&g.key),
+            num_td(q.p10, &format!("{} – {}", money(q.p10), money(q.p90))),
             num_td(q.p50, &money(q.p50)),
-            num_td(q.p90, &money(q.p90)),
-            num_td(q.mean, &money(q.mean)),
-            num_td(g.parts.closed, &money(g.parts.closed))
+            num_td(g.closed, &money(g.closed)),
         );
     }
-    s.push_str("</tbody></table></section>");
+    s.push_str("</tbody></table></div></section>");
     s
 }
 

@@ -14,6 +14,7 @@ mod pipeline;
 mod quotas;
 pub mod session;
 pub mod svg;
+mod trend;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse, ResponseError};

@@ -1,16 +1,19 @@
 //! The model registry: each version's validation metrics and reliability diagram; for admin keys,
-//! promote and roll back (forms with the session's CSRF token).
+//! train (following the job's progress), promote and roll back (forms with the session's CSRF
+//! token).
 
-use actix_web::web::{self, Form, Path};
+use actix_web::web::{self, Form, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
 use serde_json::Value;
 use std::fmt::Write;
 
 use super::auth::CsrfForm;
-use super::layout::{esc, page};
+use super::layout::{esc, page, pct};
 use super::session::Viewer;
 use super::{html, see_other, session, svg, WebError};
 use crate::api::AppState;
+use crate::service::jobs::{self, JobView};
 use crate::service::models::{self, ModelVersionInfo};
 
 const METRICS: [&str; 6] = [
@@ -22,16 +25,37 @@ const METRICS: [&str; 6] = [
     "top_decile_lift",
 ];
 
-async fn show(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+#[derive(Deserialize)]
+struct Params {
+    /// A training job to follow (the page reloads itself while it runs).
+    job: Option<String>,
+}
+
+async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: Query<Params>,
+) -> Result<HttpResponse, WebError> {
     let v = session::viewer(&req, &state).await?;
     let versions = models::list_versions(&state.store, &state.registry, None).await?;
     let mut body = String::new();
+    if let Some(id) = q.job.as_deref().filter(|j| !j.is_empty()) {
+        body.push_str(&job_panel(&jobs::job(&state.store, id).await?));
+    }
     for kind in ["lead", "win", "churn"] {
         let mine: Vec<&ModelVersionInfo> = versions.iter().filter(|m| m.kind == kind).collect();
-        if mine.is_empty() {
+        if mine.is_empty() && !v.is_admin() {
             continue;
         }
         let _ = write!(body, "<section><h2>{kind} models</h2>");
+        if v.is_admin() {
+            body.push_str(&action(
+                &v,
+                &format!("/models/{kind}/train"),
+                &format!("Train a new {kind} model"),
+                "train",
+            ));
+        }
         if v.is_admin() && mine.iter().filter(|m| m.status != "candidate").count() > 1 {
             body.push_str(&action(
                 &v,
@@ -45,12 +69,37 @@ async fn show(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         }
         body.push_str("</section>");
     }
-    if versions.is_empty() {
+    if versions.is_empty() && !v.is_admin() {
         body.push_str(
-            "<p class=\"note\">No model trained yet: run <code>revcast train win</code>.</p>",
+            "<p class=\"note\">No model trained yet: an admin can train one here, or run \
+             <code>revcast train win</code>.</p>",
         );
     }
     Ok(html(page("Models", "/models", &v, &body)))
+}
+
+/// A training job: its status, progress bar and current step; `assets/app.js` reloads the page
+/// every 1.5 s while it runs.
+fn job_panel(j: &JobView) -> String {
+    let outcome = match (&j.status[..], &j.error) {
+        (_, Some(e)) => format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e)),
+        ("succeeded", _) => "<p class=\"note\">Done: the version is listed below.</p>".into(),
+        _ => String::new(),
+    };
+    format!(
+        "<section class=\"job\" data-job=\"{}\" data-job-status=\"{}\" aria-live=\"polite\"><h2>Training {} ({})</h2>\
+         <label>Progress <progress max=\"1\" value=\"{}\" data-progress=\"{}\">{}</progress></label>\
+         <p>{} · {}</p>{outcome}</section>",
+        esc(&j.id),
+        esc(&j.status),
+        esc(j.kind.trim_start_matches("train:")),
+        esc(&j.id),
+        j.progress,
+        j.progress,
+        pct(j.progress),
+        esc(&j.status),
+        esc(&j.message),
+    )
 }
 
 fn action(v: &Viewer, to: &str, label: &str, kind: &str) -> String {
@@ -147,7 +196,7 @@ async fn admin(req: &HttpRequest, state: &AppState, form: &CsrfForm) -> Result<(
     v.check_csrf(form.csrf.as_deref())?;
     if !v.is_admin() {
         return Err(WebError::Forbidden(
-            "promoting and rolling back need an admin key".into(),
+            "training, promoting and rolling back need an admin key".into(),
         ));
     }
     Ok(())
@@ -181,8 +230,29 @@ async fn rollback(
     Ok(see_other("/models"))
 }
 
+async fn train(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    kind: Path<String>,
+    form: Form<CsrfForm>,
+) -> Result<HttpResponse, WebError> {
+    admin(&req, &state, &form).await?;
+    let kind = models::parse_kind(&kind)?;
+    let spec = models::spec_for(kind, None)?;
+    let job = jobs::start_training(
+        state.store.clone(),
+        state.registry.clone(),
+        state.rescorer.clone(),
+        spec,
+        None,
+    )
+    .await?;
+    Ok(see_other(&format!("/models?job={}", job.id)))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/models", web::get().to(show))
+        .route("/models/{kind}/train", web::post().to(train))
         .route("/models/{id}/promote", web::post().to(promote))
         .route("/models/{kind}/rollback", web::post().to(rollback));
 }

@@ -13,6 +13,8 @@ pub struct Browser {
     http: reqwest::Client,
     driver: Child,
     _profile: crate::helpers::TempDir,
+    /// Where screenshots go, under `target/screenshots/` (empty: there).
+    pub shots: String,
 }
 
 impl Drop for Browser {
@@ -57,6 +59,7 @@ impl Browser {
             http: reqwest::Client::new(),
             driver,
             _profile: profile,
+            shots: String::new(),
         };
         b.wait_ready().await;
         let args = [
