@@ -166,8 +166,13 @@ fn postgres(base: String) -> Backend {
 
 fn bench(b: &Backend, variant: &str, mapping: &Path, file: &Path, rows: usize, runs: usize) {
     let (mut ours, mut peers, mut peak) = (Vec::new(), Vec::new(), 0u64);
+    // A database name or file from the label: letters and digits only.
+    let tag: String = variant
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
     for run in 0..runs {
-        let url = (b.fresh)(&format!("{variant}_{run}"));
+        let url = (b.fresh)(&format!("{tag}_{run}"));
         let (t, rss) = measure(
             Command::new(BIN)
                 .args(["import", "opportunities"])
@@ -178,7 +183,7 @@ fn bench(b: &Backend, variant: &str, mapping: &Path, file: &Path, rows: usize, r
         );
         ours.push(t.as_secs_f64());
         peak = peak.max(rss);
-        let url = (b.fresh)(&format!("{variant}_peer_{run}"));
+        let url = (b.fresh)(&format!("{tag}_peer_{run}"));
         peers.push(measure(&mut (b.peer)(&url, file)).0.as_secs_f64());
     }
     let (t, p) = (median(ours), median(peers));
