@@ -8,6 +8,7 @@ mod keys;
 mod kpis;
 mod models;
 mod quotas;
+mod score;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -56,6 +57,8 @@ enum Command {
     Backtest(forecast::BacktestArgs),
     /// Forecast a series from a CSV file (first column a date, second a value).
     ForecastSeries(forecast::SeriesArgs),
+    /// Score a CRM export (CSV) through an import mapping, without storing it.
+    Score(score::ScoreArgs),
     /// Recommended quotas for a company target, and the stored quotas of the period judged.
     Quotas(quotas::QuotaArgs),
     /// Manage API keys (only their SHA-256 is stored).
@@ -91,6 +94,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backtest(args) => forecast::backtest(args).await,
         Command::ForecastSeries(args) => forecast::series(args),
         Command::Quotas(args) => quotas::run(args).await,
+        Command::Score(args) => score::run(args).await,
         Command::Train(args) => models::train(args).await,
         Command::Models(cmd) => models::run(cmd).await,
         Command::Openapi => {

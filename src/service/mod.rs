@@ -2,6 +2,7 @@
 //! (as they land) train, score, forecast and report. Reads the store, calls the pure logic,
 //! writes back. Knows neither actix nor clap.
 
+pub mod bulk_scoring;
 pub mod churn;
 mod demo;
 pub mod forecast;
@@ -12,7 +13,9 @@ mod keyring;
 mod keys;
 pub mod kpis;
 pub mod models;
+pub mod ndjson;
 pub mod quotas;
+pub mod score_file;
 
 pub use demo::{load_demo_world, score_demo_lists};
 pub use import::{

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod bulk;
 mod churn;
 mod churn_history;
 mod errors;
@@ -20,6 +21,8 @@ mod model_checks;
 mod models;
 mod ops;
 mod replicas;
+mod score_file;
+mod series;
 mod web_auth;
 mod web_browser;
 mod web_driver;

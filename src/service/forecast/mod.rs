@@ -5,12 +5,21 @@ mod accuracy;
 mod backtest;
 mod data;
 mod series;
+mod series_batch;
+mod series_long;
 mod serve;
 
 pub use accuracy::{accuracy, AccuracyResponse};
 pub use backtest::{backtest, BacktestOutcome, BacktestQuery};
 pub use data::{group_key, won_in};
 pub use series::{series_from_csv, SeriesOutcome, SeriesPoint};
+pub use series_batch::{
+    forecast_batch, forecast_series_body, write_batch_csv, BatchPoint, SeriesBatch, SeriesResult,
+};
+pub use series_long::{
+    is_long_header, read_long_csv, LongSeries, SeriesBatchRequest, SeriesIn, Times, MAX_SERIES,
+    MAX_VALUES,
+};
 pub use serve::{forecast, ForecastQuery, ForecastResponse, PWinSource, MAX_API_SIMULATIONS};
 
 pub(crate) use data::Crm;
