@@ -35,6 +35,9 @@ fn m3_dir() -> PathBuf {
         })
 }
 
+/// A series' (t, value) points: training, then hold-out.
+type Split = (Vec<(u64, f64)>, Vec<(u64, f64)>);
+
 /// One M3 sheet: per series (in id order) the training values and the hold-out.
 fn load_m3(file: &str, group: &'static str, season: usize) -> M3 {
     let path = m3_dir().join(file);
@@ -48,7 +51,7 @@ fn load_m3(file: &str, group: &'static str, season: usize) -> M3 {
     let h = r.headers().unwrap().clone();
     let col = |n: &str| h.iter().position(|c| c == n).unwrap();
     let (id, t, split, value) = (col("series_id"), col("t"), col("split"), col("value"));
-    let mut by_id: BTreeMap<String, (Vec<(u64, f64)>, Vec<(u64, f64)>)> = BTreeMap::new();
+    let mut by_id: BTreeMap<String, Split> = BTreeMap::new();
     for rec in r.records() {
         let rec = rec.unwrap();
         let e = by_id.entry(rec[id].to_string()).or_default();

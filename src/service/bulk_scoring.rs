@@ -70,7 +70,11 @@ fn bare(probability: f64) -> Score {
 /// Scores leads with the explanation asked for, says what the model could not use and counts
 /// the batch in the model's monitor (as [`models::score_leads_checked`]); `Explain::None` runs
 /// the model's probability path only (no per-feature contributions are computed).
-pub fn score_leads(registry: &ModelRegistry, leads: &[Lead], explain: Explain) -> Result<ScoredBatch> {
+pub fn score_leads(
+    registry: &ModelRegistry,
+    leads: &[Lead],
+    explain: Explain,
+) -> Result<ScoredBatch> {
     if explain != Explain::None {
         let mut b = models::score_leads_checked(registry, leads)?;
         b.data.iter_mut().for_each(|r| explain.apply(r));

@@ -131,13 +131,16 @@ pub fn score_file(
     Ok(summary)
 }
 
+/// A block of lines as CSV text, and for each record its first line in the block and in the file.
+type Block = (Vec<u8>, Vec<(u64, u64)>);
+
 /// The next block as CSV text (the header, then up to [`BLOCK_LINES`] records), and for each
 /// record its first line in the block and in the file.
 fn read_block<R: Read>(
     reader: &mut csv::Reader<R>,
     header: &csv::StringRecord,
     record: &mut csv::StringRecord,
-) -> Result<(Vec<u8>, Vec<(u64, u64)>), ScoreFileError> {
+) -> Result<Block, ScoreFileError> {
     let mut block = csv::Writer::from_writer(Vec::with_capacity(1 << 20));
     block.write_record(header)?;
     let (mut lines, mut at) = (Vec::new(), 2u64);
@@ -193,12 +196,14 @@ fn score_block(
         FileKind::Leads => {
             bulk_scoring::score_leads(registry, &parse::<Lead>(values, problems), explain)?.data
         }
-        FileKind::Opportunities => bulk_scoring::score_opportunities(
-            registry,
-            &parse::<Opportunity>(values, problems),
-            explain,
-        )?
-        .data,
+        FileKind::Opportunities => {
+            bulk_scoring::score_opportunities(
+                registry,
+                &parse::<Opportunity>(values, problems),
+                explain,
+            )?
+            .data
+        }
         FileKind::Accounts => bulk_scoring::score_account_snapshots(
             registry,
             &parse::<AccountSnapshot>(values, problems),
