@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 
 use super::{connect, DbArgs};
-use crate::import::{is_rollup, Mapping};
+use crate::import::{is_rollup, CsvFile, Mapping};
 use crate::ml::TrainedModel;
 use crate::service::bulk_scoring::Explain;
 use crate::service::models::{ActiveModel, ModelRegistry};
@@ -68,9 +68,8 @@ pub async fn run(a: ScoreArgs) -> anyhow::Result<()> {
     let mapping = Mapping::from_toml(&text, base)
         .with_context(|| format!("bad mapping {}", a.mapping.display()))?;
     let registry = registry(&a).await?;
-    let file = std::fs::File::open(&a.file)
-        .with_context(|| format!("cannot open {}", a.file.display()))?;
-    let bar = ProgressBar::new(file.metadata().map(|m| m.len()).unwrap_or(0));
+    let file = CsvFile::new(&a.file, None)?;
+    let bar = ProgressBar::new(file.size());
     bar.set_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})")
             .expect("static template")
@@ -83,20 +82,30 @@ pub async fn run(a: ScoreArgs) -> anyhow::Result<()> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let input = std::io::BufReader::with_capacity(1 << 20, file);
-    let done = score_file(&registry, &mapping, kind, a.explain, input, out, &mut |n| {
+    let started = std::time::Instant::now();
+    let done = score_file(&registry, &mapping, kind, a.explain, &file, out, &mut |n| {
         bar.set_position(n)
     })
     .with_context(|| format!("cannot score {}", a.file.display()))?;
     bar.finish_and_clear();
-    for p in &done.problems {
+    let problems = &done.problems;
+    for p in &problems.first {
         eprintln!("{}: {p}", a.file.display());
     }
-    eprintln!("{} scored", done.scored);
-    if !done.problems.is_empty() {
+    let more = problems.total - problems.first.len() as u64;
+    if more > 0 {
+        eprintln!("{}: ... and {more} more problem(s)", a.file.display());
+    }
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "{} scored in {secs:.2} s ({:.0} rows/s)",
+        done.scored,
+        done.scored as f64 / secs.max(1e-9)
+    );
+    if problems.total > 0 {
         anyhow::bail!(
-            "{} problem(s) in {}; those lines were left out",
-            done.problems.len(),
+            "{} problem(s) in {}; those lines were left out, the others were scored",
+            problems.total,
             a.file.display()
         );
     }

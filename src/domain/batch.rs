@@ -45,6 +45,14 @@ pub fn parse_row<T: Record>(row: serde_json::Value) -> Result<T, Vec<RowProblem>
     checked(serde_path_to_error::deserialize(row).map_err(problem))
 }
 
+/// [`parse_row`] of a borrowed row (the row stays the caller's, e.g. to report its problems).
+pub fn parse_row_ref<T: Record>(row: &serde_json::Value) -> Result<T, Vec<RowProblem>> {
+    if !row.is_object() {
+        return Err(not_an_object(kind_of(row)));
+    }
+    checked(serde_path_to_error::deserialize(row).map_err(problem))
+}
+
 /// Parses a batch of rows still in their JSON text (as the API receives them): no JSON tree is
 /// built for good rows, which is most of the cost of a large batch.
 pub fn parse_raw_batch<T: Record>(

@@ -1,26 +1,33 @@
-//! Scoring a CRM export through an import mapping without storing it: the file is read in
-//! blocks of lines, each block mapped exactly as `revcast import` maps it, scored with the active
-//! model, and written out in the file's order. Memory stays flat whatever the file's length.
+//! Scoring a CRM export through an import mapping without storing it: the file is read one
+//! record at a time by the import's own line mapper (so every cell is mapped exactly as
+//! `revcast import` maps it), the accepted rows are scored a block at a time with the active
+//! model, and the scores are written out in the file's order. Memory stays flat whatever the
+//! file's length: one block of rows, and at most [`SHOWN_PROBLEMS`] problems kept.
 
-use serde_json::Value;
-use std::io::{Read, Write};
+use std::io::Write;
+use std::sync::atomic::Ordering;
 
 use super::bulk_scoring::{self, Explain};
 use super::models::{ModelRegistry, ScoredRecord};
 use super::ServiceError;
-use crate::domain::{parse_row, AccountSnapshot, Lead, Opportunity, Record};
-use crate::import::{map_csv, ImportError, LineProblem, Mapping};
+use crate::domain::{parse_row_ref, AccountSnapshot, Lead, Opportunity, Record};
+use crate::import::{
+    row_problems, CsvFile, ImportError, LineMapper, LineProblem, Mapping, Problems, SHOWN_PROBLEMS,
+};
 
-/// Lines mapped and scored together.
-const BLOCK_LINES: usize = 16_384;
+/// Rows scored together: large enough for the model's parallel path, small enough to keep
+/// memory flat.
+const BLOCK_ROWS: usize = 16_384;
+/// Records read between two progress calls.
+const PROGRESS_EVERY: u64 = 4096;
 
 /// What a file holds, as the mapping names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
     Leads,
     Opportunities,
-    /// Accounts with their health snapshots (the mapping derives `account-snapshots`); each
-    /// account is scored from its snapshots in the same block of lines.
+    /// Accounts with their health snapshots (the mapping derives `account-snapshots`); an
+    /// account is scored from its snapshots on consecutive lines.
     Accounts,
 }
 
@@ -50,182 +57,177 @@ pub enum ScoreFileError {
     Mapping(#[from] ImportError),
     #[error(transparent)]
     Service(#[from] ServiceError),
-    #[error("cannot read the file: {0}")]
-    Read(#[from] csv::Error),
+    #[error("the mapping for {entity} produces no `{rows}` rows to score")]
+    NothingToScore {
+        entity: &'static str,
+        rows: &'static str,
+    },
     #[error("cannot write the scores: {0}")]
     Write(#[from] std::io::Error),
+    #[error("cannot write the scores: {0}")]
+    Csv(#[from] csv::Error),
 }
 
-/// Rows scored and the bad lines left out (reported as the import reports them).
+/// Rows scored and the bad lines left out (the first [`SHOWN_PROBLEMS`], in line order, and
+/// how many there were), reported as the import reports them.
 #[derive(Debug, Default)]
 pub struct FileScores {
-    pub scored: usize,
-    pub problems: Vec<LineProblem>,
+    pub scored: u64,
+    pub problems: Problems,
 }
 
-/// Counts the bytes read, for a progress bar.
-struct Counting<'a, R> {
-    inner: R,
-    bytes: u64,
-    progress: &'a mut dyn FnMut(u64),
-}
-
-impl<R: Read> Read for Counting<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bytes += n as u64;
-        (self.progress)(self.bytes);
-        Ok(n)
+impl FileScores {
+    fn problem(&mut self, p: LineProblem) {
+        self.problems.total += 1;
+        if self.problems.first.len() < SHOWN_PROBLEMS {
+            self.problems.first.push(p);
+        }
     }
 }
 
-/// Scores every line of `input` and writes `id,score,probability,grade,factors` (the factors'
-/// texts joined by `; `) to `out`, in the file's order. Bad lines are left out and returned,
-/// every one, by line and field; the good ones are still scored.
+/// Scores every line of `file` and writes `id,score,probability,grade,factors` (the factors'
+/// texts joined by `; `) to `out`, in the file's order. Bad lines are left out and counted (the
+/// first ones kept by line and field); the good ones are still scored. `progress` gets the
+/// bytes read from disk now and then.
 pub fn score_file(
     registry: &ModelRegistry,
     mapping: &Mapping,
     kind: FileKind,
     explain: Explain,
-    input: impl Read,
+    file: &CsvFile,
     out: impl Write,
     progress: &mut dyn FnMut(u64),
 ) -> Result<FileScores, ScoreFileError> {
-    let counting = Counting {
-        inner: input,
-        bytes: 0,
-        progress,
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(counting);
-    let mut header = csv::StringRecord::new();
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(["id", "score", "probability", "grade", "factors"])?;
-    let mut summary = FileScores::default();
-    if !reader.read_record(&mut header)? {
-        return Ok(summary);
+    let mut run = Run {
+        registry,
+        mapping,
+        kind,
+        explain,
+        file,
+        writer: &mut writer,
+        progress,
+        summary: FileScores::default(),
+    };
+    match kind {
+        FileKind::Leads => run.rows::<Lead>(
+            |_| None,
+            |r, rows, e| Ok(bulk_scoring::score_leads(r, rows, e)?.data),
+        )?,
+        FileKind::Opportunities => run.rows::<Opportunity>(
+            |_| None,
+            |r, rows, e| Ok(bulk_scoring::score_opportunities(r, rows, e)?.data),
+        )?,
+        FileKind::Accounts => run.rows::<AccountSnapshot>(
+            |s| Some(s.account_id.to_string()),
+            bulk_scoring::score_account_snapshots,
+        )?,
     }
-    let mut record = csv::StringRecord::new();
-    loop {
-        let (block, lines) = read_block(&mut reader, &header, &mut record)?;
-        if lines.is_empty() {
-            break;
-        }
-        let scored = score_block(
-            registry,
-            mapping,
-            kind,
-            explain,
-            &block,
-            &lines,
-            &mut summary,
-        )?;
-        for r in &scored {
-            write_score(&mut writer, r)?;
-        }
-        summary.scored += scored.len();
-    }
+    let summary = run.summary;
     writer.flush()?;
     Ok(summary)
 }
 
-/// A block of lines as CSV text, and for each record its first line in the block and in the file.
-type Block = (Vec<u8>, Vec<(u64, u64)>);
+type Scorer<T> = fn(&ModelRegistry, &[T], Explain) -> super::Result<Vec<ScoredRecord>>;
 
-/// The next block as CSV text (the header, then up to [`BLOCK_LINES`] records), and for each
-/// record its first line in the block and in the file.
-fn read_block<R: Read>(
-    reader: &mut csv::Reader<R>,
-    header: &csv::StringRecord,
-    record: &mut csv::StringRecord,
-) -> Result<Block, ScoreFileError> {
-    let mut block = csv::Writer::from_writer(Vec::with_capacity(1 << 20));
-    block.write_record(header)?;
-    let (mut lines, mut at) = (Vec::new(), 2u64);
-    while lines.len() < BLOCK_LINES && reader.read_record(record)? {
-        let in_file = record.position().map_or(0, |p| p.line());
-        lines.push((at, in_file));
-        // A quoted field may hold line breaks: the record then spans more lines of the block.
-        at += 1 + record
-            .iter()
-            .map(|f| f.bytes().filter(|&b| b == b'\n').count() as u64)
-            .sum::<u64>();
-        block.write_record(&*record)?;
-    }
-    let bytes = block.into_inner().map_err(|e| e.into_error())?;
-    Ok((bytes, lines))
-}
-
-fn score_block(
-    registry: &ModelRegistry,
-    mapping: &Mapping,
+struct Run<'a, W: Write> {
+    registry: &'a ModelRegistry,
+    mapping: &'a Mapping,
     kind: FileKind,
     explain: Explain,
-    block: &[u8],
-    lines: &[(u64, u64)],
-    summary: &mut FileScores,
-) -> Result<Vec<ScoredRecord>, ScoreFileError> {
-    let mapped = map_csv(mapping, kind.entity(), block, &mut |_| {})?;
-    let in_file = |line: u64| match lines.binary_search_by_key(&line, |l| l.0) {
-        Ok(i) => lines[i].1,
-        Err(i) => lines.get(i.saturating_sub(1)).map_or(line, |l| l.1),
-    };
-    let mut values = Vec::new();
-    for rows in mapped
-        .into_iter()
-        .filter(|r| r.entity == kind.scored_rows())
-    {
-        for row in rows.rows {
-            let line = in_file(row.line);
-            let bad = !row.problems.is_empty() || row.value.is_null();
-            summary
-                .problems
-                .extend(row.problems.into_iter().map(|p| LineProblem {
-                    line: in_file(p.line),
-                    ..p
-                }));
-            if !bad {
-                values.push((line, row.value));
-            }
-        }
-    }
-    let problems = &mut summary.problems;
-    Ok(match kind {
-        FileKind::Leads => {
-            bulk_scoring::score_leads(registry, &parse::<Lead>(values, problems), explain)?.data
-        }
-        FileKind::Opportunities => {
-            bulk_scoring::score_opportunities(
-                registry,
-                &parse::<Opportunity>(values, problems),
-                explain,
-            )?
-            .data
-        }
-        FileKind::Accounts => bulk_scoring::score_account_snapshots(
-            registry,
-            &parse::<AccountSnapshot>(values, problems),
-            explain,
-        )?,
-    })
+    file: &'a CsvFile,
+    writer: &'a mut csv::Writer<W>,
+    progress: &'a mut dyn FnMut(u64),
+    summary: FileScores,
 }
 
-/// The rows the entity accepts; the others' problems, by file line.
-fn parse<T: Record>(values: Vec<(u64, Value)>, problems: &mut Vec<LineProblem>) -> Vec<T> {
-    let mut out = Vec::with_capacity(values.len());
-    for (line, value) in values {
-        match parse_row::<T>(value) {
-            Ok(r) => out.push(r),
-            Err(found) => problems.extend(found.into_iter().map(|p| LineProblem {
-                line,
-                field: p.field,
-                reason: p.reason,
-            })),
+impl<W: Write> Run<'_, W> {
+    /// Reads, checks and scores every row. `group` names the record a row belongs to when
+    /// several rows make one score (an account's snapshots): a block is then only cut between
+    /// two groups, so consecutive rows of one account are scored together.
+    fn rows<T: Record>(
+        &mut self,
+        group: fn(&T) -> Option<String>,
+        score: Scorer<T>,
+    ) -> Result<(), ScoreFileError> {
+        let opened = self.file.open()?;
+        let mut lines = LineMapper::new(
+            self.mapping,
+            self.kind.entity(),
+            opened.reader,
+            self.file.delimiter(),
+        )?;
+        let bucket = lines
+            .entities()
+            .iter()
+            .position(|e| e == self.kind.scored_rows())
+            .ok_or(ScoreFileError::NothingToScore {
+                entity: self.kind.entity(),
+                rows: self.kind.scored_rows(),
+            })?;
+        let mut block: Vec<T> = Vec::with_capacity(BLOCK_ROWS);
+        let mut records = 0u64;
+        while let Some(line) = lines.next_line()? {
+            for (b, row) in line.rows {
+                // A line that could not be read at all comes back on the main entity.
+                let unreadable = b == 0 && row.value.is_null();
+                if b != bucket && !unreadable {
+                    continue;
+                }
+                let parsed = (row.problems.is_empty() && !row.value.is_null())
+                    .then(|| parse_row_ref::<T>(&row.value).ok())
+                    .flatten();
+                let Some(r) = parsed else {
+                    // The import's own report of the row: the mapping's problems, then the
+                    // entity's, each field once.
+                    let line = row.line;
+                    let found = row_problems(self.kind.scored_rows(), row);
+                    if found.is_empty() {
+                        self.summary.problem(LineProblem {
+                            line,
+                            field: String::new(),
+                            reason: "the row cannot be read".into(),
+                        });
+                    }
+                    found.into_iter().for_each(|p| self.summary.problem(p));
+                    continue;
+                };
+                if block.len() >= BLOCK_ROWS && !same_group(&block, &r, group) {
+                    self.score(&mut block, score)?;
+                }
+                block.push(r);
+            }
+            records += 1;
+            if records.is_multiple_of(PROGRESS_EVERY) {
+                (self.progress)(opened.read.load(Ordering::Relaxed));
+            }
         }
+        self.score(&mut block, score)?;
+        (self.progress)(opened.read.load(Ordering::Relaxed));
+        Ok(())
     }
-    out
+
+    fn score<T>(&mut self, block: &mut Vec<T>, score: Scorer<T>) -> Result<(), ScoreFileError> {
+        if block.is_empty() {
+            return Ok(());
+        }
+        let scored = score(self.registry, block, self.explain)?;
+        for r in &scored {
+            write_score(self.writer, r)?;
+        }
+        self.summary.scored += scored.len() as u64;
+        block.clear();
+        Ok(())
+    }
+}
+
+/// True when `r` belongs to the same record as the block's last row.
+fn same_group<T>(block: &[T], r: &T, group: fn(&T) -> Option<String>) -> bool {
+    match (block.last().and_then(group), group(r)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
 }
 
 fn write_score<W: Write>(w: &mut csv::Writer<W>, r: &ScoredRecord) -> Result<(), ScoreFileError> {

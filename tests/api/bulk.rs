@@ -258,12 +258,15 @@ async fn accounts_sent_inline_get_the_same_churn_scores_as_stored_ones(app: &Tes
         }
     }
     assert_eq!(chosen.len(), 4);
-    // Each account's snapshots, interleaved, with its customer_since for the tenure.
+    // Each account's snapshots, interleaved, with the account's customer_since (when it has one)
+    // for the tenure.
     let mut batch = Vec::new();
     for (a, _) in &chosen {
         for s in w.snapshots.iter().filter(|s| s.account_id == a.id) {
             let mut v = serde_json::to_value(s).unwrap();
-            v["attributes"]["customer_since"] = a.attributes["customer_since"].clone();
+            if let Some(since) = a.attributes.get("customer_since") {
+                v["attributes"]["customer_since"] = since.clone();
+            }
             batch.push(v);
         }
     }
