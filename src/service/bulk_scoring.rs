@@ -170,3 +170,58 @@ fn bare_account(s: &AccountSnapshot) -> Account {
         attributes: Default::default(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn factor(points: f64) -> FactorView {
+        FactorView {
+            feature: format!("f{points}"),
+            value: String::new(),
+            points,
+            text: format!("{points:+} pts"),
+        }
+    }
+
+    fn scored() -> ScoredRecord {
+        let mut r = record("L1".into(), &bare(0.42), "v1", None, None);
+        r.positive_factors = vec![factor(9.0), factor(4.0), factor(1.0)];
+        r.negative_factors = vec![factor(-7.0), factor(-4.0), factor(-0.5)];
+        r
+    }
+
+    fn points(fs: &[FactorView]) -> Vec<f64> {
+        fs.iter().map(|f| f.points).collect()
+    }
+
+    #[test]
+    fn top3_keeps_the_three_largest_of_either_sign_and_ties_go_to_the_raising_one() {
+        let mut r = scored();
+        Explain::Top3.apply(&mut r);
+        assert_eq!(points(&r.positive_factors), [9.0, 4.0]);
+        assert_eq!(points(&r.negative_factors), [-7.0]);
+        assert_eq!((r.probability, r.score), (0.42, 42));
+    }
+
+    #[test]
+    fn none_drops_every_factor_and_all_keeps_them() {
+        let mut none = scored();
+        Explain::None.apply(&mut none);
+        assert!(none.positive_factors.is_empty() && none.negative_factors.is_empty());
+        let mut all = scored();
+        Explain::All.apply(&mut all);
+        assert_eq!(points(&all.positive_factors), [9.0, 4.0, 1.0]);
+        assert_eq!(points(&all.negative_factors), [-7.0, -4.0, -0.5]);
+        assert_eq!(Explain::default(), Explain::All);
+    }
+
+    #[test]
+    fn a_bare_score_rounds_as_an_explained_one() {
+        for (p, score) in [(0.004, 1), (0.125, 13), (0.5, 50), (0.996, 99)] {
+            let s = bare(p);
+            assert_eq!(s.score, score, "{p}");
+            assert_eq!(s.grade, Grade::of(score));
+        }
+    }
+}
