@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use utoipa::ToSchema;
 
 use super::churn::score_accounts;
-use super::models::scoring::{active, record, FactorView};
+use super::models::scoring::{active, record, unexplained, FactorView};
 use super::models::{self, ModelRegistry, ScoredBatch, ScoredRecord};
 use super::Result;
 use crate::domain::{Account, AccountSnapshot, Lead, Opportunity};
@@ -56,17 +56,6 @@ impl Explain {
     }
 }
 
-/// A score without factors, rounded as the model rounds explained scores.
-fn bare(probability: f64) -> Score {
-    let score = (probability * 100.0).round().clamp(1.0, 99.0) as u8;
-    Score {
-        probability,
-        score,
-        grade: Grade::of(score),
-        factors: Vec::new(),
-    }
-}
-
 /// Scores leads with the explanation asked for, says what the model could not use and counts
 /// the batch in the model's monitor (as [`models::score_leads_checked`]); `Explain::None` runs
 /// the model's probability path only (no per-feature contributions are computed).
@@ -82,7 +71,12 @@ pub fn score_leads(
     }
     let m = active(registry, ModelKind::Lead)?;
     let rows: Vec<_> = leads.iter().map(|l| m.model.lead_row(l)).collect();
-    let scores: Vec<Score> = m.model.predict(&rows).into_iter().map(bare).collect();
+    let scores: Vec<Score> = m
+        .model
+        .predict(&rows)
+        .into_iter()
+        .map(unexplained)
+        .collect();
     let attrs = leads.iter().map(|l| &l.attributes);
     let warnings = registry
         .monitor(&m.version)
@@ -104,6 +98,9 @@ pub fn score_opportunities(
     opps: &[Opportunity],
     explain: Explain,
 ) -> Result<ScoredBatch> {
+    if explain == Explain::None {
+        return models::scoring::score_opportunities_unexplained(registry, opps);
+    }
     let mut b = models::score_opportunities_checked(registry, opps, &[])?;
     b.data.iter_mut().for_each(|r| explain.apply(r));
     Ok(b)
@@ -185,7 +182,7 @@ mod tests {
     }
 
     fn scored() -> ScoredRecord {
-        let mut r = record("L1".into(), &bare(0.42), "v1", None, None);
+        let mut r = record("L1".into(), &unexplained(0.42), "v1", None, None);
         r.positive_factors = vec![factor(9.0), factor(4.0), factor(1.0)];
         r.negative_factors = vec![factor(-7.0), factor(-4.0), factor(-0.5)];
         r
@@ -217,9 +214,9 @@ mod tests {
     }
 
     #[test]
-    fn a_bare_score_rounds_as_an_explained_one() {
+    fn an_unexplained_score_rounds_as_an_explained_one() {
         for (p, score) in [(0.004, 1), (0.125, 13), (0.5, 50), (0.996, 99)] {
-            let s = bare(p);
+            let s = unexplained(p);
             assert_eq!(s.score, score, "{p}");
             assert_eq!(s.grade, Grade::of(score));
         }
