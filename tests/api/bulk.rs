@@ -317,3 +317,69 @@ both_backends!(
     inline_accounts,
     accounts_sent_inline_get_the_same_churn_scores_as_stored_ones
 );
+
+async fn deals_get_the_same_probabilities_at_every_explain_level_and_streamed(app: &TestApp) {
+    let w = small_world();
+    load(app, &w).await;
+    train(app, "win").await;
+    let open: Vec<Value> = w
+        .opportunities
+        .iter()
+        .filter(|o| o.won.is_none())
+        .take(300)
+        .map(|o| serde_json::to_value(o).unwrap())
+        .collect();
+    assert!(open.len() >= 50, "{} open deals", open.len());
+    let body = Value::Array(open.clone());
+    let (status, all) = app
+        .post_json("/v1/score/opportunities", &app.admin_key, &body)
+        .await;
+    assert_eq!(status, 200, "{all}");
+    let (status, none) = app
+        .post_json(
+            "/v1/score/opportunities?explain=none",
+            &app.admin_key,
+            &body,
+        )
+        .await;
+    assert_eq!(status, 200, "{none}");
+    let lines: Vec<String> = open.iter().map(Value::to_string).collect();
+    let (status, _, text) = post_ndjson(
+        app,
+        "/v1/score/opportunities/ndjson?explain=none",
+        lines.join("\n"),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let streamed: Vec<f64> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["probability"]
+                .as_f64()
+                .unwrap()
+        })
+        .collect();
+    assert!(all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| factor_count(r) > 0));
+    assert!(none["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| factor_count(r) == 0));
+    // Deals are scored as of the request's moment (their age in days), so the three calls may
+    // differ by the seconds between them: far below any rounding of a probability.
+    let all = probabilities(&all);
+    for (name, got) in [("none", probabilities(&none)), ("ndjson", streamed)] {
+        assert_eq!(got.len(), all.len(), "{name}");
+        for (a, b) in all.iter().zip(&got) {
+            assert!((a - b).abs() < 1e-4, "{name}: {a} vs {b}");
+        }
+    }
+}
+both_backends!(
+    deal_explain_levels,
+    deals_get_the_same_probabilities_at_every_explain_level_and_streamed
+);
