@@ -6,7 +6,9 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::routes::{churn, forecast, kpis, models, ops, pipeline, quotas, records, scoring};
+use super::routes::{
+    bulk, churn, forecast, kpis, models, ops, pipeline, quotas, records, scoring, series,
+};
 
 struct BearerAuth;
 
@@ -39,10 +41,11 @@ impl Modify for BearerAuth {
         records::spend::create, records::spend::index, records::spend::read,
         scoring::score_leads, scoring::score_opportunities, scoring::lead_score, scoring::win_probability,
         scoring::prioritized_leads, scoring::prioritized_opportunities,
+        bulk::score_accounts, bulk::score_leads_ndjson, bulk::score_opportunities_ndjson,
         models::list, models::train, models::promote, models::rollback, models::job, models::drift,
         kpis::report,
         churn::list, churn::account,
-        forecast::show, forecast::accuracy,
+        forecast::show, forecast::accuracy, series::forecast_series,
         pipeline::history, pipeline::changes,
         quotas::recommendations,
     ),

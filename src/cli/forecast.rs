@@ -1,6 +1,7 @@
 //! `revcast forecast`, `revcast backtest` and `revcast forecast-series`.
 
 use anyhow::Context;
+use std::io::Write;
 use std::path::PathBuf;
 
 use super::{connect, DbArgs};
@@ -190,43 +191,94 @@ fn print_backtest(out: &forecast::BacktestOutcome) {
 
 #[derive(clap::Args)]
 pub struct SeriesArgs {
-    /// A CSV file: first column a date (YYYY-MM-DD), second a value; a header row is skipped.
+    /// A CSV file: one series (first column a date, second a value; a header row is skipped), or a
+    /// long table of many series with a header naming `series_id`, `date` (or `t`) and `value`.
     pub file: PathBuf,
     /// Steps to forecast, 1..=120.
     #[arg(long)]
     pub horizon: usize,
     /// The season length (12 for monthly data); default inferred from the dates, 0 for none.
+    /// Required for a long table numbered by `t`.
     #[arg(long)]
     pub season: Option<usize>,
-    /// Print the result as JSON.
+    /// Print the result as JSON (a long table prints CSV otherwise).
     #[arg(long)]
     pub json: bool,
+    /// Write the result to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 pub fn series(a: SeriesArgs) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&a.file)
         .with_context(|| format!("could not read {}", a.file.display()))?;
-    let out = forecast::series_from_csv(&text, a.horizon, a.season)?;
+    let mut out: Box<dyn std::io::Write> = match &a.out {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("could not create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    if forecast::is_long_header(text.lines().next().unwrap_or("")) {
+        return many_series(&text, &a, out);
+    }
+    let one = forecast::series_from_csv(&text, a.horizon, a.season)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&one)?)?;
         return Ok(());
     }
-    println!(
+    print_series(&one, &mut out)?;
+    Ok(())
+}
+
+fn print_series(
+    one: &forecast::SeriesOutcome,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
         "{} values, season {:?}, method {}",
-        out.observations, out.season, out.forecast.method
-    );
-    println!(
+        one.observations, one.season, one.forecast.method
+    )?;
+    writeln!(
+        out,
         "{:<10} {:>14} {:>14} {:>14}",
         "date", "lower (P10)", "point", "upper (P90)"
-    );
-    for p in &out.points {
-        println!(
+    )?;
+    for p in &one.points {
+        writeln!(
+            out,
             "{:<10} {:>14.3} {:>14.3} {:>14.3}",
             p.date.to_string(),
             p.lower,
             p.point,
             p.upper
-        );
+        )?;
     }
+    Ok(())
+}
+
+/// A long table: every series forecast in parallel, one CSV (or JSON) for all.
+fn many_series(text: &str, a: &SeriesArgs, mut out: Box<dyn std::io::Write>) -> anyhow::Result<()> {
+    let series = forecast::read_long_csv(text.as_bytes())?;
+    let batch = forecast::forecast_batch(&series, a.horizon, a.season).map_err(|e| match e {
+        crate::service::ServiceError::Invalid(problems) => anyhow::anyhow!(
+            "{} series cannot be forecast, nothing was written:\n{}",
+            problems.len(),
+            problems
+                .iter()
+                .map(|p| format!("  series {} ({}): {}", p.index + 1, p.field, p.reason))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        other => other.into(),
+    })?;
+    if a.json {
+        serde_json::to_writer(&mut out, &batch)?;
+        writeln!(out)?;
+    } else {
+        forecast::write_batch_csv(&batch, &mut out)?;
+    }
+    out.flush()?;
     Ok(())
 }

@@ -9,6 +9,7 @@ mod kpis;
 mod models;
 mod pipeline;
 mod quotas;
+mod score;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -59,6 +60,8 @@ enum Command {
     ForecastSeries(forecast::SeriesArgs),
     /// The pipeline waterfall between two days: created, pulled in, won, lost, pushed out, revised.
     PipelineChanges(pipeline::ChangesArgs),
+    /// Score a CRM export (CSV) through an import mapping, without storing it.
+    Score(score::ScoreArgs),
     /// Recommended quotas for a company target, and the stored quotas of the period judged.
     Quotas(quotas::QuotaArgs),
     /// Manage API keys (only their SHA-256 is stored).
@@ -95,6 +98,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ForecastSeries(args) => forecast::series(args),
         Command::PipelineChanges(args) => pipeline::run(args).await,
         Command::Quotas(args) => quotas::run(args).await,
+        Command::Score(args) => score::run(args).await,
         Command::Train(args) => models::train(args).await,
         Command::Models(cmd) => models::run(cmd).await,
         Command::Openapi => {

@@ -45,6 +45,14 @@ pub fn parse_row<T: Record>(row: serde_json::Value) -> Result<T, Vec<RowProblem>
     checked(serde_path_to_error::deserialize(row).map_err(problem))
 }
 
+/// [`parse_row`] of a borrowed row (the row stays the caller's, e.g. to report its problems).
+pub fn parse_row_ref<T: Record>(row: &serde_json::Value) -> Result<T, Vec<RowProblem>> {
+    if !row.is_object() {
+        return Err(not_an_object(kind_of(row)));
+    }
+    checked(serde_path_to_error::deserialize(row).map_err(problem))
+}
+
 /// Parses a batch of rows still in their JSON text (as the API receives them): no JSON tree is
 /// built for good rows, which is most of the cost of a large batch.
 pub fn parse_raw_batch<T: Record>(
@@ -53,15 +61,7 @@ pub fn parse_raw_batch<T: Record>(
     let mut out = Vec::with_capacity(rows.len());
     let mut problems = Vec::new();
     for (index, raw) in rows.iter().enumerate() {
-        let text = raw.get();
-        let parsed = if text.trim_start().starts_with('{') {
-            let mut de = serde_json::Deserializer::from_str(text);
-            checked(serde_path_to_error::deserialize(&mut de).map_err(problem))
-        } else {
-            let v: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
-            Err(not_an_object(kind_of(&v)))
-        };
-        match parsed {
+        match parse_text_row::<T>(raw.get()) {
             Ok(r) => out.push(r),
             Err(p) => problems.extend(p.into_iter().map(|x| RowProblem { index, ..x })),
         }
@@ -70,6 +70,23 @@ pub fn parse_raw_batch<T: Record>(
         Ok(out)
     } else {
         Err(problems)
+    }
+}
+
+/// Parses one row from its JSON text (index 0 in the problems; the caller sets the real one).
+pub fn parse_text_row<T: Record>(text: &str) -> Result<T, Vec<RowProblem>> {
+    if text.trim_start().starts_with('{') {
+        let mut de = serde_json::Deserializer::from_str(text);
+        checked(serde_path_to_error::deserialize(&mut de).map_err(problem))
+    } else {
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(v) => Err(not_an_object(kind_of(&v))),
+            Err(e) => Err(vec![RowProblem {
+                index: 0,
+                field: String::new(),
+                reason: format!("not JSON: {}", clean_reason(&e.to_string())),
+            }]),
+        }
     }
 }
 

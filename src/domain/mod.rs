@@ -11,7 +11,9 @@ mod record;
 pub mod storable;
 pub(crate) mod values;
 
-pub use batch::{parse_batch, parse_raw_batch, parse_row, RowProblem};
+pub use batch::{
+    parse_batch, parse_raw_batch, parse_row, parse_row_ref, parse_text_row, RowProblem,
+};
 pub use entities::{
     Account, AccountSnapshot, ChurnEvent, DealChange, DealType, Lead, Opportunity, Quota, Rep,
     Spend, StageEvent,

@@ -18,6 +18,7 @@ mod pipeline;
 mod rng;
 mod runrate;
 mod series;
+mod series_batch;
 #[cfg(test)]
 mod series_eval;
 mod series_models;
@@ -46,6 +47,7 @@ pub use leakguard::outcomes_learned_until;
 pub use pipeline::{data_start, pipeline_as_of, UNKNOWN_STAGE};
 pub use series::{forecast_series, SeriesForecast};
 pub use series::{MAX_HORIZON, MIN_SERIES_LEN};
+pub use series_batch::{available_threads, forecast_many, SeriesJob};
 pub use stages::StageWinRates;
 pub use types::{
     Categories, DealContribution, Forecast, ForecastInput, GroupBy, GroupForecast, MonthForecast,

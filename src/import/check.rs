@@ -53,6 +53,15 @@ pub(crate) fn duplicate(line: u64, key: &str, first: u64) -> LineProblem {
     }
 }
 
+/// One mapped row's problems as the import reports them (see [`check_row`]); none for an
+/// entity the import does not know.
+pub(crate) fn row_problems(entity: &str, row: MappedRow) -> Vec<LineProblem> {
+    match parser(entity) {
+        Some(parse) => check_row(parse, row).1,
+        None => row.problems,
+    }
+}
+
 /// One row's problems: the cells the mapping could not convert, then what the entity's parser
 /// rejects (a field the mapping already reported is not reported again). The row's key comes
 /// back when the parser accepts the row as it is, for the caller's duplicate check.

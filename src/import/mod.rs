@@ -41,7 +41,9 @@ mod tests_stream;
 use serde::Serialize;
 
 pub use check::check_rows;
+pub(crate) use check::row_problems;
 pub use engine::map_csv;
+pub(crate) use engine::LineMapper;
 pub use entities::{entity_kind, EntityKind};
 pub use error::ImportError;
 pub use feed::{entity_kinds, feed_rows, StoreRow};

@@ -3,6 +3,7 @@
 //! writes back. Knows neither actix nor clap.
 
 pub mod attainment;
+pub mod bulk_scoring;
 pub mod churn;
 mod demo;
 pub mod forecast;
@@ -14,7 +15,9 @@ mod keys;
 pub mod kpi_history;
 pub mod kpis;
 pub mod models;
+pub mod ndjson;
 pub mod quotas;
+pub mod score_file;
 
 pub use demo::{load_demo_world, score_demo_lists};
 pub use import::{

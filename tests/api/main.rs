@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod bulk;
 mod churn;
 mod churn_history;
 mod errors;
@@ -21,6 +22,8 @@ mod models;
 mod ops;
 mod pipeline;
 mod replicas;
+mod score_file;
+mod series;
 mod web_auth;
 mod web_browser;
 mod web_driver;

@@ -1,5 +1,6 @@
 //! Route groups, each mounted with `cfg.configure(...)`.
 
+pub mod bulk;
 pub mod churn;
 pub mod forecast;
 pub mod kpis;
@@ -9,3 +10,4 @@ pub mod pipeline;
 pub mod quotas;
 pub mod records;
 pub mod scoring;
+pub mod series;

@@ -11,6 +11,7 @@ use crate::api::AppState;
 use crate::domain::{parse_raw_batch, Lead, Opportunity};
 use crate::ml::ModelKind;
 use crate::ml::ScoreWarnings;
+use crate::service::bulk_scoring::{self, Explain};
 use crate::service::models::{self, ScoredBatch, ScoredRecord};
 use serde_json::value::RawValue;
 
@@ -46,7 +47,17 @@ pub struct PrioritizedParams {
     pub limit: Option<i64>,
 }
 
-fn batch(rows: &[Box<RawValue>]) -> Result<(), ApiError> {
+/// How much explanation each score carries.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExplainParams {
+    /// `none` (probabilities only, the fastest), `top3` (the three factors that move the score
+    /// most) or `all` (default: up to three raising and three lowering factors).
+    pub explain: Option<Explain>,
+}
+
+pub(crate) fn batch(rows: &[Box<RawValue>]) -> Result<(), ApiError> {
     if rows.is_empty() || rows.len() > MAX_SCORE_BATCH {
         return Err(ApiError::bad_request(
             "body",
@@ -59,6 +70,7 @@ fn batch(rows: &[Box<RawValue>]) -> Result<(), ApiError> {
 /// Score 1 to 10,000 leads as the CRM has them. Missing fields and unseen categories are handled;
 /// wrong types and non-finite numbers are 422 naming the row and field.
 #[utoipa::path(post, path = "/v1/score/leads", tag = "scores",
+    params(ExplainParams),
     request_body(content = Vec<Lead>),
     responses(
         (status = 200, description = "One score per lead, in order", body = Scores),
@@ -74,18 +86,20 @@ fn batch(rows: &[Box<RawValue>]) -> Result<(), ApiError> {
 pub async fn score_leads(
     _auth: Authed<ScoreScope>,
     state: web::Data<AppState>,
+    explain: Query<ExplainParams>,
     body: Json<Vec<Box<RawValue>>>,
 ) -> Result<Json<Scores>, ApiError> {
     let rows = body.into_inner();
     batch(&rows)?;
     let leads = parse_raw_batch::<Lead>(&rows).map_err(ApiError::validation)?;
-    Ok(Json(
-        models::score_leads_checked(&state.registry, &leads)?.into(),
-    ))
+    let explain = explain.explain.unwrap_or_default();
+    let data = bulk_scoring::score_leads(&state.registry, &leads, explain)?;
+    Ok(Json(data.into()))
 }
 
 /// Win probability of 1 to 10,000 open deals as the CRM has them, as of now.
 #[utoipa::path(post, path = "/v1/score/opportunities", tag = "scores",
+    params(ExplainParams),
     request_body(content = Vec<Opportunity>),
     responses(
         (status = 200, description = "One win probability per deal, in order", body = Scores),
@@ -101,14 +115,15 @@ pub async fn score_leads(
 pub async fn score_opportunities(
     _auth: Authed<ScoreScope>,
     state: web::Data<AppState>,
+    explain: Query<ExplainParams>,
     body: Json<Vec<Box<RawValue>>>,
 ) -> Result<Json<Scores>, ApiError> {
     let rows = body.into_inner();
     batch(&rows)?;
     let opps = parse_raw_batch::<Opportunity>(&rows).map_err(ApiError::validation)?;
-    Ok(Json(
-        models::score_opportunities_checked(&state.registry, &opps, &[])?.into(),
-    ))
+    let explain = explain.explain.unwrap_or_default();
+    let data = bulk_scoring::score_opportunities(&state.registry, &opps, explain)?;
+    Ok(Json(data.into()))
 }
 
 /// The score of a stored lead, computed now.

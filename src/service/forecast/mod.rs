@@ -6,6 +6,8 @@ mod backtest;
 mod changes;
 mod data;
 mod series;
+mod series_batch;
+mod series_long;
 mod serve;
 
 pub use crate::forecast::{group_key, won_in};
@@ -13,6 +15,13 @@ pub use accuracy::{accuracy, AccuracyResponse};
 pub use backtest::{backtest, BacktestOutcome, BacktestQuery};
 pub use changes::{deal_history, pipeline_changes, ChangesQuery, DealHistory, PipelineChanges};
 pub use series::{series_from_csv, SeriesOutcome, SeriesPoint};
+pub use series_batch::{
+    forecast_batch, forecast_series_body, write_batch_csv, BatchPoint, SeriesBatch, SeriesResult,
+};
+pub use series_long::{
+    is_long_header, read_long_csv, LongSeries, SeriesBatchRequest, SeriesIn, Times, MAX_SERIES,
+    MAX_VALUES,
+};
 pub use serve::{forecast, ForecastQuery, ForecastResponse, PWinSource, MAX_API_SIMULATIONS};
 
 pub(crate) use data::{parse_day, Crm};

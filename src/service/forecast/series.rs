@@ -31,13 +31,13 @@ pub struct SeriesOutcome {
 
 /// The spacing of the dates: whole months (1, 3 or 12) or a number of days.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Step {
+pub(super) enum Step {
     Months(u32),
     Days(u64),
 }
 
 impl Step {
-    fn infer(dates: &[NaiveDate]) -> Step {
+    pub(super) fn infer(dates: &[NaiveDate]) -> Step {
         let mut gaps: Vec<i64> = dates.windows(2).map(|w| (w[1] - w[0]).num_days()).collect();
         gaps.sort_unstable();
         let median = gaps.get(gaps.len() / 2).copied().unwrap_or(1).max(1);
@@ -49,7 +49,7 @@ impl Step {
         }
     }
 
-    fn season(self) -> Option<usize> {
+    pub(super) fn season(self) -> Option<usize> {
         match self {
             Step::Months(1) => Some(12),
             Step::Months(3) => Some(4),
@@ -59,7 +59,7 @@ impl Step {
         }
     }
 
-    fn after(self, d: NaiveDate, k: u32) -> Option<NaiveDate> {
+    pub(super) fn after(self, d: NaiveDate, k: u32) -> Option<NaiveDate> {
         match self {
             Step::Months(m) => d.checked_add_months(Months::new(m * k)),
             Step::Days(n) => d.checked_add_days(Days::new(n * u64::from(k))),
@@ -69,7 +69,7 @@ impl Step {
 
 /// A date as series files write it: `2026-11-23` (a time after it is ignored), `2026-11`,
 /// `2026/11/23`, `Nov-1-2026` or `2026 Nov`; months stand for their first day.
-fn parse_date(s: &str) -> Option<NaiveDate> {
+pub(super) fn parse_date(s: &str) -> Option<NaiveDate> {
     let day = |t: &str, f: &str| NaiveDate::parse_from_str(t, f).ok();
     day(s.get(..10).unwrap_or(s), "%Y-%m-%d")
         .or_else(|| day(s, "%Y/%m/%d"))

@@ -168,7 +168,44 @@ pub fn score_opportunities_checked(
     opps: &[Opportunity],
     events: &[StageEvent],
 ) -> Result<ScoredBatch> {
-    let (m, rows, scores) = deal_scores(registry, opps, events)?;
+    deal_batch(registry, opps, events, true)
+}
+
+/// [`score_opportunities_checked`] without the factors: the model's probability path only.
+pub(crate) fn score_opportunities_unexplained(
+    registry: &ModelRegistry,
+    opps: &[Opportunity],
+) -> Result<ScoredBatch> {
+    deal_batch(registry, opps, &[], false)
+}
+
+/// A score without factors, rounded as the model rounds explained scores.
+pub(crate) fn unexplained(probability: f64) -> Score {
+    let score = (probability * 100.0).round().clamp(1.0, 99.0) as u8;
+    Score {
+        probability,
+        score,
+        grade: crate::ml::Grade::of(score),
+        factors: Vec::new(),
+    }
+}
+
+fn deal_batch(
+    registry: &ModelRegistry,
+    opps: &[Opportunity],
+    events: &[StageEvent],
+    explain: bool,
+) -> Result<ScoredBatch> {
+    let (m, rows) = deal_rows(registry, opps, events)?;
+    let scores = if explain {
+        m.model.score(&rows)
+    } else {
+        m.model
+            .predict(&rows)
+            .into_iter()
+            .map(unexplained)
+            .collect()
+    };
     let attrs = opps.iter().map(|o| &o.attributes);
     let warnings = registry
         .monitor(&m.version)
@@ -184,6 +221,16 @@ fn deal_scores(
     opps: &[Opportunity],
     events: &[StageEvent],
 ) -> Result<Scored> {
+    let (m, rows) = deal_rows(registry, opps, events)?;
+    let scores = m.model.score(&rows);
+    Ok((m, rows, scores))
+}
+
+fn deal_rows(
+    registry: &ModelRegistry,
+    opps: &[Opportunity],
+    events: &[StageEvent],
+) -> Result<(Arc<ActiveModel>, Vec<FeatureRow>)> {
     let m = active(registry, ModelKind::Win)?;
     let history = registry.owner_history();
     let now = Utc::now();
@@ -203,8 +250,7 @@ fn deal_scores(
             m.model.opportunity_row(o, own, &history, now)
         })
         .collect();
-    let scores = m.model.score(&rows);
-    Ok((m, rows, scores))
+    Ok((m, rows))
 }
 
 fn deal_records(m: &ActiveModel, opps: &[Opportunity], scores: &[Score]) -> Vec<ScoredRecord> {

@@ -1,0 +1,224 @@
+//! Inline scoring for bulk callers: how much explanation to return (`explain=none|top3|all`),
+//! and churn scores of account snapshots sent inline.
+
+use chrono::Utc;
+use serde::Deserialize;
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+use super::churn::score_accounts;
+use super::models::scoring::{active, record, unexplained, FactorView};
+use super::models::{self, ModelRegistry, ScoredBatch, ScoredRecord};
+use super::Result;
+use crate::domain::{Account, AccountSnapshot, Lead, Opportunity};
+use crate::ml::{Grade, ModelKind, Score};
+
+/// How many reasons each score carries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Explain {
+    /// No factors: probabilities only, the fastest (lead scores skip the explanation entirely).
+    None,
+    /// The three factors that move the score most, of either sign.
+    Top3,
+    /// Up to three raising and three lowering factors (the default, as before).
+    #[default]
+    All,
+}
+
+impl Explain {
+    /// Trims a scored record's factors to this level.
+    pub fn apply(self, r: &mut ScoredRecord) {
+        match self {
+            Explain::All => {}
+            Explain::None => {
+                r.positive_factors.clear();
+                r.negative_factors.clear();
+            }
+            Explain::Top3 => {
+                let mut all: Vec<(bool, FactorView)> = r
+                    .positive_factors
+                    .drain(..)
+                    .map(|f| (true, f))
+                    .chain(r.negative_factors.drain(..).map(|f| (false, f)))
+                    .collect();
+                // Stable: of equal weights, the raising factor comes first.
+                all.sort_by(|a, b| b.1.points.abs().total_cmp(&a.1.points.abs()));
+                for (raises, f) in all.into_iter().take(3) {
+                    if raises {
+                        r.positive_factors.push(f);
+                    } else {
+                        r.negative_factors.push(f);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Scores leads with the explanation asked for, says what the model could not use and counts
+/// the batch in the model's monitor (as [`models::score_leads_checked`]); `Explain::None` runs
+/// the model's probability path only (no per-feature contributions are computed).
+pub fn score_leads(
+    registry: &ModelRegistry,
+    leads: &[Lead],
+    explain: Explain,
+) -> Result<ScoredBatch> {
+    if explain != Explain::None {
+        let mut b = models::score_leads_checked(registry, leads)?;
+        b.data.iter_mut().for_each(|r| explain.apply(r));
+        return Ok(b);
+    }
+    let m = active(registry, ModelKind::Lead)?;
+    let rows: Vec<_> = leads.iter().map(|l| m.model.lead_row(l)).collect();
+    let scores: Vec<Score> = m
+        .model
+        .predict(&rows)
+        .into_iter()
+        .map(unexplained)
+        .collect();
+    let attrs = leads.iter().map(|l| &l.attributes);
+    let warnings = registry
+        .monitor(&m.version)
+        .observe(&m, attrs, &rows, &scores);
+    let data = leads
+        .iter()
+        .zip(&scores)
+        .map(|(l, s)| {
+            let owner = l.owner_id.as_ref().map(|o| o.to_string());
+            record(l.id.to_string(), s, &m.version, owner, None)
+        })
+        .collect();
+    Ok(ScoredBatch { data, warnings })
+}
+
+/// Scores open deals as of now with the explanation asked for (see [`score_leads`]).
+pub fn score_opportunities(
+    registry: &ModelRegistry,
+    opps: &[Opportunity],
+    explain: Explain,
+) -> Result<ScoredBatch> {
+    if explain == Explain::None {
+        return models::scoring::score_opportunities_unexplained(registry, opps);
+    }
+    let mut b = models::score_opportunities_checked(registry, opps, &[])?;
+    b.data.iter_mut().for_each(|r| explain.apply(r));
+    Ok(b)
+}
+
+/// Churn scores of accounts from health snapshots sent inline: one score per account (in the
+/// order its first snapshot came), as of its latest snapshot, with its earlier snapshots in the
+/// batch as its history (for the usage trends). `attributes.customer_since` (YYYY-MM-DD) on a
+/// snapshot gives the tenure; without it, tenure counts from the account's first snapshot sent.
+/// `expected_value` is the revenue at risk (P(churn) x ARR of the latest snapshot).
+pub fn score_account_snapshots(
+    registry: &ModelRegistry,
+    snapshots: &[AccountSnapshot],
+    explain: Explain,
+) -> Result<Vec<ScoredRecord>> {
+    let mut order: Vec<Account> = Vec::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for s in snapshots {
+        let i = *seen.entry(s.account_id.as_str()).or_insert_with(|| {
+            order.push(bare_account(s));
+            order.len() - 1
+        });
+        if let Some(since) = s.attributes.get("customer_since") {
+            order[i]
+                .attributes
+                .insert("customer_since".into(), since.clone());
+        }
+    }
+    let risks = score_accounts(registry, &order, snapshots, &[], &HashMap::new())?;
+    let now = Utc::now();
+    Ok(risks
+        .into_iter()
+        .map(|r| {
+            let mut rec = ScoredRecord {
+                id: r.account_id,
+                score: r.score,
+                probability: r.probability,
+                grade: format!("{:?}", Grade::of(r.score)),
+                positive_factors: r.drivers,
+                negative_factors: r.protective,
+                expected_value: Some(r.revenue_at_risk),
+                owner_id: None,
+                model_version: r.model_version,
+                scored_at: now,
+                warnings: None,
+            };
+            explain.apply(&mut rec);
+            rec
+        })
+        .collect())
+}
+
+/// An account known only by its id (inline snapshots carry nothing else about it).
+fn bare_account(s: &AccountSnapshot) -> Account {
+    Account {
+        id: s.account_id.clone(),
+        name: s.account_id.to_string(),
+        industry: None,
+        segment: None,
+        region: None,
+        employees: None,
+        owner_id: None,
+        created_at: None,
+        attributes: Default::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn factor(points: f64) -> FactorView {
+        FactorView {
+            feature: format!("f{points}"),
+            value: String::new(),
+            points,
+            text: format!("{points:+} pts"),
+        }
+    }
+
+    fn scored() -> ScoredRecord {
+        let mut r = record("L1".into(), &unexplained(0.42), "v1", None, None);
+        r.positive_factors = vec![factor(9.0), factor(4.0), factor(1.0)];
+        r.negative_factors = vec![factor(-7.0), factor(-4.0), factor(-0.5)];
+        r
+    }
+
+    fn points(fs: &[FactorView]) -> Vec<f64> {
+        fs.iter().map(|f| f.points).collect()
+    }
+
+    #[test]
+    fn top3_keeps_the_three_largest_of_either_sign_and_ties_go_to_the_raising_one() {
+        let mut r = scored();
+        Explain::Top3.apply(&mut r);
+        assert_eq!(points(&r.positive_factors), [9.0, 4.0]);
+        assert_eq!(points(&r.negative_factors), [-7.0]);
+        assert_eq!((r.probability, r.score), (0.42, 42));
+    }
+
+    #[test]
+    fn none_drops_every_factor_and_all_keeps_them() {
+        let mut none = scored();
+        Explain::None.apply(&mut none);
+        assert!(none.positive_factors.is_empty() && none.negative_factors.is_empty());
+        let mut all = scored();
+        Explain::All.apply(&mut all);
+        assert_eq!(points(&all.positive_factors), [9.0, 4.0, 1.0]);
+        assert_eq!(points(&all.negative_factors), [-7.0, -4.0, -0.5]);
+        assert_eq!(Explain::default(), Explain::All);
+    }
+
+    #[test]
+    fn an_unexplained_score_rounds_as_an_explained_one() {
+        for (p, score) in [(0.004, 1), (0.125, 13), (0.5, 50), (0.996, 99)] {
+            let s = unexplained(p);
+            assert_eq!(s.score, score, "{p}");
+            assert_eq!(s.grade, Grade::of(score));
+        }
+    }
+}

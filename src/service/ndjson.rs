@@ -1,0 +1,219 @@
+//! Streaming scores: newline-delimited JSON in (one lead or deal per line), newline-delimited
+//! scores out, block by block, so a million rows pass in bounded memory.
+//!
+//! A bad line ends the stream: the lines before it are scored and sent, then one error line
+//! (`{"error": {...}}`, the one error contract) names the line and the field; nothing after it is
+//! read. Blank lines are skipped but counted.
+
+use futures_util::{Stream, StreamExt};
+use serde::Serialize;
+use std::sync::Arc;
+
+use super::bulk_scoring::{self, Explain};
+use super::models::{scoring::active, ModelRegistry, ScoredRecord};
+use super::Result;
+use crate::domain::{parse_text_row, Lead, Opportunity, Record, RowProblem};
+use crate::ml::ModelKind;
+
+/// Most rows one streamed request may carry.
+pub const MAX_STREAM_ROWS: usize = 1_000_000;
+/// Longest line accepted, in bytes; also the most read ahead before scoring a block.
+pub const MAX_LINE_BYTES: usize = 8 << 20;
+/// Lines scored together: large enough for the parallel scoring path, small enough to keep
+/// memory flat (a few MB in and out).
+const BLOCK_LINES: usize = 8192;
+
+/// What a stream carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamKind {
+    Leads,
+    Opportunities,
+}
+
+impl StreamKind {
+    fn model(self) -> ModelKind {
+        match self {
+            StreamKind::Leads => ModelKind::Lead,
+            StreamKind::Opportunities => ModelKind::Win,
+        }
+    }
+}
+
+/// The error line that ends a stream early.
+#[derive(Serialize)]
+struct ErrorLine<'a> {
+    error: ErrorBody<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    message: String,
+    details: Vec<RowProblem>,
+}
+
+struct State<S> {
+    body: S,
+    pending: Vec<u8>,
+    /// Lines consumed so far (the next line's 0-based index).
+    line: usize,
+    rows: usize,
+    eof: bool,
+    done: bool,
+    registry: Arc<ModelRegistry>,
+    kind: StreamKind,
+    explain: Explain,
+}
+
+/// Scores the stream `body` line by line. Fails before streaming (so the caller can answer with a
+/// status) only when no model of the kind is active.
+pub fn score_stream<S, B, E>(
+    registry: Arc<ModelRegistry>,
+    kind: StreamKind,
+    explain: Explain,
+    body: S,
+) -> Result<impl Stream<Item = Vec<u8>>>
+where
+    S: Stream<Item = std::result::Result<B, E>> + Unpin,
+    B: AsRef<[u8]>,
+{
+    active(&registry, kind.model())?;
+    let state = State {
+        body,
+        pending: Vec::new(),
+        line: 0,
+        rows: 0,
+        eof: false,
+        done: false,
+        registry,
+        kind,
+        explain,
+    };
+    Ok(futures_util::stream::unfold(state, |mut st| async move {
+        let out = next_block(&mut st).await?;
+        Some((out, st))
+    }))
+}
+
+/// Reads until a block of lines (or the end) is in hand, scores it, returns the output bytes.
+async fn next_block<S, B, E>(st: &mut State<S>) -> Option<Vec<u8>>
+where
+    S: Stream<Item = std::result::Result<B, E>> + Unpin,
+    B: AsRef<[u8]>,
+{
+    if st.done {
+        return None;
+    }
+    let mut newlines = st.pending.iter().filter(|&&b| b == b'\n').count();
+    while !st.eof && newlines < BLOCK_LINES && st.pending.len() < MAX_LINE_BYTES {
+        match st.body.next().await {
+            Some(Ok(chunk)) => {
+                let chunk = chunk.as_ref();
+                newlines += chunk.iter().filter(|&&b| b == b'\n').count();
+                st.pending.extend_from_slice(chunk);
+            }
+            // The client went away or sent a broken body: nothing more to answer.
+            Some(Err(_)) => return None,
+            None => st.eof = true,
+        }
+    }
+    let cut = match st.pending.iter().rposition(|&b| b == b'\n') {
+        Some(i) => i + 1,
+        None if st.eof => st.pending.len(),
+        None => return Some(fail(st, "", "the line is longer than 8 MiB".into())),
+    };
+    let block: Vec<u8> = st.pending.drain(..cut).collect();
+    if st.eof && st.pending.is_empty() {
+        st.done = true;
+    }
+    Some(score_block(st, &block))
+}
+
+/// Scores the block's lines up to the first bad one; a bad line (or the row limit) ends the stream.
+fn score_block<S>(st: &mut State<S>, block: &[u8]) -> Vec<u8> {
+    match st.kind {
+        StreamKind::Leads => score_lines::<S, Lead>(st, block, |r, rows, e| {
+            bulk_scoring::score_leads(r, rows, e).map(|b| b.data)
+        }),
+        StreamKind::Opportunities => score_lines::<S, Opportunity>(st, block, |r, rows, e| {
+            bulk_scoring::score_opportunities(r, rows, e).map(|b| b.data)
+        }),
+    }
+}
+
+fn score_lines<S, T: Record>(
+    st: &mut State<S>,
+    block: &[u8],
+    score: impl Fn(&ModelRegistry, &[T], Explain) -> Result<Vec<ScoredRecord>>,
+) -> Vec<u8> {
+    let mut parsed = Vec::new();
+    let mut failure = None;
+    // The block's last newline ends its last line; it does not start another.
+    let lines = block.strip_suffix(b"\n").unwrap_or(block);
+    for raw in lines.split(|&b| b == b'\n').filter(|_| !block.is_empty()) {
+        let text = String::from_utf8_lossy(raw);
+        let text = text.trim();
+        if text.is_empty() {
+            st.line += 1;
+            continue;
+        }
+        if st.rows == MAX_STREAM_ROWS {
+            failure = Some((
+                String::new(),
+                format!("more than {MAX_STREAM_ROWS} rows in one request"),
+            ));
+            break;
+        }
+        match parse_text_row::<T>(text) {
+            Ok(row) => parsed.push(row),
+            Err(p) => {
+                let first = p.into_iter().next();
+                failure =
+                    Some(first.map_or((String::new(), "invalid".into()), |p| (p.field, p.reason)));
+                break;
+            }
+        }
+        st.line += 1;
+        st.rows += 1;
+    }
+    let mut out = Vec::with_capacity(parsed.len() * 200);
+    match score(&st.registry, &parsed, st.explain) {
+        Ok(records) => {
+            for r in &records {
+                serde_json::to_writer(&mut out, r).expect("a score serialises");
+                out.push(b'\n');
+            }
+        }
+        Err(e) => {
+            out.extend(fail(st, "", e.to_string()));
+            return out;
+        }
+    }
+    if let Some((field, reason)) = failure {
+        out.extend(fail(st, &field, reason));
+    }
+    out
+}
+
+/// The error line for the current line; ends the stream.
+fn fail<S>(st: &mut State<S>, field: &str, reason: String) -> Vec<u8> {
+    st.done = true;
+    let line = st.line + 1;
+    let body = ErrorLine {
+        error: ErrorBody {
+            code: "validation_failed",
+            message: format!(
+                "line {line} is invalid; the {} row(s) before it were scored, nothing after it was read",
+                st.rows
+            ),
+            details: vec![RowProblem {
+                index: st.line,
+                field: field.to_string(),
+                reason,
+            }],
+        },
+    };
+    let mut out = serde_json::to_vec(&body).expect("an error serialises");
+    out.push(b'\n');
+    out
+}

@@ -1,0 +1,248 @@
+//! Scoring a CRM export through an import mapping without storing it: the file is read one
+//! record at a time by the import's own line mapper (so every cell is mapped exactly as
+//! `revcast import` maps it), the accepted rows are scored a block at a time with the active
+//! model, and the scores are written out in the file's order. Memory stays flat whatever the
+//! file's length: one block of rows, and at most [`SHOWN_PROBLEMS`] problems kept.
+
+use std::io::Write;
+use std::sync::atomic::Ordering;
+
+use super::bulk_scoring::{self, Explain};
+use super::models::{ModelRegistry, ScoredRecord};
+use super::ServiceError;
+use crate::domain::{parse_row_ref, AccountSnapshot, Lead, Opportunity, Record};
+use crate::import::{
+    row_problems, CsvFile, ImportError, LineMapper, LineProblem, Mapping, Problems, SHOWN_PROBLEMS,
+};
+
+/// Rows scored together: large enough for the model's parallel path, small enough to keep
+/// memory flat.
+const BLOCK_ROWS: usize = 16_384;
+/// Records read between two progress calls.
+const PROGRESS_EVERY: u64 = 4096;
+
+/// What a file holds, as the mapping names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Leads,
+    Opportunities,
+    /// Accounts with their health snapshots (the mapping derives `account-snapshots`); an
+    /// account is scored from its snapshots on consecutive lines.
+    Accounts,
+}
+
+impl FileKind {
+    /// The entity the mapping is for (`revcast import ENTITY`).
+    pub fn entity(self) -> &'static str {
+        match self {
+            FileKind::Leads => "leads",
+            FileKind::Opportunities => "opportunities",
+            FileKind::Accounts => "accounts",
+        }
+    }
+
+    /// The mapped rows that are scored.
+    fn scored_rows(self) -> &'static str {
+        match self {
+            FileKind::Accounts => "account-snapshots",
+            other => other.entity(),
+        }
+    }
+}
+
+/// Why a file could not be scored at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ScoreFileError {
+    #[error(transparent)]
+    Mapping(#[from] ImportError),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error("the mapping for {entity} produces no `{rows}` rows to score")]
+    NothingToScore {
+        entity: &'static str,
+        rows: &'static str,
+    },
+    #[error("cannot write the scores: {0}")]
+    Write(#[from] std::io::Error),
+    #[error("cannot write the scores: {0}")]
+    Csv(#[from] csv::Error),
+}
+
+/// Rows scored and the bad lines left out (the first [`SHOWN_PROBLEMS`], in line order, and
+/// how many there were), reported as the import reports them.
+#[derive(Debug, Default)]
+pub struct FileScores {
+    pub scored: u64,
+    pub problems: Problems,
+}
+
+impl FileScores {
+    fn problem(&mut self, p: LineProblem) {
+        self.problems.total += 1;
+        if self.problems.first.len() < SHOWN_PROBLEMS {
+            self.problems.first.push(p);
+        }
+    }
+}
+
+/// Scores every line of `file` and writes `id,score,probability,grade,factors` (the factors'
+/// texts joined by `; `) to `out`, in the file's order. Bad lines are left out and counted (the
+/// first ones kept by line and field); the good ones are still scored. `progress` gets the
+/// bytes read from disk now and then.
+pub fn score_file(
+    registry: &ModelRegistry,
+    mapping: &Mapping,
+    kind: FileKind,
+    explain: Explain,
+    file: &CsvFile,
+    out: impl Write,
+    progress: &mut dyn FnMut(u64),
+) -> Result<FileScores, ScoreFileError> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(["id", "score", "probability", "grade", "factors"])?;
+    let mut run = Run {
+        registry,
+        mapping,
+        kind,
+        explain,
+        file,
+        writer: &mut writer,
+        progress,
+        summary: FileScores::default(),
+    };
+    match kind {
+        FileKind::Leads => run.rows::<Lead>(
+            |_| None,
+            |r, rows, e| Ok(bulk_scoring::score_leads(r, rows, e)?.data),
+        )?,
+        FileKind::Opportunities => run.rows::<Opportunity>(
+            |_| None,
+            |r, rows, e| Ok(bulk_scoring::score_opportunities(r, rows, e)?.data),
+        )?,
+        FileKind::Accounts => run.rows::<AccountSnapshot>(
+            |s| Some(s.account_id.to_string()),
+            bulk_scoring::score_account_snapshots,
+        )?,
+    }
+    let summary = run.summary;
+    writer.flush()?;
+    Ok(summary)
+}
+
+type Scorer<T> = fn(&ModelRegistry, &[T], Explain) -> super::Result<Vec<ScoredRecord>>;
+
+struct Run<'a, W: Write> {
+    registry: &'a ModelRegistry,
+    mapping: &'a Mapping,
+    kind: FileKind,
+    explain: Explain,
+    file: &'a CsvFile,
+    writer: &'a mut csv::Writer<W>,
+    progress: &'a mut dyn FnMut(u64),
+    summary: FileScores,
+}
+
+impl<W: Write> Run<'_, W> {
+    /// Reads, checks and scores every row. `group` names the record a row belongs to when
+    /// several rows make one score (an account's snapshots): a block is then only cut between
+    /// two groups, so consecutive rows of one account are scored together.
+    fn rows<T: Record>(
+        &mut self,
+        group: fn(&T) -> Option<String>,
+        score: Scorer<T>,
+    ) -> Result<(), ScoreFileError> {
+        let opened = self.file.open()?;
+        let mut lines = LineMapper::new(
+            self.mapping,
+            self.kind.entity(),
+            opened.reader,
+            self.file.delimiter(),
+        )?;
+        let bucket = lines
+            .entities()
+            .iter()
+            .position(|e| e == self.kind.scored_rows())
+            .ok_or(ScoreFileError::NothingToScore {
+                entity: self.kind.entity(),
+                rows: self.kind.scored_rows(),
+            })?;
+        let mut block: Vec<T> = Vec::with_capacity(BLOCK_ROWS);
+        let mut records = 0u64;
+        while let Some(line) = lines.next_line()? {
+            for (b, row) in line.rows {
+                // A line that could not be read at all comes back on the main entity.
+                let unreadable = b == 0 && row.value.is_null();
+                if b != bucket && !unreadable {
+                    continue;
+                }
+                let parsed = (row.problems.is_empty() && !row.value.is_null())
+                    .then(|| parse_row_ref::<T>(&row.value).ok())
+                    .flatten();
+                let Some(r) = parsed else {
+                    // The import's own report of the row: the mapping's problems, then the
+                    // entity's, each field once.
+                    let line = row.line;
+                    let found = row_problems(self.kind.scored_rows(), row);
+                    if found.is_empty() {
+                        self.summary.problem(LineProblem {
+                            line,
+                            field: String::new(),
+                            reason: "the row cannot be read".into(),
+                        });
+                    }
+                    found.into_iter().for_each(|p| self.summary.problem(p));
+                    continue;
+                };
+                if block.len() >= BLOCK_ROWS && !same_group(&block, &r, group) {
+                    self.score(&mut block, score)?;
+                }
+                block.push(r);
+            }
+            records += 1;
+            if records.is_multiple_of(PROGRESS_EVERY) {
+                (self.progress)(opened.read.load(Ordering::Relaxed));
+            }
+        }
+        self.score(&mut block, score)?;
+        (self.progress)(opened.read.load(Ordering::Relaxed));
+        Ok(())
+    }
+
+    fn score<T>(&mut self, block: &mut Vec<T>, score: Scorer<T>) -> Result<(), ScoreFileError> {
+        if block.is_empty() {
+            return Ok(());
+        }
+        let scored = score(self.registry, block, self.explain)?;
+        for r in &scored {
+            write_score(self.writer, r)?;
+        }
+        self.summary.scored += scored.len() as u64;
+        block.clear();
+        Ok(())
+    }
+}
+
+/// True when `r` belongs to the same record as the block's last row.
+fn same_group<T>(block: &[T], r: &T, group: fn(&T) -> Option<String>) -> bool {
+    match (block.last().and_then(group), group(r)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+fn write_score<W: Write>(w: &mut csv::Writer<W>, r: &ScoredRecord) -> Result<(), ScoreFileError> {
+    let factors: Vec<&str> = r
+        .positive_factors
+        .iter()
+        .chain(&r.negative_factors)
+        .map(|f| f.text.as_str())
+        .collect();
+    w.write_record([
+        r.id.as_str(),
+        &r.score.to_string(),
+        &r.probability.to_string(),
+        &r.grade,
+        &factors.join("; "),
+    ])?;
+    Ok(())
+}
