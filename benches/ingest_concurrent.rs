@@ -8,7 +8,6 @@
 //! during the load, and how many requests failed (must be 0).
 
 use revcast::api::{AppState, Application, Settings};
-
 use revcast::service::models::train_kind;
 use revcast::service::{self, Scope};
 use revcast::store::Store;
