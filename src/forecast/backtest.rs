@@ -67,6 +67,7 @@ pub struct BacktestReport {
 /// calibrated on the periods before it as a forecast made that day would be (see [`calibrate`]).
 /// `p_win_for(as_of)` must return a win model that uses only history before `as_of`.
 /// Events and deals are cut to what was known on each as_of (see [`pipeline_as_of`]).
+#[allow(clippy::too_many_arguments)]
 pub fn backtest(
     opps: &[Opportunity],
     events: &[StageEvent],

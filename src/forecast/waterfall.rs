@@ -77,6 +77,9 @@ pub struct Waterfall {
     pub open_at_end: Step,
 }
 
+/// Picks one step of a waterfall.
+type StepOf = fn(&mut Waterfall) -> &mut Step;
+
 /// Where a deal stood on a day, as the waterfall needs it.
 struct Seen<'a> {
     deal: &'a Opportunity,
@@ -140,7 +143,7 @@ pub fn pipeline_changes(
                 e.closed_at.map(|t| t.date())
             },
         };
-        let mut placed: Vec<(fn(&mut Waterfall) -> &mut Step, StepDeal)> = Vec::new();
+        let mut placed: Vec<(StepOf, StepDeal)> = Vec::new();
         if was {
             let start_amount = amount(s.expect("was in scope").deal);
             placed.push((|w| &mut w.open_at_start, entry(start_amount)));
@@ -149,7 +152,7 @@ pub fn pipeline_changes(
                 placed.push((|w| &mut w.amount_changes, entry(revision)));
             }
             if !is {
-                let step: fn(&mut Waterfall) -> &mut Step = match e.won {
+                let step: StepOf = match e.won {
                     Some(true) => |w| &mut w.won,
                     Some(false) => |w| &mut w.lost,
                     None => |w| &mut w.pushed_out,
@@ -157,7 +160,7 @@ pub fn pipeline_changes(
                 placed.push((step, entry(amount(e))));
             }
         } else {
-            let step: fn(&mut Waterfall) -> &mut Step = match s {
+            let step: StepOf = match s {
                 Some(_) => |w| &mut w.pulled_in,
                 None => |w| &mut w.created,
             };
