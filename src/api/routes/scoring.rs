@@ -54,6 +54,7 @@ pub struct PrioritizedParams {
 pub struct ExplainParams {
     /// `none` (probabilities only, the fastest), `top3` (the three factors that move the score
     /// most) or `all` (default: up to three raising and three lowering factors).
+    #[param(inline)]
     pub explain: Option<Explain>,
 }
 
