@@ -42,6 +42,20 @@ pub fn path_text<'a>(name: &str, value: &'a str) -> Result<&'a str, ApiError> {
     }
 }
 
+/// Most rows one page of any list returns.
+pub const MAX_PAGE: i64 = 1000;
+
+/// The `limit` of a paged list: `default` when absent, else 1..=[`MAX_PAGE`] or a 400 naming it.
+pub fn page_limit(given: Option<i64>, default: u32) -> Result<u32, ApiError> {
+    match given.unwrap_or(i64::from(default)) {
+        n @ 1..=MAX_PAGE => Ok(n as u32),
+        _ => Err(ApiError::bad_request(
+            "limit",
+            format!("must be between 1 and {MAX_PAGE}"),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,12 +48,9 @@ pub async fn list(
     params: Query<ChurnParams>,
 ) -> Result<Json<ChurnRiskPage>, ApiError> {
     let p = params.into_inner();
-    let limit = p.limit.unwrap_or(50);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_request("limit", "must be between 1 and 1000"));
-    }
+    let limit = crate::api::params::page_limit(p.limit, 50)?;
     let q = ChurnQuery {
-        limit: limit as u32,
+        limit,
         after: p.after,
         owner: p.owner,
         segment: p.segment,

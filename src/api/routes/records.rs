@@ -71,10 +71,7 @@ pub(crate) async fn list<T: Record + ToSchema>(
     params: ListParams,
     parent_column: Option<&'static str>,
 ) -> Result<Json<PageOf<T>>, ApiError> {
-    let limit = params.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_request("limit", "must be between 1 and 1000"));
-    }
+    let limit = crate::api::params::page_limit(params.limit, 100)?;
     let filter = match (params.parent.as_deref(), parent_column) {
         (Some(v), Some(c)) => Some((c, v)),
         (Some(_), None) => {
@@ -87,7 +84,7 @@ pub(crate) async fn list<T: Record + ToSchema>(
     };
     let page = state
         .store
-        .page::<T>(params.after.as_deref(), limit as u32, filter)
+        .page::<T>(params.after.as_deref(), limit, filter)
         .await?;
     Ok(Json(PageOf {
         data: page.items.into_iter().map(|(_, r)| r).collect(),

@@ -173,11 +173,7 @@ pub async fn win_probability(
 }
 
 fn limit_of(p: &PrioritizedParams) -> Result<u32, ApiError> {
-    let limit = p.limit.unwrap_or(50);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_request("limit", "must be between 1 and 1000"));
-    }
-    Ok(limit as u32)
+    crate::api::params::page_limit(p.limit, 50)
 }
 
 /// An owner's open leads, best score first: the morning call list.
