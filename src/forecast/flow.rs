@@ -4,8 +4,12 @@
 //! The not-yet-created part counts the deals won inside past periods of the same kind that were
 //! created after the same point of them; alone, it gives every future quarter the same mean.
 //! Where the flow of new deals has a season (a heavy last quarter) or a trend, the months of the
-//! period forecast differ from those past periods: the factor is the flow forecast for the
-//! period's months (actuals for months already over) over the mean flow of those past periods.
+//! period forecast differ from those past periods: the factor is the flow that feeds the period
+//! (forecast for months ahead, actuals for months over) over the mean flow that fed those past
+//! periods. A deal is won months after it is created, so the flow that feeds a period is not its
+//! own months' but each earlier month's, weighted by the share of won deals that took that many
+//! months from creation to close: with a two-month cycle a quarter is fed by the months from two
+//! before its start to two before its end.
 
 use chrono::Days;
 use std::collections::BTreeMap;
@@ -59,8 +63,14 @@ pub(crate) fn flow_factors(
     if months.len() < MIN_MONTHS || past.is_empty() {
         return None;
     }
-    let (count, count_method) = factor(&months, |v| v.0, first, last_done, period, past)?;
-    let (amount, amount_method) = factor(&months, |v| v.1, first, last_done, period, past)?;
+    let lags = lag_shares(opps, as_of);
+    let flow = Flow {
+        first,
+        last_done,
+        lags: &lags,
+    };
+    let (count, count_method) = flow.factor(&months, |v| v.0, period, past)?;
+    let (amount, amount_method) = flow.factor(&months, |v| v.1, period, past)?;
     Some(FlowFactors {
         count,
         amount: (amount / count).clamp(1.0 / LIMIT, LIMIT),
@@ -68,58 +78,111 @@ pub(crate) fn flow_factors(
     })
 }
 
-/// The flow of `period` (actual months, then forecast) over the mean flow of `past`.
-fn factor(
-    months: &[(f64, f64)],
-    pick: impl Fn(&(f64, f64)) -> f64,
+/// Longest creation-to-close lag, in months, told apart; longer ones count as this.
+const MAX_LAG: usize = 12;
+
+/// Share of the deals won by `as_of` that closed 0, 1, ... [`MAX_LAG`] calendar months after the
+/// month they were created in (sums to 1; all in month 0 when nothing is known).
+fn lag_shares(opps: &[Opportunity], as_of: chrono::NaiveDate) -> Vec<f64> {
+    let mut counts = vec![0.0; MAX_LAG + 1];
+    for o in opps.iter().filter(|o| o.won == Some(true)) {
+        let (Some(created), Some(closed)) = (o.created_at, o.closed_at) else {
+            continue;
+        };
+        if closed.date() > as_of || closed < created {
+            continue;
+        }
+        let lag = month_gap(
+            Period::month_of(created.date()),
+            Period::month_of(closed.date()),
+        );
+        counts[lag.min(MAX_LAG)] += 1.0;
+    }
+    let total: f64 = counts.iter().sum();
+    if total == 0.0 {
+        counts[0] = 1.0;
+        return counts;
+    }
+    counts.iter().map(|c| c / total).collect()
+}
+
+/// The monthly flow of new deals known on a day, and how long deals take to be won.
+struct Flow<'a> {
     first: Period,
     last_done: Period,
-    period: Period,
-    past: &[Period],
-) -> Option<(f64, String)> {
-    let series: Vec<f64> = months.iter().map(&pick).collect();
-    let at = |m: Period| -> f64 {
-        if m >= first && m <= last_done {
-            series[month_gap(first, m)]
+    lags: &'a [f64],
+}
+
+impl Flow<'_> {
+    /// The flow that feeds `period` (actual months, then forecast) over the mean flow that fed
+    /// `past`.
+    fn factor(
+        &self,
+        months: &[(f64, f64)],
+        pick: impl Fn(&(f64, f64)) -> f64,
+        period: Period,
+        past: &[Period],
+    ) -> Option<(f64, String)> {
+        let series: Vec<f64> = months.iter().map(&pick).collect();
+        let last = *month_list(period).last()?;
+        let (ahead, method) = if last <= self.last_done {
+            (Vec::new(), "actual".to_string())
         } else {
-            0.0
-        }
-    };
-    let past_mean = past
-        .iter()
-        .map(|p| month_list(*p).into_iter().map(at).sum::<f64>())
-        .sum::<f64>()
-        / past.len() as f64;
-    let todo: Vec<Period> = month_list(period)
-        .into_iter()
-        .filter(|m| *m > last_done)
-        .collect();
-    let done: f64 = month_list(period)
-        .into_iter()
-        .filter(|m| *m <= last_done)
-        .map(at)
-        .sum();
-    let (ahead, method) = match todo.iter().map(|m| month_gap(last_done, *m)).max() {
-        None => (0.0, "actual".to_string()),
-        Some(h) => {
+            let h = month_gap(self.last_done, last);
             let season = (series.len() >= 2 * SEASON + 2).then_some(SEASON);
-            // Always a year ahead at least: the series engine picks its method on a holdout as long
-            // as the horizon, so asking for one quarter or for the fourth would pick different
-            // methods, and next year's quarters would not come from one forecast.
+            // Always a year ahead at least: the series engine picks its method on a holdout as
+            // long as the horizon, so asking for one quarter or for the fourth would pick
+            // different methods, and next year's quarters would not come from one forecast.
             let f = forecast_series(&series, h.max(SEASON), season).ok()?;
-            let sum: f64 = todo
-                .iter()
-                .map(|m| f.point[month_gap(last_done, *m) - 1].max(0.0))
-                .sum();
-            (sum, f.method)
-        }
-    };
-    (past_mean > 0.0).then(|| {
-        (
-            ((done + ahead) / past_mean).clamp(1.0 / LIMIT, LIMIT),
-            method,
-        )
-    })
+            (f.point.iter().map(|v| v.max(0.0)).collect(), f.method)
+        };
+        // The flow of month `m`: actual when over (0 before the data starts), else forecast.
+        let at = |m: Period| -> f64 {
+            if m <= self.last_done {
+                if m >= self.first {
+                    series[month_gap(self.first, m)]
+                } else {
+                    0.0
+                }
+            } else {
+                ahead
+                    .get(month_gap(self.last_done, m) - 1)
+                    .copied()
+                    .unwrap_or(0.0)
+            }
+        };
+        let fed = |p: Period| -> f64 {
+            month_list(p)
+                .into_iter()
+                .map(|m| {
+                    let mut source = m;
+                    let mut sum = 0.0;
+                    for share in self.lags {
+                        sum += share * at(source);
+                        source = source.previous();
+                    }
+                    sum
+                })
+                .sum()
+        };
+        // Past periods fed by months before the data began would look thin: left out, unless
+        // no past period is fed by known months only.
+        let oldest_source = |p: Period| {
+            let mut m = Period::month_of(p.start());
+            for _ in 1..self.lags.len() {
+                m = m.previous();
+            }
+            m
+        };
+        let complete: Vec<Period> = past
+            .iter()
+            .copied()
+            .filter(|p| oldest_source(*p) >= self.first)
+            .collect();
+        let base = if complete.is_empty() { past } else { &complete };
+        let past_mean = base.iter().map(|p| fed(*p)).sum::<f64>() / base.len() as f64;
+        (past_mean > 0.0).then(|| ((fed(period) / past_mean).clamp(1.0 / LIMIT, LIMIT), method))
+    }
 }
 
 #[cfg(test)]
@@ -156,5 +219,28 @@ mod tests {
         }
         // About 90 deals of 1,000 in a quiet quarter.
         assert!((q1.expected / 90_000.0 - 1.0).abs() < 0.2, "{q1:?}");
+    }
+
+    #[test]
+    fn a_two_month_cycle_moves_the_season_to_the_quarter_deals_close_in() {
+        // Deals created one a day, three a day in July to September, each won 61 days later:
+        // the busy months are Q3's, but the wins they bring land in Q4 (and the end of Q3).
+        let as_of = day(2025, 12, 31);
+        let mut opps: Vec<Opportunity> = Vec::new();
+        let mut d = day(2023, 1, 1);
+        while d <= as_of {
+            for _ in 0..if (7..=9).contains(&d.month()) { 3 } else { 1 } {
+                let id = format!("n{}", opps.len());
+                let close = d + Days::new(61);
+                let outcome = (close <= as_of).then_some((close, true));
+                opps.push(opp(&id, "r", d, outcome, 1000.0));
+            }
+            d = d + Days::new(1);
+        }
+        let q =
+            |p: &str| NewDeals::learn(&opps, Period::parse(p).unwrap(), as_of, &mut |_| 0).summary;
+        let (q2, q3, q4) = (q("2026-Q2"), q("2026-Q3"), q("2026-Q4"));
+        assert!(q4.expected > 1.5 * q2.expected, "{q2:?} {q4:?}");
+        assert!(q4.expected > q3.expected, "{q3:?} {q4:?}");
     }
 }

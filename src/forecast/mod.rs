@@ -34,6 +34,8 @@ mod waterfall;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_synth;
+#[cfg(test)]
 pub(crate) mod testworld;
 
 pub use accuracy::{

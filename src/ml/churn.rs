@@ -16,7 +16,7 @@ use super::spec::{FeatureSpec, ModelKind, ModelSpec};
 /// (active users about 30 / 90 days earlier + 1)), missing without such a snapshot; the same of
 /// logins for `logins_trend_30d` and `logins_trend_90d`), `seat_use`
 /// (active users / seats, 0..=1), `tenure_years` (since the account's `customer_since` attribute,
-/// else its first snapshot) and `days_to_renewal`.
+/// else its latest snapshot's, else its first snapshot) and `days_to_renewal`.
 pub const CHURN_FIELDS: &[&str] = &[
     "arr",
     "seats",
@@ -111,6 +111,7 @@ pub fn history_row(
     let since = customer_since(std::slice::from_ref(account))
         .get(account.id.as_str())
         .copied()
+        .or_else(|| snapshot_since(&history))
         .or(first_snapshot);
     (!history.is_empty()).then(|| row_at(spec, &history, since))
 }
@@ -163,12 +164,22 @@ fn by_account(
 fn customer_since(accounts: &[Account]) -> HashMap<&str, NaiveDate> {
     accounts
         .iter()
-        .filter_map(|a| {
-            let text = a.attributes.get("customer_since")?.as_str()?;
-            let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
-            Some((a.id.as_str(), date))
-        })
+        .filter_map(|a| Some((a.id.as_str(), since_attribute(&a.attributes)?)))
         .collect()
+}
+
+/// The `customer_since` attribute of the latest snapshot of `history` that carries one: where an
+/// account's own row does not say when it became a customer, its snapshots may.
+fn snapshot_since(history: &[&AccountSnapshot]) -> Option<NaiveDate> {
+    history
+        .iter()
+        .rev()
+        .find_map(|s| since_attribute(&s.attributes))
+}
+
+fn since_attribute(attributes: &crate::domain::Attributes) -> Option<NaiveDate> {
+    let text = attributes.get("customer_since")?.as_str()?;
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
 }
 
 fn midnight(d: NaiveDate) -> DateTime<Utc> {
@@ -177,7 +188,9 @@ fn midnight(d: NaiveDate) -> DateTime<Utc> {
 
 /// The row of the last snapshot in `history` (oldest first, one account).
 fn row_at(spec: &ModelSpec, history: &[&AccountSnapshot], since: Option<NaiveDate>) -> FeatureRow {
-    let since = since.or(history.first().map(|s| s.as_of));
+    let since = since
+        .or_else(|| snapshot_since(history))
+        .or(history.first().map(|s| s.as_of));
     FeatureRow {
         cells: spec
             .features

@@ -129,7 +129,7 @@ fn xeducation_lead_quality() {
 fn maven_win_quality() {
     let spec = ModelSpec::from_toml(include_str!("../../training/win-maven.toml")).unwrap();
     let (opps, events) = maven();
-    let set = win_training_set(&spec, &opps, &events, Utc::now()).unwrap();
+    let set = win_training_set(&spec, &opps, &events, &[], Utc::now()).unwrap();
     assert_eq!(set.len(), 4238 + 2473);
     let m = train(&spec, &set, &mut |_, _| {}).unwrap();
     report("maven", &m);

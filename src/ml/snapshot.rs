@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::domain::{Opportunity, StageEvent};
+use crate::domain::{DealChange, Opportunity, StageEvent};
 
 use super::error::{spec_err, Result};
 use super::fields::derive_cell;
@@ -18,6 +18,9 @@ struct Snapshot<'a> {
     opp: &'a Opportunity,
     at: DateTime<Utc>,
     stage: &'a str,
+    /// The amount and owner as they stood at `at`.
+    amount: Option<f64>,
+    owner: Option<&'a str>,
     created: Option<DateTime<Utc>>,
     /// Days between entering the previous stage and entering this one.
     days_in_previous_stage: Option<f64>,
@@ -35,10 +38,17 @@ struct Snapshot<'a> {
 /// (its first stage event when `created_at` is missing), so all snapshots of a deal fall in one
 /// slice: the model is never validated on a deal whose earlier stages it trained on. Deals without
 /// stage events contribute no row.
+///
+/// A row's amount and owner are the deal's as they stood when it entered that stage, from its
+/// history (`changes`, see [`DealChange`]): a deal's amount is often revised as it advances, so
+/// today's amount on every earlier row would teach the model what only the later stages knew. A
+/// deal whose history starts later (stored before history was kept) takes its earliest known
+/// values; a deal without history, today's.
 pub fn win_training_set(
     spec: &ModelSpec,
     opps: &[Opportunity],
     events: &[StageEvent],
+    changes: &[DealChange],
     as_of: DateTime<Utc>,
 ) -> Result<TrainingSet> {
     if spec.kind != ModelKind::Win {
@@ -54,6 +64,7 @@ pub fn win_training_set(
         |o: &&Opportunity| o.won.is_some() && o.closed_at.is_some_and(|c| c.get() <= as_of);
     let decided: Vec<&Opportunity> = opps.iter().filter(closed).collect();
     let by_opp = events_by_opportunity(events, as_of);
+    let past = changes_by_opportunity(changes);
     let open: Vec<_> = opps
         .iter()
         .filter(|o| !closed(o))
@@ -77,7 +88,8 @@ pub fn win_training_set(
             continue;
         }
         let evs = by_opp.get(opp.id.as_str()).map_or(&[][..], Vec::as_slice);
-        push_deal(&mut set, spec, opp, evs, created_at, &history);
+        let past = past.get(opp.id.as_str()).map_or(&[][..], Vec::as_slice);
+        push_deal(&mut set, spec, (opp, evs, past), created_at, &history);
     }
     Ok(set)
 }
@@ -106,8 +118,7 @@ fn with_creation<'a>(
 fn push_deal(
     set: &mut TrainingSet,
     spec: &ModelSpec,
-    opp: &Opportunity,
-    evs: &[&StageEvent],
+    (opp, evs, past): (&Opportunity, &[&StageEvent], &[&DealChange]),
     created_at: DateTime<Utc>,
     history: &OwnerHistory,
 ) {
@@ -116,7 +127,7 @@ fn push_deal(
         if closed_at.is_some_and(|c| evs[i].entered_at.get() >= c) {
             break;
         }
-        let snap = snapshot_at_event(opp, evs, i);
+        let snap = snapshot_at_event(opp, evs, past, i);
         set.rows.push(row_of(spec, &snap, history));
         set.labels.push(opp.won == Some(true));
         set.times.push(Some(created_at));
@@ -147,6 +158,8 @@ pub fn opportunity_row(
         opp,
         at: as_of,
         stage: &opp.stage,
+        amount: opp.amount.map(|m| m.get()),
+        owner: opp.owner_id.as_ref().map(|i| i.as_str()),
         created: opp
             .created_at
             .map(|c| c.get())
@@ -172,15 +185,50 @@ fn events_by_opportunity(
     by
 }
 
-fn snapshot_at_event<'a>(opp: &'a Opportunity, evs: &[&'a StageEvent], i: usize) -> Snapshot<'a> {
+/// Each deal's changes, oldest first.
+fn changes_by_opportunity(changes: &[DealChange]) -> HashMap<&str, Vec<&DealChange>> {
+    let mut by: HashMap<&str, Vec<&DealChange>> = HashMap::new();
+    for c in changes {
+        by.entry(c.opportunity_id.as_str()).or_default().push(c);
+    }
+    for v in by.values_mut() {
+        v.sort_by_key(|c| c.changed_at);
+    }
+    by
+}
+
+fn snapshot_at_event<'a>(
+    opp: &'a Opportunity,
+    evs: &[&'a StageEvent],
+    past: &[&'a DealChange],
+    i: usize,
+) -> Snapshot<'a> {
     let dates: Vec<NaiveDate> = evs[..=i]
         .iter()
         .filter_map(|e| e.expected_close_date)
         .collect();
+    let at = evs[i].entered_at.get();
+    let known = past
+        .iter()
+        .rev()
+        .find(|c| c.changed_at.get() <= at)
+        .or(past.first());
+    let (amount, owner) = match known {
+        Some(c) => (
+            c.amount.map(|m| m.get()),
+            c.owner_id.as_ref().map(|i| i.as_str()),
+        ),
+        None => (
+            opp.amount.map(|m| m.get()),
+            opp.owner_id.as_ref().map(|i| i.as_str()),
+        ),
+    };
     Snapshot {
         opp,
-        at: evs[i].entered_at.get(),
+        at,
         stage: &evs[i].stage,
+        amount,
+        owner,
         created: opp
             .created_at
             .map(|c| c.get())
@@ -216,10 +264,10 @@ fn win_cell(spec: &ModelSpec, f: &FeatureSpec, s: &Snapshot, history: &OwnerHist
     if let Some(key) = f.from.strip_prefix("attributes.") {
         return Cell::from_json(o.attributes.get(key), miss);
     }
-    let owner = o.owner_id.as_ref().map(|i| i.as_str());
+    let owner = s.owner;
     match (f.from.as_str(), f.derive) {
         ("stage", _) => Cell::text(s.stage, miss),
-        ("amount", _) => Cell::opt_num(o.amount.map(|m| m.get())),
+        ("amount", _) => Cell::opt_num(s.amount),
         ("product", _) => Cell::opt_text(o.product.as_deref(), miss),
         ("deal_type", _) => Cell::opt_text(o.deal_type.map(|t| t.as_str()), miss),
         ("owner_id", _) => Cell::opt_text(owner, miss),

@@ -19,17 +19,21 @@ pub async fn load_demo_world(store: &Store, seed: Option<u64>, as_of: NaiveDate)
     store.upsert(&w.leads).await?;
     store.upsert(&w.opportunities).await?;
     store.upsert(&w.stage_events).await?;
+    // The deals' past as the CRM recorded it, each change at its own moment, so that a forecast
+    // or backtest as of a past day sees the amounts, dates and owners of that day.
+    store.backfill_deal_changes(&w.deal_changes).await?;
     store.upsert(&w.snapshots).await?;
     store.upsert(&w.churn_events).await?;
     store.upsert(&w.spend).await?;
     Ok(format!(
         "synthetic world (seed {seed}, as of {as_of}): {} reps, {} quotas, {} accounts, {} leads, \
-         {} opportunities, {} stage events, {} account snapshots, {} churn events, {} spend rows",
+         {} opportunities ({} changes), {} stage events, {} account snapshots, {} churn events, {} spend rows",
         w.reps.len(),
         w.quotas.len(),
         w.accounts.len(),
         w.leads.len(),
         w.opportunities.len(),
+        w.deal_changes.len(),
         w.stage_events.len(),
         w.snapshots.len(),
         w.churn_events.len(),

@@ -68,26 +68,38 @@ impl Store {
 
     /// Writes history known from elsewhere, each change at its own moment, in one transaction.
     pub async fn backfill_deal_changes(&self, changes: &[DealChange]) -> Result<()> {
+        /// Rows per statement: 7 parameters each, well under either backend's limit.
+        const ROWS: usize = 1000;
         let d = self.dialect();
-        let ps: Vec<String> = (1..=7).map(|n| d.param(n)).collect();
-        let sql = format!(
-            "INSERT INTO deal_changes ({COLUMNS}) VALUES ({})",
-            ps.join(", ")
-        );
+        let statement = |rows: usize| {
+            let tuples: Vec<String> = (0..rows)
+                .map(|r| {
+                    let ps: Vec<String> = (1..=7).map(|n| d.param(r * 7 + n)).collect();
+                    format!("({})", ps.join(", "))
+                })
+                .collect();
+            format!(
+                "INSERT INTO deal_changes ({COLUMNS}) VALUES {}",
+                tuples.join(", ")
+            )
+        };
         let _writer = self.writer_turn().await;
         on_pool!(self, p => {
             let mut tx = p.begin_write().await?;
-            for c in changes {
-                sqlx::query(AssertSqlSafe(sql.as_str()))
-                    .bind(c.opportunity_id.as_str())
-                    .bind(c.changed_at.get())
-                    .bind(c.amount.map(Money::get))
-                    .bind(c.expected_close_date)
-                    .bind(c.stage.as_str())
-                    .bind(c.forecast_category.as_deref())
-                    .bind(c.owner_id.as_ref().map(|i| i.as_str()))
-                    .execute(&mut *tx)
-                    .await?;
+            for chunk in changes.chunks(ROWS) {
+                let sql = statement(chunk.len());
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for c in chunk {
+                    q = q
+                        .bind(c.opportunity_id.as_str())
+                        .bind(c.changed_at.get())
+                        .bind(c.amount.map(Money::get))
+                        .bind(c.expected_close_date)
+                        .bind(c.stage.as_str())
+                        .bind(c.forecast_category.as_deref())
+                        .bind(c.owner_id.as_ref().map(|i| i.as_str()));
+                }
+                q.execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(())

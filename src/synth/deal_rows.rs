@@ -1,21 +1,19 @@
-//! Cuts simulated deals at `as_of` into the rows a CRM shows: opportunities and stage events.
-
-use chrono::NaiveDate;
-use rand::Rng;
-use rand_chacha::ChaCha8Rng;
+//! Cuts simulated deals at `as_of` into the rows a CRM shows: opportunities, stage events and
+//! each deal's history of changes.
 
 use super::opportunities::Pending;
-use super::pipeline::DealPath;
+use super::pipeline::{DealPath, Revision};
 use super::reps::Staff;
 use super::settings::{OpportunitySettings, SynthSettings};
-use super::util::{add_months, end_of_month};
 use super::Span;
-use crate::domain::{Attributes, Id, Money, Opportunity, StageEvent, Timestamp};
+use crate::domain::{Attributes, DealChange, Id, Money, Opportunity, StageEvent, Timestamp};
 
-/// The deal rows, and per opportunity id its true per-stage pass probabilities.
+/// The deal rows, their history, and per opportunity id its true per-stage pass probabilities.
 pub(crate) struct DealRows {
     pub opportunities: Vec<Opportunity>,
     pub stage_events: Vec<StageEvent>,
+    /// Every change of every deal known at the cutoff, by deal and oldest first.
+    pub changes: Vec<DealChange>,
     pub pass: Vec<(String, Vec<f64>)>,
 }
 
@@ -25,21 +23,22 @@ pub(crate) fn observe_all(
     staff: &Staff,
     mut deals: Vec<Pending>,
     span: &Span,
-    rng: &mut ChaCha8Rng,
 ) -> DealRows {
     // Stable sort: ties keep their generation order, so ids are deterministic.
     deals.sort_by_key(|d| d.draft.created);
     let mut out = DealRows {
         opportunities: Vec::new(),
         stage_events: Vec::new(),
+        changes: Vec::new(),
         pass: Vec::new(),
     };
     for (i, d) in deals.iter().enumerate() {
         let id = Id::parse(format!("O-{:05}", i + 1)).expect("generated ids are valid");
         out.pass.push((id.to_string(), d.path.pass.clone()));
-        let (opp, events) = observe(s, staff, id, d, span, rng);
+        let (opp, events, changes) = observe(s, staff, id, d, span);
         out.opportunities.push(opp);
         out.stage_events.extend(events);
+        out.changes.extend(changes);
     }
     out
 }
@@ -50,43 +49,75 @@ fn observe(
     id: Id,
     d: &Pending,
     span: &Span,
-    rng: &mut ChaCha8Rng,
-) -> (Opportunity, Vec<StageEvent>) {
+) -> (Opportunity, Vec<StageEvent>, Vec<DealChange>) {
     let o = &s.opportunities;
     let p = &d.path;
     let events = history(o, &id, p, span);
-    let last = events
-        .last()
-        .expect("a deal enters its first stage at creation");
     let closed = p.closed < span.cutoff;
-    let (expected, category) = if closed {
-        (
-            last.expected_close_date,
-            if p.won { "closed" } else { "omitted" },
-        )
-    } else {
-        let fix = o.stale_close_date_fix;
-        let expected = last
-            .expected_close_date
-            .map(|e| refresh_stale(e, fix, span.as_of, rng));
-        (expected, category(events.len() - 1, o.stages.len()))
-    };
+    let changes = changes(s, staff, &id, d, span);
+    let last = changes
+        .last()
+        .expect("a deal's history starts at its creation, before the cutoff");
     let opp = Opportunity {
         id,
         account_id: Some(d.account.clone()),
-        owner_id: Some(staff.reps[d.owner].id.clone()),
+        owner_id: last.owner_id.clone(),
         created_at: Some(Timestamp::new(d.draft.created)),
         stage: last.stage.clone(),
-        amount: Some(Money::parse(d.draft.amount).expect("amounts are finite and positive")),
-        expected_close_date: expected,
+        amount: last.amount,
+        expected_close_date: last.expected_close_date,
         closed_at: closed.then(|| Timestamp::new(p.closed)),
         won: closed.then_some(p.won),
-        forecast_category: Some(category.to_string()),
+        forecast_category: last.forecast_category.clone(),
         product: Some(o.products[d.draft.product].name.clone()),
         deal_type: Some(d.draft.deal_type),
         attributes: Attributes::new(),
     };
-    (opp, events)
+    (opp, events, changes)
+}
+
+/// The deal's history as the CRM recorded it by the cutoff: every revision (creation, stage
+/// entries, slips, amount revisions), every handover to a new owner, and the close.
+fn changes(s: &SynthSettings, staff: &Staff, id: &Id, d: &Pending, span: &Span) -> Vec<DealChange> {
+    let o = &s.opportunities;
+    let p = &d.path;
+    let end = p.closed.min(span.cutoff);
+    let rep = |i: usize| Some(staff.reps[i].id.clone());
+    let money = |a: f64| Some(Money::parse(a).expect("amounts are finite and positive"));
+    let open = |r: &Revision, owner: usize, at| DealChange {
+        opportunity_id: id.clone(),
+        changed_at: Timestamp::new(at),
+        amount: money(r.amount),
+        expected_close_date: Some(r.expected),
+        stage: o.stages[r.stage].clone(),
+        forecast_category: Some(category(r.stage, o.stages.len()).to_string()),
+        owner_id: rep(owner),
+    };
+    let known: Vec<&Revision> = p.revisions.iter().filter(|r| r.at < end).collect();
+    let handovers = staff.handovers(d.owner, d.draft.created, end);
+    let mut out: Vec<DealChange> = known
+        .iter()
+        .map(|r| open(r, staff.owner_at(d.owner, r.at), r.at))
+        .collect();
+    for (at, owner) in handovers {
+        if let Some(r) = known.iter().rev().find(|r| r.at <= at) {
+            out.push(open(r, owner, at));
+        }
+    }
+    out.sort_by_key(|c| c.changed_at);
+    if p.closed < span.cutoff {
+        let last = known.last().expect("a deal is created before it closes");
+        out.push(DealChange {
+            opportunity_id: id.clone(),
+            changed_at: Timestamp::new(p.closed),
+            amount: money(last.amount),
+            expected_close_date: Some(p.closed.date_naive()),
+            stage: if p.won { &o.won_stage } else { &o.lost_stage }.clone(),
+            forecast_category: Some(if p.won { "closed" } else { "omitted" }.to_string()),
+            owner_id: rep(staff.owner_at(d.owner, p.closed)),
+        });
+    }
+    out
 }
 
 /// The stage events known at the cutoff; a closed deal's last one enters Closed Won or Closed
@@ -120,19 +151,5 @@ fn category(k: usize, n: usize) -> &'static str {
         "best_case"
     } else {
         "pipeline"
-    }
-}
-
-/// A past-due expected close date that the rep has (or has not) pushed out to next month's end.
-fn refresh_stale(
-    expected: NaiveDate,
-    fix: f64,
-    as_of: NaiveDate,
-    rng: &mut ChaCha8Rng,
-) -> NaiveDate {
-    if expected < as_of && rng.gen_bool(fix) {
-        end_of_month(add_months(as_of, 1))
-    } else {
-        expected
     }
 }

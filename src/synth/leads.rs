@@ -1,6 +1,6 @@
 //! Leads: sources, engagement, response times, and conversion by the hidden logistic model.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
@@ -190,15 +190,19 @@ fn draft(s: &SynthSettings, staff: &Staff, span: &Span, rng: &mut ChaCha8Rng) ->
     }
 }
 
-/// A day in the history, denser towards `as_of` by `yearly_growth` (rejection sampling).
+/// A day in the history, denser towards `as_of` by `yearly_growth` and in the busy months of
+/// `season` (rejection sampling).
 fn creation_day(l: &LeadSettings, span: &Span, rng: &mut ChaCha8Rng) -> chrono::NaiveDate {
     let days = (span.as_of - span.start).num_days();
     let growth = (1.0 + l.yearly_growth).max(1e-3);
+    let peak = l.season.iter().copied().fold(f64::MIN, f64::max);
     loop {
         let back = rng.gen_range(0..=days);
-        let weight = growth.powf(-(back as f64) / 365.0).min(1.0);
+        let day = span.as_of - Duration::days(back);
+        let season = l.season[day.month0() as usize] / peak;
+        let weight = growth.powf(-(back as f64) / 365.0).min(1.0) * season;
         if rng.gen::<f64>() < weight {
-            return span.as_of - Duration::days(back);
+            return day;
         }
     }
 }

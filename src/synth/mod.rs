@@ -21,6 +21,8 @@ mod validate;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_history;
+#[cfg(test)]
 mod tests_truth;
 
 use std::collections::BTreeMap;
@@ -35,7 +37,8 @@ pub use spend::SALES_TEAM_CHANNEL;
 pub use truth::Truth;
 
 use crate::domain::{
-    Account, AccountSnapshot, ChurnEvent, Lead, Opportunity, Quota, Rep, Spend, StageEvent,
+    Account, AccountSnapshot, ChurnEvent, DealChange, Lead, Opportunity, Quota, Rep, Spend,
+    StageEvent,
 };
 
 /// Why settings were rejected; the message names the field.
@@ -61,6 +64,9 @@ pub struct World {
     pub leads: Vec<Lead>,
     pub opportunities: Vec<Opportunity>,
     pub stage_events: Vec<StageEvent>,
+    /// Each deal's history as the CRM recorded it (creation, stage entries, slipped close dates,
+    /// revised amounts, handovers, the close), by deal and oldest first, each at its own moment.
+    pub deal_changes: Vec<DealChange>,
     pub snapshots: Vec<AccountSnapshot>,
     pub churn_events: Vec<ChurnEvent>,
     pub spend: Vec<Spend>,
@@ -98,7 +104,7 @@ pub fn try_generate(settings: &SynthSettings, as_of: NaiveDate) -> Result<World,
         cutoff: util::midnight(as_of) + Duration::days(1),
     };
     let rng = |k| util::stream(s.seed, k);
-    let staff = reps::Staff::build(&s.reps, &span, &mut rng(1));
+    let staff = reps::Staff::build(&s.reps, &span, &mut rng(1), &mut rng(9));
     let lead_world = leads::generate(s, &staff, &span, &mut rng(2));
     let new_deals = opportunities::new_deals(s, &staff, &lead_world.conversions, &mut rng(3));
     let (mut accounts, mut seeds) = accounts::initial_customers(s, &staff, &span, &mut rng(4));
@@ -117,7 +123,7 @@ pub fn try_generate(settings: &SynthSettings, as_of: NaiveDate) -> Result<World,
         &span,
         &mut deal_rng,
     ));
-    let deal_rows = deal_rows::observe_all(s, &staff, deals, &span, &mut rng(7));
+    let deal_rows = deal_rows::observe_all(s, &staff, deals, &span);
     let upsells = won_upsells(&deal_rows.opportunities);
     let customer_rows = accounts::rows(s, &customers, &upsells, &span);
     accounts.extend(lead_world.conversions.into_iter().map(|c| c.account));
@@ -128,6 +134,15 @@ pub fn try_generate(settings: &SynthSettings, as_of: NaiveDate) -> Result<World,
         stage_pass: deal_rows.pass.into_iter().collect(),
         churn_90d: customer_rows.churn_90d,
         rep_skill: staff.info.iter().map(|r| (r.id.clone(), r.skill)).collect(),
+        rep_left: staff
+            .info
+            .iter()
+            .filter_map(|r| Some((r.id.clone(), r.left?)))
+            .collect(),
+        season: {
+            let mean = s.leads.season.iter().sum::<f64>() / 12.0;
+            s.leads.season.iter().map(|m| m / mean).collect()
+        },
     }
     .with_win_at_creation();
     Ok(World {
@@ -138,6 +153,7 @@ pub fn try_generate(settings: &SynthSettings, as_of: NaiveDate) -> Result<World,
         leads: lead_world.leads,
         opportunities: deal_rows.opportunities,
         stage_events: deal_rows.stage_events,
+        deal_changes: deal_rows.changes,
         snapshots: customer_rows.snapshots,
         churn_events: customer_rows.churn_events,
         truth,

@@ -10,7 +10,7 @@ use super::leads::Conversion;
 use super::pipeline::{simulate, DealDraft, DealPath};
 use super::reps::Staff;
 use super::settings::SynthSettings;
-use super::util::{lognormal, pick_weighted, working_time};
+use super::util::{lognormal, midnight, pick_weighted, working_time};
 use super::Span;
 use crate::domain::{DealType, Id};
 
@@ -42,17 +42,19 @@ pub(crate) fn new_deals(
             let product = pick_weighted(rng, &weights);
             let p = &s.opportunities.products[product];
             let median = p.median_amount * s.leads.segments[c.segment].amount_factor;
+            // The lead's owner, or whoever took over their deals if they have left.
+            let owner = staff.owner_at(c.owner, c.at);
             let draft = DealDraft {
                 created: c.at,
                 amount: (lognormal(rng, median, p.sigma) / 100.0).round() * 100.0,
                 product,
                 deal_type: DealType::New,
-                skill: staff.effective_skill(c.owner, c.at.date_naive(), &s.reps),
+                skill: staff.effective_skill(owner, c.at.date_naive(), &s.reps),
             };
             let path = simulate(&draft, &s.opportunities, rng);
             Pending {
                 draft,
-                owner: c.owner,
+                owner,
                 account: c.account.id.clone(),
                 segment: Some(c.segment),
                 path,
@@ -77,8 +79,8 @@ pub(crate) fn won_customers(
                 account: d.account.clone(),
                 since: d.path.closed.date_naive(),
                 plan,
-                seats: seats(s, plan, d.draft.amount),
-                arr: d.draft.amount,
+                seats: seats(s, plan, d.path.final_amount()),
+                arr: d.path.final_amount(),
                 product: d.draft.product,
                 owner: d.owner,
             })
@@ -105,8 +107,8 @@ pub(crate) fn customer_deals(
             let path = simulate(&draft, &s.opportunities, rng);
             if c.alive_at(path.full_end.date_naive()) {
                 out.push(Pending {
+                    owner: staff.owner_at(c.seed.owner, draft.created),
                     draft,
-                    owner: c.seed.owner,
                     account: c.seed.account.clone(),
                     segment: None,
                     path,
@@ -142,7 +144,7 @@ fn renewal_drafts(
             amount: c.seed.arr,
             product: c.seed.product,
             deal_type: DealType::Renewal,
-            skill: staff.effective_skill(c.seed.owner, open_on, &s.reps),
+            skill: staff.effective_skill(staff.owner_at(c.seed.owner, created), open_on, &s.reps),
         });
     }
 }
@@ -178,7 +180,7 @@ fn upsell_drafts(
                 * 100.0,
             product: pick_weighted(rng, &weights),
             deal_type: DealType::Upsell,
-            skill: staff.effective_skill(c.seed.owner, day, &s.reps),
+            skill: staff.effective_skill(staff.owner_at(c.seed.owner, midnight(day)), day, &s.reps),
         });
     }
     out

@@ -23,16 +23,35 @@ pub(crate) struct DealDraft {
     pub skill: f64,
 }
 
+/// A moment the deal's tracked fields changed (created, entered a stage, slipped, revised).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Revision {
+    pub at: DateTime<Utc>,
+    /// Index of the open stage the deal is in.
+    pub stage: usize,
+    pub expected: NaiveDate,
+    pub amount: f64,
+}
+
 /// The deal's whole simulated life, before it is cut at `as_of`.
 pub(crate) struct DealPath {
     /// Entry time of each open stage reached, with the expected close date set on entry.
     pub entries: Vec<(DateTime<Utc>, NaiveDate)>,
+    /// Every change while open, oldest first (the first at creation); all before `closed`.
+    pub revisions: Vec<Revision>,
     /// True probability of passing each open stage (the last: winning), fixed at creation.
     pub pass: Vec<f64>,
     pub won: bool,
     pub closed: DateTime<Utc>,
     /// When the deal would close if it passed every stage (for deals that must end before a churn).
     pub full_end: DateTime<Utc>,
+}
+
+impl DealPath {
+    /// The amount the deal closes with (its last revision).
+    pub fn final_amount(&self) -> f64 {
+        self.revisions.last().map_or(0.0, |r| r.amount)
+    }
 }
 
 /// Simulates the deal to its close, however far after `as_of` that is.
@@ -68,9 +87,10 @@ pub(crate) fn simulate(d: &DealDraft, o: &OpportunitySettings, rng: &mut ChaCha8
     let full_end = plus_days(d.created, age);
     let (reached, won, natural_close) = outcome(d.created, &durations, &pass, rng);
     let closed = quarter_end_push(natural_close, o.quarter_end_pull, rng);
-    let entries = expected_dates(d.created, &durations[..reached], o, rng);
+    let (entries, revisions) = timeline(d, &durations[..reached], closed, o, rng);
     DealPath {
         entries,
+        revisions,
         pass,
         won,
         closed,
@@ -109,30 +129,72 @@ fn quarter_end_push(t: DateTime<Utc>, pull: f64, rng: &mut ChaCha8Rng) -> DateTi
     plus_days(window_start, rng.gen_range(0.0..span)).max(t)
 }
 
-/// The expected close date the rep sets at creation and revises at each stage entry.
+/// The expected close dates and amounts the rep keeps while the deal is open.
 ///
-/// The first guess is optimistic (`close_date_optimism` times the typical cycle); when a stage is
-/// entered and the remaining typical time no longer fits before the current date, it slips to the
-/// end of the month that does fit. Dates are ends of months, as reps pick them.
-fn expected_dates(
-    created: DateTime<Utc>,
+/// The first expected close date is optimistic (`close_date_optimism` times the typical cycle).
+/// When a stage is entered and the remaining typical time no longer fits before it, it slips to
+/// the end of the month that does fit; on entering a later stage the amount may be revised. When
+/// the date passes with the deal still open, the rep pushes it to the end of the next month
+/// within ten days with probability `stale_close_date_fix`, else it stays past due and is tried
+/// again a month later: deals slip, some more than once. Dates are ends of months, as reps pick
+/// them. Returns the stage entries (time, expected close date then) and every revision.
+fn timeline(
+    d: &DealDraft,
     durations: &[f64],
+    closed: DateTime<Utc>,
     o: &OpportunitySettings,
     rng: &mut ChaCha8Rng,
-) -> Vec<(DateTime<Utc>, NaiveDate)> {
+) -> (Vec<(DateTime<Utc>, NaiveDate)>, Vec<Revision>) {
     let typical: f64 = o.stage_median_days.iter().sum();
     let guess = typical * o.close_date_optimism * lognormal(rng, 1.0, 0.25);
-    let mut expected = end_of_month(plus_days(created, guess).date_naive());
+    let mut expected = end_of_month(plus_days(d.created, guess).date_naive());
+    let mut amount = d.amount;
     let mut entries = Vec::with_capacity(durations.len());
-    let mut t = created;
+    let mut revisions = Vec::with_capacity(durations.len() + 2);
+    let mut t = d.created;
     for (k, dur) in durations.iter().enumerate() {
         let remaining: f64 = o.stage_median_days[k..].iter().sum::<f64>() * o.close_date_optimism;
         let needed = plus_days(t, remaining).date_naive();
         if needed > expected {
             expected = end_of_month(needed);
         }
+        if k > 0 && rng.gen_bool(o.amount_revision_rate) {
+            let factor = lognormal(rng, o.amount_revision_median, o.amount_revision_sigma);
+            amount = ((amount * factor / 100.0).round() * 100.0).max(100.0);
+        }
         entries.push((t, expected));
+        let at = t;
+        revisions.push(Revision {
+            at,
+            stage: k,
+            expected,
+            amount,
+        });
+        let next = if k + 1 < durations.len() {
+            plus_days(t, *dur)
+        } else {
+            closed
+        };
+        let mut due = midnight(expected) + chrono::Duration::days(1);
+        while due < next {
+            let attempt = plus_days(due, rng.gen_range(0.0..10.0));
+            if attempt >= next {
+                break;
+            }
+            if rng.gen_bool(o.stale_close_date_fix) {
+                expected = end_of_month(add_months(attempt.date_naive(), 1));
+                revisions.push(Revision {
+                    at: attempt,
+                    stage: k,
+                    expected,
+                    amount,
+                });
+                due = midnight(expected) + chrono::Duration::days(1);
+            } else {
+                due = plus_days(attempt, 30.0);
+            }
+        }
         t = plus_days(t, *dur);
     }
-    entries
+    (entries, revisions)
 }

@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use super::settings::{RepSettings, Team};
 use super::util::{add_months, lognormal, normal, quarter_start, sub_months};
 use super::Span;
-use crate::domain::{Attributes, DealType, Id, Money, Opportunity, Period, Quota, Rep};
+use crate::domain::{DealType, Id, Money, Opportunity, Period, Quota, Rep};
 
 const FIRST: [&str; 12] = [
     "Avery", "Jordan", "Priya", "Mateo", "Chloe", "Tariq", "Hannah", "Wei", "Sofia", "Kwame",
@@ -25,6 +25,8 @@ pub(crate) struct RepInfo {
     pub id: String,
     pub region: String,
     pub hired: NaiveDate,
+    /// The day the rep left (their open deals go to a teammate that day), if they did.
+    pub left: Option<NaiveDate>,
     /// Added to every stage-pass logit of the rep's deals (before the ramp penalty).
     pub skill: f64,
     /// Multiplies the hours the rep takes to respond to a lead.
@@ -44,7 +46,14 @@ pub(crate) fn ramp_left(hired: NaiveDate, at: NaiveDate, ramp_months: u32) -> f6
 }
 
 impl Staff {
-    pub fn build(s: &RepSettings, span: &Span, rng: &mut ChaCha8Rng) -> Staff {
+    /// Builds the team; `leaving` draws who leaves and when (its own stream, so the rest of the
+    /// team is the same with or without leavers).
+    pub fn build(
+        s: &RepSettings,
+        span: &Span,
+        rng: &mut ChaCha8Rng,
+        leaving: &mut ChaCha8Rng,
+    ) -> Staff {
         let total = s.teams.len() * s.per_team;
         let recent = recent_hire_slots(s);
         let mut established: Vec<usize> = (0..total).filter(|i| !recent.contains(i)).collect();
@@ -69,20 +78,99 @@ impl Staff {
                 id: format!("R-{:02}", i + 1),
                 region: team.region.clone(),
                 hired,
+                left: None,
                 skill,
                 response_factor: lognormal(rng, 1.0, s.response_sd),
             };
-            reps.push(rep_row(i, team, &info_row));
             info.push(info_row);
+        }
+        // Leavers are ordinary established reps (not the strong or weak ones the truth names),
+        // leaving on a day of the last 18 months before as_of (at least a month before it).
+        let ordinary = &established[(s.strong_reps + s.weak_reps).min(established.len())..];
+        let mut pool: Vec<usize> = ordinary.to_vec();
+        pool.sort_unstable();
+        pool.shuffle(leaving);
+        let latest = span.as_of - chrono::Duration::days(30);
+        let earliest = sub_months(span.as_of, 18).max(span.start);
+        for &i in pool.iter().take(s.leavers) {
+            let days = (latest - earliest).num_days().max(1);
+            let left = earliest + chrono::Duration::days(leaving.gen_range(0..days));
+            info[i].left = Some(left.max(info[i].hired + chrono::Duration::days(1)));
+        }
+        for (i, r) in info.iter().enumerate() {
+            reps.push(rep_row(i, &s.teams[i / s.per_team], r));
         }
         Staff { reps, info }
     }
 
-    /// A rep of `region` already hired at `at`, drawn uniformly; any hired rep if the region has
-    /// none; the earliest hire if nobody was hired yet.
+    /// Whether rep `i` works here on day `at` (hired, not yet left).
+    fn present(&self, i: usize, at: NaiveDate) -> bool {
+        let r = &self.info[i];
+        r.hired <= at && r.left.is_none_or(|l| at < l)
+    }
+
+    /// Who owns on `at` a deal given to rep `rep`: the rep, or, once they left, the teammate
+    /// who took their deals over that day (and so on, if that one left too).
+    pub fn owner_at(&self, rep: usize, at: chrono::DateTime<chrono::Utc>) -> usize {
+        match self.info[rep].left {
+            Some(left) if super::util::midnight(left) <= at => {
+                let next = self.successor(rep, left);
+                if next == rep {
+                    rep
+                } else {
+                    self.owner_at(next, at)
+                }
+            }
+            _ => rep,
+        }
+    }
+
+    /// The handovers of a deal given to `rep` between `from` and `to` (exclusive): each moment
+    /// its owner changed and the new owner.
+    pub fn handovers(
+        &self,
+        rep: usize,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Vec<(chrono::DateTime<chrono::Utc>, usize)> {
+        let mut out = Vec::new();
+        let mut owner = self.owner_at(rep, from);
+        while let Some(left) = self.info[owner].left {
+            let at = super::util::midnight(left);
+            let next = self.successor(owner, left);
+            if at >= to || next == owner {
+                break;
+            }
+            out.push((at, next));
+            owner = next;
+        }
+        out
+    }
+
+    /// The teammate who takes over `rep`'s deals on `day`: the first of the same team present
+    /// that day, else of the same region, else anyone present; `rep` itself if nobody is.
+    fn successor(&self, rep: usize, day: NaiveDate) -> usize {
+        let team = &self.reps[rep].team;
+        let region = &self.info[rep].region;
+        let present = |i: &usize| *i != rep && self.present(*i, day);
+        let all = 0..self.info.len();
+        all.clone()
+            .filter(present)
+            .find(|&i| &self.reps[i].team == team)
+            .or_else(|| {
+                all.clone()
+                    .filter(present)
+                    .find(|&i| &self.info[i].region == region)
+            })
+            .or_else(|| all.clone().find(present))
+            .unwrap_or(rep)
+    }
+
+    /// A rep of `region` working here at `at`, drawn uniformly; any such rep if the region has
+    /// none; the earliest hire if nobody works here yet.
     pub fn assign(&self, rng: &mut ChaCha8Rng, region: &str, at: NaiveDate) -> usize {
         let hired: Vec<usize> = (0..self.info.len())
-            .filter(|&i| self.info[i].hired <= at)
+            .filter(|&i| self.present(i, at))
             .collect();
         let local: Vec<usize> = hired
             .iter()
@@ -118,7 +206,14 @@ fn rep_row(i: usize, team: &Team, info: &RepInfo) -> Rep {
         manager: Some(team.manager.clone()),
         region: Some(team.region.clone()),
         hired_at: Some(info.hired),
-        attributes: Attributes::new(),
+        attributes: info
+            .left
+            .map(|l| {
+                [("left_at".to_string(), serde_json::json!(l.to_string()))]
+                    .into_iter()
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 
@@ -146,7 +241,7 @@ pub(crate) fn quotas(
     })
     .collect();
     let share = |rep: &RepInfo, q: NaiveDate| -> Option<f64> {
-        (rep.hired < add_months(q, 3))
+        (rep.hired < add_months(q, 3) && rep.left.is_none_or(|l| q < l))
             .then(|| (1.0 - ramp_left(rep.hired, q, s.ramp_months)).max(0.25))
     };
     let complete: Vec<NaiveDate> = quarters

@@ -42,6 +42,8 @@ pub struct RepSettings {
     pub response_sd: f64,
     pub quota_stretch: f64,
     pub monthly_cost: f64,
+    /// Established reps who leave during the history; their open deals go to a teammate.
+    pub leavers: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,6 +59,8 @@ pub struct Team {
 pub struct LeadSettings {
     pub count: usize,
     pub yearly_growth: f64,
+    /// Relative lead volume of each calendar month, January first (12 positive numbers).
+    pub season: Vec<f64>,
     pub intercept: f64,
     pub coef_log_visits: f64,
     pub coef_pages_per_visit: f64,
@@ -123,6 +127,11 @@ pub struct OpportunitySettings {
     pub quarter_end_pull: f64,
     pub close_date_optimism: f64,
     pub stale_close_date_fix: f64,
+    /// Probability that the amount is revised when a deal enters a later stage.
+    pub amount_revision_rate: f64,
+    /// A revision multiplies the amount by LogNormal(amount_revision_median, amount_revision_sigma).
+    pub amount_revision_median: f64,
+    pub amount_revision_sigma: f64,
     pub renewal_lead_days: i64,
     pub upsells_per_year: f64,
     pub products: Vec<Product>,

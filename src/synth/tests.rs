@@ -108,9 +108,16 @@ fn reps_form_teams_in_regions_with_recent_hires_and_quotas() {
         .count();
     assert!(recent >= 2, "{recent} recent hires");
     let current = Period::quarter_of(as_of());
+    // Every rep still here has a quota this quarter; the reps who left have none.
+    let here = w
+        .reps
+        .iter()
+        .filter(|r| !r.attributes.contains_key("left_at"))
+        .count();
+    assert_eq!(here, w.reps.len() - w.truth.rep_left.len());
     assert_eq!(
         w.quotas.iter().filter(|q| q.period == current).count(),
-        w.reps.len()
+        here
     );
     assert!(w.leads.len() >= 5000, "{} leads", w.leads.len());
     let sources: BTreeSet<_> = w.leads.iter().filter_map(|l| l.source.clone()).collect();

@@ -25,6 +25,11 @@ pub struct Truth {
     pub churn_90d: BTreeMap<(String, NaiveDate), f64>,
     /// Rep id -> the rep's hidden skill: the shift added to every stage-pass logit (before ramp).
     pub rep_skill: BTreeMap<String, f64>,
+    /// Rep id -> the day the rep left; their open deals went to a teammate that day.
+    pub rep_left: BTreeMap<String, NaiveDate>,
+    /// Relative lead volume of each calendar month (January first), mean 1: the season every
+    /// later count (leads, deals created, deals closed) inherits.
+    pub season: Vec<f64>,
 }
 
 impl Truth {

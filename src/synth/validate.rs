@@ -76,6 +76,15 @@ impl SynthSettings {
             ));
         }
         let total = r.teams.len() * r.per_team;
+        if r.recent_hires + r.leavers >= total {
+            return Err(invalid(
+                "reps.leavers",
+                format!(
+                    "recent_hires + leavers = {} leaves nobody of the {total} reps to take over deals",
+                    r.recent_hires + r.leavers
+                ),
+            ));
+        }
         let special = r.recent_hires + r.strong_reps + r.weak_reps;
         if special > total {
             return Err(invalid(
@@ -149,6 +158,15 @@ impl SynthSettings {
                 l.coef_log_response_hours,
             ],
         )?;
+        if l.season.len() != 12 {
+            return Err(invalid(
+                "leads.season",
+                format!("must list 12 months, got {}", l.season.len()),
+            ));
+        }
+        for m in &l.season {
+            positive("leads.season", *m)?;
+        }
         finite(
             "leads.intercept",
             &[l.intercept, l.yearly_growth, l.response_sigma],
@@ -197,6 +215,21 @@ impl SynthSettings {
         finite("opportunities.coef_log_amount", &coefs)?;
         unit("opportunities.quarter_end_pull", o.quarter_end_pull)?;
         unit("opportunities.stale_close_date_fix", o.stale_close_date_fix)?;
+        unit("opportunities.amount_revision_rate", o.amount_revision_rate)?;
+        positive(
+            "opportunities.amount_revision_median",
+            o.amount_revision_median,
+        )?;
+        finite(
+            "opportunities.amount_revision_sigma",
+            &[o.amount_revision_sigma],
+        )?;
+        if o.amount_revision_sigma < 0.0 {
+            return Err(invalid(
+                "opportunities.amount_revision_sigma",
+                "must be >= 0",
+            ));
+        }
         positive("opportunities.close_date_optimism", o.close_date_optimism)?;
         if o.renewal_lead_days < 1 || o.upsells_per_year < 0.0 {
             return Err(invalid(

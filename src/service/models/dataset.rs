@@ -54,11 +54,13 @@ pub(crate) async fn load(
         ModelKind::Win => {
             let opps = store.all::<Opportunity>().await?;
             let events = store.all::<StageEvent>().await?;
+            let changes = store.all_deal_changes().await?;
             let end = deals_end(&opps, &events);
             let day = as_of.or(end);
             let limit = day.map_or_else(Utc::now, end_of);
             opps.iter().for_each(|o| keys.add(&o.attributes));
-            (ml::win_training_set(spec, &opps, &events, limit), end)
+            let set = ml::win_training_set(spec, &opps, &events, &changes, limit);
+            (set, end)
         }
         ModelKind::Churn => {
             let accounts = store.all::<Account>().await?;
