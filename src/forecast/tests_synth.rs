@@ -76,8 +76,7 @@ fn a_past_forecast_sees_the_amounts_and_owners_of_that_day() {
         let then = w
             .deal_changes
             .iter()
-            .filter(|c| c.opportunity_id == o.id && c.changed_at.get() < cutoff)
-            .next_back()
+            .rfind(|c| c.opportunity_id == o.id && c.changed_at.get() < cutoff)
             .expect("a deal open that day has a change by then");
         assert_eq!(o.amount, then.amount, "{}", o.id);
         assert_eq!(o.owner_id, then.owner_id, "{}", o.id);
