@@ -5,9 +5,13 @@
 //! that shifts). So the forecast of each of the last periods of the same kind that are over by
 //! as_of is replayed as of the same number of days before its end, on the data as it stood then,
 //! and scored: how far its actual fell from its P50, in units of the distance from the P50 to
-//! its P90 (actual above) or to its P10 (actual below). The ceil(0.8 (n + 1))-th smallest of
-//! the n scores is the factor by which P10 and P90 are moved away from (or toward) the P50:
-//! in a stable process, a new actual then falls inside the range at least 80% of the time.
+//! its P90 (actual above) or to its P10 (actual below). The k-th smallest of the n scores is the
+//! factor by which P10 and P90 are moved away from (or toward) the P50. In a stable process a
+//! new actual then falls inside the range with probability k / (n + 1); k is the rank that makes
+//! this nearest 80%, round(0.8 (n + 1)). The textbook rank ceil(0.8 (n + 1)) guarantees at least
+//! 80% but, with the four to eight past forecasts there are, it is the largest score or next to
+//! it, and the ranges held 92% and 100% of the synthetic world's quarterly and monthly replays:
+//! wider than honest.
 
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -24,7 +28,7 @@ use crate::domain::Period;
 /// Past periods replayed, at most.
 const LOOKBACK: usize = 8;
 /// Fewest scored past forecasts for a calibration; with fewer, the range is left as simulated.
-pub const MIN_PAST_FORECASTS: usize = 4;
+pub const MIN_PAST_FORECASTS: usize = 3;
 /// Simulations of each replay (the scores need the P10, P50 and P90, not their tails).
 const REPLAY_SIMULATIONS: usize = 2_000;
 /// The share of actuals the range is meant to hold.
@@ -90,7 +94,7 @@ pub fn calibrate(
     if n >= MIN_PAST_FORECASTS {
         let mut sorted = scores;
         sorted.sort_by(f64::total_cmp);
-        let rank = ((TARGET * (n + 1) as f64).ceil() as usize).min(n);
+        let rank = ((TARGET * (n + 1) as f64).round() as usize).clamp(1, n);
         c.factor = sorted[rank - 1].min(MAX_FACTOR);
         c.note = format!(
             "P10 and P90 moved from the P50 by a factor {:.2}, the {rank}th smallest of the {n} \
