@@ -263,7 +263,7 @@ impl Store {
                 let mut rows = sqlx::query(AssertSqlSafe(sql.as_str())).fetch(p);
                 let mut out = Vec::new();
                 while let Some(row) = rows.try_next().await? {
-                    let text: String = row.try_get(0)?;
+                    let text: String = row.try_get("group_rows")?;
                     let own: Vec<AccountSnapshot> = serde_json::from_str(&text).map_err(|e| {
                         anyhow::anyhow!("a stored snapshot does not read back: {e}")
                     })?;
@@ -287,12 +287,12 @@ impl Store {
 
     /// The date of each account's first snapshot.
     pub async fn first_snapshot_dates(&self) -> Result<HashMap<String, NaiveDate>> {
-        let sql = "SELECT account_id, MIN(as_of) FROM account_snapshots GROUP BY account_id";
+        let sql = "SELECT account_id, MIN(as_of) AS first_as_of FROM account_snapshots GROUP BY account_id";
         on_pool!(self, p => {
             let rows = sqlx::query(sql).fetch_all(p).await?;
             let mut out = HashMap::with_capacity(rows.len());
             for row in rows {
-                out.insert(row.try_get(0)?, row.try_get(1)?);
+                out.insert(row.try_get("account_id")?, row.try_get("first_as_of")?);
             }
             Ok(out)
         })

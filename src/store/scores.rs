@@ -25,6 +25,38 @@ pub struct ScoreRow {
     pub scored_at: DateTime<Utc>,
 }
 
+/// A `scores` row as stored, read by column name (the explanation as JSON text).
+#[derive(sqlx::FromRow)]
+struct StoredScore {
+    kind: String,
+    entity_id: String,
+    owner_id: Option<String>,
+    probability: f64,
+    previous_probability: Option<f64>,
+    value: f64,
+    model_version: String,
+    explanation: String,
+    scored_at: DateTime<Utc>,
+}
+
+impl TryFrom<StoredScore> for ScoreRow {
+    type Error = anyhow::Error;
+
+    fn try_from(r: StoredScore) -> anyhow::Result<ScoreRow> {
+        Ok(ScoreRow {
+            kind: r.kind,
+            entity_id: r.entity_id,
+            owner_id: r.owner_id,
+            probability: r.probability,
+            previous_probability: r.previous_probability,
+            value: r.value,
+            model_version: r.model_version,
+            explanation: serde_json::from_str(&r.explanation)?,
+            scored_at: r.scored_at,
+        })
+    }
+}
+
 impl Store {
     /// The current probability of every scored entity of a kind.
     pub async fn score_probabilities(&self, kind: &str) -> Result<HashMap<String, f64>> {
@@ -36,7 +68,7 @@ impl Store {
             let rows = sqlx::query(AssertSqlSafe(sql)).bind(kind).fetch_all(p).await?;
             let mut out = HashMap::with_capacity(rows.len());
             for r in rows {
-                out.insert(r.try_get(0)?, r.try_get(1)?);
+                out.insert(r.try_get("entity_id")?, r.try_get("probability")?);
             }
             Ok(out)
         })
@@ -99,7 +131,7 @@ impl Store {
     ) -> Result<Vec<ScoreRow>> {
         let d = self.dialect();
         let explanation = match self.pool {
-            Pool::Postgres(_) => "explanation::text",
+            Pool::Postgres(_) => "explanation::text AS explanation",
             Pool::Sqlite(_) => "explanation",
         };
         let sql = format!(
@@ -109,24 +141,15 @@ impl Store {
             d.param(3),
             p2 = d.param(2)
         );
-        on_pool!(self, p => {
-            let rows = sqlx::query(AssertSqlSafe(sql)).bind(kind).bind(owner).bind(i64::from(limit)).fetch_all(p).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                let text: String = r.try_get(7)?;
-                out.push(ScoreRow {
-                    kind: r.try_get(0)?,
-                    entity_id: r.try_get(1)?,
-                    owner_id: r.try_get(2)?,
-                    probability: r.try_get(3)?,
-                    previous_probability: r.try_get(4)?,
-                    value: r.try_get(5)?,
-                    model_version: r.try_get(6)?,
-                    explanation: serde_json::from_str(&text).map_err(anyhow::Error::new)?,
-                    scored_at: r.try_get(8)?,
-                });
-            }
-            Ok(out)
-        })
+        let rows = on_pool!(self, p => {
+            sqlx::query_as::<_, StoredScore>(AssertSqlSafe(sql))
+                .bind(kind)
+                .bind(owner)
+                .bind(i64::from(limit))
+                .fetch_all(p)
+                .await?
+        });
+        let rows: anyhow::Result<Vec<ScoreRow>> = rows.into_iter().map(ScoreRow::try_from).collect();
+        Ok(rows?)
     }
 }
