@@ -10,7 +10,7 @@ use super::models::{scoring::FactorView, ModelRegistry};
 use super::{Result, ServiceError};
 use crate::domain::{Account, AccountSnapshot, ChurnEvent};
 use crate::ml::{Factor, ModelKind};
-use crate::store::{ScoreRow, Store};
+use crate::store::{ChurnScoreFilter, ScoreRow, Store};
 
 /// One account on the churn-risk list.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -243,45 +243,27 @@ pub async fn churn_risk_list(store: &Store, q: &ChurnQuery) -> Result<ChurnRiskP
         ));
     }
     let today = Utc::now().date_naive();
-    let mut all: Vec<ChurnRisk> = store
-        .top_scores("churn", q.owner.as_deref(), u32::MAX >> 1)
+    let filter = ChurnScoreFilter {
+        owner: q.owner.as_deref(),
+        segment: q.segment.as_deref(),
+        min_arr: q.min_arr,
+        renewal_between: q
+            .renewal_within_days
+            .map(|d| (today, today + chrono::Days::new(d as u64))),
+        by_probability,
+        after: q.after.as_deref(),
+        // One more than the page: whether a next page exists.
+        limit: q.limit.saturating_add(1),
+    };
+    let mut data: Vec<ChurnRisk> = store
+        .churn_score_page(&filter)
         .await?
         .into_iter()
         .filter_map(|r| serde_json::from_value(r.explanation).ok())
-        .filter(|r: &ChurnRisk| {
-            q.segment
-                .as_ref()
-                .is_none_or(|s| r.segment.as_ref() == Some(s))
-        })
-        .filter(|r| q.min_arr.is_none_or(|v| r.arr >= v))
-        .filter(|r| {
-            q.renewal_within_days.is_none_or(|d| {
-                r.renewal_date
-                    .is_some_and(|rd| rd >= today && (rd - today).num_days() <= d)
-            })
-        })
         .collect();
-    if by_probability {
-        all.sort_by(|a, b| {
-            b.probability
-                .total_cmp(&a.probability)
-                .then(a.account_id.cmp(&b.account_id))
-        });
-    }
-    let start = match &q.after {
-        Some(a) => all
-            .iter()
-            .position(|r| &r.account_id == a)
-            .map_or(all.len(), |i| i + 1),
-        None => 0,
-    };
-    let data: Vec<ChurnRisk> = all
-        .iter()
-        .skip(start)
-        .take(q.limit as usize)
-        .cloned()
-        .collect();
-    let next_after = (start + data.len() < all.len())
+    let more = data.len() > q.limit as usize;
+    data.truncate(q.limit as usize);
+    let next_after = more
         .then(|| data.last().map(|r| r.account_id.clone()))
         .flatten();
     Ok(ChurnRiskPage { data, next_after })
@@ -297,9 +279,12 @@ pub async fn account_churn_risk(
         .get::<Account>(id)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("no account with id `{id}`")))?;
-    let snapshots: Vec<AccountSnapshot> = store.children("account_id", id).await?;
+    let (snapshots, first) = store
+        .recent_snapshots_of(id, crate::ml::churn::HISTORY_DAYS)
+        .await?;
+    let first: HashMap<String, NaiveDate> = first.map(|d| (id.to_string(), d)).into_iter().collect();
     let events: Vec<ChurnEvent> = store.children("account_id", id).await?;
-    let mut risk = score_accounts(registry, &[account], &snapshots, &events, &HashMap::new())?
+    let mut risk = score_accounts(registry, &[account], &snapshots, &events, &first)?
         .pop()
         .ok_or_else(|| {
             ServiceError::NotFound(format!(

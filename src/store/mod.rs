@@ -23,7 +23,7 @@ pub use jobs::{JobRow, TrainingLock, INTERRUPTED};
 pub use keys::ApiKeyRow;
 pub use models::ModelVersionRow;
 pub use records::{Page, UpsertCounts};
-pub use scores::ScoreRow;
+pub use scores::{ChurnScoreFilter, ScoreRow};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -143,14 +143,39 @@ impl Dialect {
     /// The `FROM ... WHERE` of [`Dialect::select_recent`]: each group's rows dated within `days`
     /// days of its latest (`recent_last`).
     fn recent_rows(self, table: &str, group_col: &str, date_col: &str, days: u32) -> String {
-        let since = match self {
-            Dialect::Sqlite => format!("date(recent_last, '-{days} days')"),
-            Dialect::Postgres => format!("recent_last - {days}"),
-        };
+        let since = self.days_before_recent_last(days);
         format!(
             "FROM {table} JOIN (SELECT {group_col} AS recent_group, MAX({date_col}) AS recent_last \
              FROM {table} GROUP BY {group_col}) AS recent ON {group_col} = recent_group \
              WHERE {date_col} >= {since}"
+        )
+    }
+
+    /// `days` days before the date `recent_last`.
+    fn days_before_recent_last(self, days: u32) -> String {
+        match self {
+            Dialect::Sqlite => format!("date(recent_last, '-{days} days')"),
+            Dialect::Postgres => format!("recent_last - {days}"),
+        }
+    }
+
+    /// [`Dialect::select_recent`] for one group (parameter 1): its rows dated within `days` days
+    /// of its latest, ordered by id.
+    pub fn select_recent_of(
+        self,
+        table: &str,
+        columns: &[Column],
+        group_col: &str,
+        date_col: &str,
+        days: u32,
+    ) -> String {
+        let p = self.param(1);
+        format!(
+            "SELECT {} FROM {table} WHERE {group_col} = {p} AND {date_col} >= (SELECT {} FROM \
+             (SELECT MAX({date_col}) AS recent_last FROM {table} WHERE {group_col} = {p}) AS recent) \
+             ORDER BY id",
+            self.select_list(columns),
+            self.days_before_recent_last(days)
         )
     }
 

@@ -7,6 +7,7 @@ mod auth;
 mod bulk;
 mod churn;
 mod churn_history;
+mod churn_paging;
 mod errors;
 mod faults_ingest;
 mod faults_jobs;
