@@ -7,6 +7,7 @@ mod batch;
 pub(crate) mod cells;
 mod entities;
 mod period;
+mod reason;
 mod record;
 pub mod storable;
 pub(crate) mod values;
@@ -19,6 +20,7 @@ pub use entities::{
     Spend, StageEvent,
 };
 pub use period::{Period, PeriodError};
+pub use reason::FactorView;
 pub use record::{Attributes, ColType, Column, Record, RecordError, SqlValue};
 pub(crate) use values::truncate as truncate_for_message;
 pub use values::{Id, Money, Probability, Timestamp, ValueError};

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::report::{median, Kpi, KpiPart, Unit};
 use super::scope::{days_between, Scope};
 use super::Window;
-use crate::domain::{Id, Opportunity, StageEvent};
+use crate::domain::{Opportunity, StageEvent};
 
 /// The stages learned from the history.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -26,11 +26,11 @@ struct Path<'a> {
 }
 
 fn paths<'a>(events: &[&'a StageEvent], opps: &[&'a Opportunity]) -> Vec<Path<'a>> {
-    let by_id: HashMap<&Id, &Opportunity> = opps.iter().map(|o| (&o.id, *o)).collect();
-    let mut grouped: BTreeMap<&Id, Vec<&StageEvent>> = BTreeMap::new();
-    for e in events {
-        grouped.entry(&e.opportunity_id).or_default().push(e);
-    }
+    let by_id: HashMap<&str, &Opportunity> = opps.iter().map(|o| (o.id.as_str(), *o)).collect();
+    let grouped: BTreeMap<&str, Vec<&StageEvent>> =
+        StageEvent::by_deal(events.iter().copied(), |_| true)
+            .into_iter()
+            .collect();
     grouped
         .into_iter()
         .map(|(id, mut evs)| {

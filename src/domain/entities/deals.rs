@@ -1,6 +1,7 @@
 //! Opportunities and their stage history.
 
 use chrono::NaiveDate;
+use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -169,6 +170,24 @@ impl Record for StageEvent {
         let mut p = Problems::default();
         p.not_blank("stage", &self.stage);
         p.0
+    }
+}
+
+impl StageEvent {
+    /// Each deal's events among `events` that pass `keep`, oldest first (events entered at the
+    /// same moment keep their order): the one grouping of a stage history by deal.
+    pub fn by_deal<'a>(
+        events: impl IntoIterator<Item = &'a StageEvent>,
+        keep: impl Fn(&StageEvent) -> bool,
+    ) -> HashMap<&'a str, Vec<&'a StageEvent>> {
+        let mut by: HashMap<&str, Vec<&StageEvent>> = HashMap::new();
+        for e in events.into_iter().filter(|e| keep(e)) {
+            by.entry(e.opportunity_id.as_str()).or_default().push(e);
+        }
+        for v in by.values_mut() {
+            v.sort_by_key(|e| e.entered_at);
+        }
+        by
     }
 }
 
