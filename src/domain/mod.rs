@@ -6,6 +6,7 @@
 mod batch;
 pub(crate) mod cells;
 mod entities;
+mod model_kind;
 mod period;
 mod reason;
 mod record;
@@ -19,6 +20,7 @@ pub use entities::{
     Account, AccountSnapshot, ChurnEvent, DealChange, DealType, Lead, Opportunity, Quota, Rep,
     Spend, StageEvent,
 };
+pub use model_kind::ModelKind;
 pub use period::{Period, PeriodError};
 pub use reason::FactorView;
 pub use record::{Attributes, ColType, Column, Record, RecordError, SqlValue};

@@ -21,9 +21,9 @@ pub mod score_file;
 
 pub use demo::{load_demo_world, score_demo_lists};
 pub use import::{
-    import_file, import_rows, ingest_path, ImportFailure, ImportOutcome, Pass, Progress, ENTITIES,
+    import_file, import_rows, ImportFailure, ImportOutcome, Pass, Progress,
 };
-pub use ingest::{ingest, ingest_raw};
+pub use ingest::ingest_raw;
 pub use keyring::{KeyRing, REFRESH_EVERY as KEY_REFRESH_EVERY};
 pub use keys::{
     authenticate, create_key, list_keys, revoke_key, ApiKeyInfo, NewKey, Principal, Scope,

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::Problems;
 use crate::domain::cells::record_columns;
 use crate::domain::record::{join_key, Record};
-use crate::domain::{Attributes, Id, Money, Timestamp};
+use crate::domain::{Attributes, ModelKind, Id, Money, Timestamp};
 
 /// New business, a renewal, or an upsell to an existing customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -86,6 +86,7 @@ impl Opportunity {
 impl Record for Opportunity {
     const TABLE: &'static str = "opportunities";
     const PATH: &'static str = "opportunities";
+    const FEEDS: Option<ModelKind> = Some(ModelKind::Win);
     record_columns!(
         id: id,
         account_id: Option<Id>,
@@ -149,6 +150,8 @@ pub struct StageEvent {
 impl Record for StageEvent {
     const TABLE: &'static str = "stage_events";
     const PATH: &'static str = "stage-events";
+    const PARENT: Option<&'static str> = Some("opportunity_id");
+    const FEEDS: Option<ModelKind> = Some(ModelKind::Win);
     record_columns!(
         opportunity_id: Id,
         stage: String,
