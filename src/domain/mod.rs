@@ -4,6 +4,7 @@
 //! `Period::parse`, ...) so that an invalid value cannot travel inward.
 
 mod batch;
+mod dates;
 pub(crate) mod cells;
 mod entities;
 mod model_kind;
@@ -16,6 +17,7 @@ pub(crate) mod values;
 pub use batch::{
     parse_batch, parse_raw_batch, parse_row, parse_row_ref, parse_text_row, RowProblem,
 };
+pub use dates::{days_between, month_end};
 pub use entities::{
     Account, AccountSnapshot, ChurnEvent, DealChange, DealType, Lead, Opportunity, Quota, Rep,
     Spend, StageEvent,

@@ -18,6 +18,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::source::csv_reader;
+use crate::domain::month_end;
 use super::{EntityRows, ImportError, LineProblem, MappedRow};
 
 const ENTITY: &str = "account-snapshots";
@@ -517,11 +518,6 @@ fn read_tickets(
         }
     }
     Ok(out)
-}
-
-fn month_end(d: NaiveDate) -> NaiveDate {
-    let first = d.with_day(1).expect("day 1 exists");
-    first + Months::new(1) - Duration::days(1)
 }
 
 fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {

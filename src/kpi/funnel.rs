@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 
 use super::report::{median, Kpi, KpiPart, Unit};
-use super::scope::{days_between, Scope};
+use super::scope::Scope;
+use crate::domain::days_between;
 use super::Window;
 use crate::domain::{Opportunity, StageEvent};
 

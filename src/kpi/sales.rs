@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::report::{mean, median, safe_div, Kpi, Unit};
-use super::scope::{days_between, Scope};
+use super::scope::Scope;
+use crate::domain::days_between;
 use super::Window;
 use crate::domain::{Id, Opportunity, Spend};
 

@@ -50,7 +50,3 @@ pub(crate) struct Settings {
     pub conversion_horizon_days: Option<u32>,
 }
 
-/// Fractional days from `a` to `b` (negative when `b` is earlier).
-pub(crate) fn days_between(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
-    (b - a).num_seconds() as f64 / 86_400.0
-}

@@ -8,7 +8,8 @@ use super::opportunities::Pending;
 use super::pipeline::DealPath;
 use super::reps::Staff;
 use super::settings::{OpportunitySettings, SynthSettings};
-use super::util::{add_months, end_of_month};
+use super::util::add_months;
+use crate::domain::month_end;
 use super::Span;
 use crate::domain::{Attributes, Id, Money, Opportunity, StageEvent, Timestamp};
 
@@ -131,7 +132,7 @@ fn refresh_stale(
     rng: &mut ChaCha8Rng,
 ) -> NaiveDate {
     if expected < as_of && rng.gen_bool(fix) {
-        end_of_month(add_months(as_of, 1))
+        month_end(add_months(as_of, 1))
     } else {
         expected
     }

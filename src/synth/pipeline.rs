@@ -7,10 +7,9 @@ use rand_chacha::ChaCha8Rng;
 
 use super::settings::OpportunitySettings;
 use super::util::{
-    add_months, days_between, end_of_month, in_last_month_of_quarter, logistic, lognormal,
-    midnight, plus_days, quarter_start,
+    add_months, in_last_month_of_quarter, logistic, lognormal, midnight, plus_days, quarter_start,
 };
-use crate::domain::DealType;
+use crate::domain::{days_between, month_end, DealType};
 
 /// What the process needs to know about a deal at creation.
 #[derive(Debug, Clone, Copy)]
@@ -122,14 +121,14 @@ fn expected_dates(
 ) -> Vec<(DateTime<Utc>, NaiveDate)> {
     let typical: f64 = o.stage_median_days.iter().sum();
     let guess = typical * o.close_date_optimism * lognormal(rng, 1.0, 0.25);
-    let mut expected = end_of_month(plus_days(created, guess).date_naive());
+    let mut expected = month_end(plus_days(created, guess).date_naive());
     let mut entries = Vec::with_capacity(durations.len());
     let mut t = created;
     for (k, dur) in durations.iter().enumerate() {
         let remaining: f64 = o.stage_median_days[k..].iter().sum::<f64>() * o.close_date_optimism;
         let needed = plus_days(t, remaining).date_naive();
         if needed > expected {
-            expected = end_of_month(needed);
+            expected = month_end(needed);
         }
         entries.push((t, expected));
         t = plus_days(t, *dur);
