@@ -232,7 +232,7 @@ mod tests {
     use serde_json::json;
 
     use super::learn_stage_order;
-    use crate::kpi::fixture::rows;
+    use crate::kpi::tests::fixture::rows;
 
     #[rustfmt::skip]
     #[test]

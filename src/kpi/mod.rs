@@ -53,13 +53,7 @@ mod scope;
 mod targets;
 
 #[cfg(test)]
-mod edge_tests;
-#[cfg(test)]
-mod fixture;
-#[cfg(test)]
-mod fixture_tests;
-#[cfg(test)]
-mod maven_tests;
+mod tests;
 
 use std::fmt;
 

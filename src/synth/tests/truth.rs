@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Datelike;
 
-use super::tests::{as_of, world};
-use super::*;
+use super::{as_of, world};
+use crate::synth::*;
 use crate::domain::{AccountSnapshot, DealType};
 
 /// ROC AUC of `scores` against `labels` by the rank-sum formula, ties getting their mean rank.

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
-use super::{check_rows, is_rollup, ImportError, SnapshotRollup};
+use crate::import::{check_rows, is_rollup, ImportError, SnapshotRollup};
 use crate::domain::AccountSnapshot;
 
 const MAPPING: &str = r#"
