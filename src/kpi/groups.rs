@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
-use super::funnel::StageOrder;
+use super::stages::StageOrder;
 use super::report::Kpi;
 use super::scope::{Scope, Settings};
 use super::{KpiData, KpiGroup, UNASSIGNED};

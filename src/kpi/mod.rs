@@ -50,6 +50,7 @@ mod report;
 mod revenue;
 mod sales;
 mod scope;
+mod stages;
 mod targets;
 
 #[cfg(test)]
@@ -65,7 +66,7 @@ use crate::domain::{
     Account, AccountSnapshot, ChurnEvent, Lead, Opportunity, Period, Quota, Rep, Spend, StageEvent,
 };
 
-pub use funnel::{learn_stage_order, StageOrder};
+pub use stages::{learn_stage_order, StageOrder};
 pub use report::{GroupReport, Kpi, KpiPart, KpiReport, Unit};
 
 /// The group key of records that have none (a lead without a source, a deal without an owner).

@@ -156,12 +156,12 @@ macro_rules! record_routes {
                     web::resource(format!("/v1/{}", <$T>::PATH))
                         .route(web::post().to(create))
                         .route(web::get().to(index))
-                        .default_service(web::to(crate::api::startup::method_not_allowed)),
+                        .default_service(web::to(crate::api::error::method_not_allowed)),
                 )
                 .service(
                     web::resource(format!("/v1/{}/{{id}}", <$T>::PATH))
                         .route(web::get().to(read))
-                        .default_service(web::to(crate::api::startup::method_not_allowed)),
+                        .default_service(web::to(crate::api::error::method_not_allowed)),
                 );
             }
         }
