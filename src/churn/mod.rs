@@ -49,6 +49,32 @@ impl ChurnRisk {
     }
 }
 
+/// The order of the churn-risk list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChurnOrder {
+    /// P(churn) x ARR, largest first.
+    #[default]
+    RevenueAtRisk,
+    /// P(churn), largest first.
+    Probability,
+}
+
+impl std::str::FromStr for ChurnOrder {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "revenue_at_risk" => Ok(ChurnOrder::RevenueAtRisk),
+            "probability" => Ok(ChurnOrder::Probability),
+            other => Err(format!(
+                "`{}` is not an order: use revenue_at_risk or probability",
+                crate::domain::truncate_for_message(other, 40)
+            )),
+        }
+    }
+}
+
 /// What a book of accounts is scored from.
 #[derive(Debug, Clone, Copy)]
 pub struct Book<'a> {

@@ -4,14 +4,15 @@
 //! `Period::parse`, ...) so that an invalid value cannot travel inward.
 
 mod batch;
-mod dates;
 pub(crate) mod cells;
+mod dates;
 mod entities;
 mod model_kind;
 mod period;
 mod reason;
 mod record;
 pub mod storable;
+pub mod text;
 pub(crate) mod values;
 
 pub use batch::{

@@ -1,9 +1,10 @@
 //! The kinds of model revcast trains (each entity that feeds one names it: `Record::FEEDS`).
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// What a model predicts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
     /// P(a lead converts).
@@ -20,6 +21,22 @@ impl ModelKind {
             ModelKind::Lead => "lead",
             ModelKind::Win => "win",
             ModelKind::Churn => "churn",
+        }
+    }
+}
+
+impl std::str::FromStr for ModelKind {
+    type Err = String;
+
+    /// `lead`, `win` or `churn`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "lead" => Ok(ModelKind::Lead),
+            "win" => Ok(ModelKind::Win),
+            "churn" => Ok(ModelKind::Churn),
+            other => Err(format!(
+                "unknown model kind `{other}`; use lead, win or churn"
+            )),
         }
     }
 }

@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 
 use super::models::ModelRegistry;
 use super::{Result, ServiceError};
-use crate::churn::Book;
 pub use crate::churn::ChurnRisk;
+use crate::churn::{Book, ChurnOrder};
 use crate::domain::{Account, AccountSnapshot, ChurnEvent};
 use crate::ml::ModelKind;
 use crate::store::{ChurnScoreFilter, ScoreRow, Store};
@@ -86,8 +86,7 @@ pub struct ChurnQuery {
     pub segment: Option<String>,
     pub min_arr: Option<f64>,
     pub renewal_within_days: Option<i64>,
-    /// `revenue_at_risk` (default) or `probability`.
-    pub order: Option<String>,
+    pub order: ChurnOrder,
 }
 
 /// A page of the list and the cursor to the next.
@@ -98,19 +97,6 @@ pub struct ChurnRiskPage {
 }
 
 pub async fn churn_risk_list(store: &Store, q: &ChurnQuery) -> Result<ChurnRiskPage> {
-    let by_probability = match q.order.as_deref() {
-        None | Some("revenue_at_risk") => false,
-        Some("probability") => true,
-        Some(other) => {
-            return Err(ServiceError::bad_input(
-                "order",
-                format!(
-                    "`{}` is not an order: use revenue_at_risk or probability",
-                    crate::domain::truncate_for_message(other, 40)
-                ),
-            ))
-        }
-    };
     if q.min_arr.is_some_and(|v| !v.is_finite() || v < 0.0) {
         return Err(ServiceError::bad_input(
             "min_arr",
@@ -133,7 +119,7 @@ pub async fn churn_risk_list(store: &Store, q: &ChurnQuery) -> Result<ChurnRiskP
         renewal_between: q
             .renewal_within_days
             .map(|d| (today, today + chrono::Days::new(d as u64))),
-        by_probability,
+        by_probability: q.order == ChurnOrder::Probability,
         after: q.after.as_deref(),
         // One more than the page: whether a next page exists.
         limit: q.limit.saturating_add(1),
@@ -165,7 +151,8 @@ pub async fn account_churn_risk(
     let (snapshots, first) = store
         .recent_snapshots_of(id, crate::ml::churn::HISTORY_DAYS)
         .await?;
-    let first: HashMap<String, NaiveDate> = first.map(|d| (id.to_string(), d)).into_iter().collect();
+    let first: HashMap<String, NaiveDate> =
+        first.map(|d| (id.to_string(), d)).into_iter().collect();
     let events: Vec<ChurnEvent> = store.children("account_id", id).await?;
     let mut risk = score_accounts(registry, &[account], &snapshots, &events, &first)?
         .pop()

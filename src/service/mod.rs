@@ -20,9 +20,7 @@ pub mod quotas;
 pub mod score_file;
 
 pub use demo::{load_demo_world, score_demo_lists};
-pub use import::{
-    import_file, import_rows, ImportFailure, ImportOutcome, Pass, Progress,
-};
+pub use import::{import_file, import_rows, ImportFailure, ImportOutcome, Pass, Progress};
 pub use ingest::ingest_raw;
 pub use keyring::{KeyRing, REFRESH_EVERY as KEY_REFRESH_EVERY};
 pub use keys::{
@@ -72,3 +70,18 @@ impl ServiceError {
 }
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// A text argument (`order`, `group_by`, `kind`) parsed into its type, the way the API's query
+/// parameters are (see [`crate::domain::text::optional_text`]), or a bad input naming `field`.
+pub fn parse_param<T>(field: &str, value: Option<&str>) -> Result<Option<T>>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    value
+        .map(|v| {
+            v.parse()
+                .map_err(|e| ServiceError::bad_input(field, format!("{e}")))
+        })
+        .transpose()
+}

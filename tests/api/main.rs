@@ -22,6 +22,7 @@ mod model_checks;
 mod models;
 mod ops;
 mod pipeline;
+mod query_params;
 mod replicas;
 mod score_file;
 mod series;

@@ -4,7 +4,8 @@
 //! The handlers are generic over the entity; a macro stamps out the thin, documented wrappers the
 //! OpenAPI spec needs (one per entity and verb).
 
-use actix_web::web::{self, Json, Path, Query};
+use crate::api::params::Query;
+use actix_web::web::{self, Json, Path};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
