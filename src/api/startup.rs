@@ -161,4 +161,3 @@ async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError
         format!("no route for {} {}", req.method(), req.path()),
     ))
 }
-

@@ -54,8 +54,16 @@ impl Trend {
 /// `factors` (largest first); factors of zero points are left out.
 pub fn reasons(spec: &ModelSpec, factors: &[Factor]) -> (Vec<FactorView>, Vec<FactorView>) {
     let view = |f: &Factor| words(spec, f);
-    let drivers = factors.iter().filter(|f| f.points > 0.0).map(view).collect();
-    let protective = factors.iter().filter(|f| f.points < 0.0).map(view).collect();
+    let drivers = factors
+        .iter()
+        .filter(|f| f.points > 0.0)
+        .map(view)
+        .collect();
+    let protective = factors
+        .iter()
+        .filter(|f| f.points < 0.0)
+        .map(view)
+        .collect();
     (drivers, protective)
 }
 

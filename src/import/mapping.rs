@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::entities::{check_entity, check_field};
-use super::spec::{field_map, Condition, EntitySpec, FieldSpec, Kind, LookupSpec, Offset};
 use super::lookup::Table;
+use super::spec::{field_map, Condition, EntitySpec, FieldSpec, Kind, LookupSpec, Offset};
 use super::ImportError;
 
 /// How one CSV export maps onto revcast entities. Parsed from TOML by [`Mapping::from_toml`].

@@ -66,8 +66,8 @@ use crate::domain::{
     Account, AccountSnapshot, ChurnEvent, Lead, Opportunity, Period, Quota, Rep, Spend, StageEvent,
 };
 
-pub use stages::{learn_stage_order, StageOrder};
 pub use report::{GroupReport, Kpi, KpiPart, KpiReport, Unit};
+pub use stages::{learn_stage_order, StageOrder};
 
 /// The group key of records that have none (a lead without a source, a deal without an owner).
 pub const UNASSIGNED: &str = "(unassigned)";

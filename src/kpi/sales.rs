@@ -6,8 +6,8 @@ use chrono::NaiveDate;
 
 use super::report::{mean, median, safe_div, Kpi, Unit};
 use super::scope::{open_at, Scope};
-use crate::domain::days_between;
 use super::Window;
+use crate::domain::days_between;
 use crate::domain::{Id, Opportunity, Spend};
 
 const NO_CLOSED: &str = "no opportunities closed in the window";

@@ -167,7 +167,8 @@ impl Store {
                 .fetch_all(p)
                 .await?
         });
-        let rows: anyhow::Result<Vec<ScoreRow>> = rows.into_iter().map(ScoreRow::try_from).collect();
+        let rows: anyhow::Result<Vec<ScoreRow>> =
+            rows.into_iter().map(ScoreRow::try_from).collect();
         Ok(rows?)
     }
 
@@ -176,7 +177,10 @@ impl Store {
     pub async fn churn_score_page(&self, f: &ChurnScoreFilter<'_>) -> Result<Vec<ScoreRow>> {
         let d = self.dialect();
         let (explanation, field) = match self.pool {
-            Pool::Postgres(_) => ("explanation::text AS explanation", pg_field as fn(&str) -> String),
+            Pool::Postgres(_) => (
+                "explanation::text AS explanation",
+                pg_field as fn(&str) -> String,
+            ),
             Pool::Sqlite(_) => ("explanation", sqlite_field as fn(&str) -> String),
         };
         let mut n = 0;
@@ -205,7 +209,11 @@ impl Store {
             };
             filters.push(format!("{day} BETWEEN {} AND {}", next(), next()));
         }
-        let rank = if f.by_probability { "probability" } else { "value" };
+        let rank = if f.by_probability {
+            "probability"
+        } else {
+            "value"
+        };
         let after = match f.after {
             Some(_) => format!(
                 "WHERE EXISTS (SELECT 1 FROM listed AS mark WHERE mark.entity_id = {} AND \
@@ -242,7 +250,8 @@ impl Store {
             }
             q.bind(i64::from(f.limit)).fetch_all(p).await?
         });
-        let rows: anyhow::Result<Vec<ScoreRow>> = rows.into_iter().map(ScoreRow::try_from).collect();
+        let rows: anyhow::Result<Vec<ScoreRow>> =
+            rows.into_iter().map(ScoreRow::try_from).collect();
         Ok(rows?)
     }
 }

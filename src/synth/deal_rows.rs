@@ -9,8 +9,8 @@ use super::pipeline::DealPath;
 use super::reps::Staff;
 use super::settings::{OpportunitySettings, SynthSettings};
 use super::util::add_months;
-use crate::domain::month_end;
 use super::Span;
+use crate::domain::month_end;
 use crate::domain::{Attributes, Id, Money, Opportunity, StageEvent, Timestamp};
 
 /// The deal rows, and per opportunity id its true per-stage pass probabilities.

@@ -86,12 +86,22 @@ async fn small_pages_walk_the_whole_filtered_list_in_order(app: &TestApp) {
 
         let by_probability = filters.contains("order=probability");
         let key = |r: &Value| {
-            let field = if by_probability { "probability" } else { "revenue_at_risk" };
-            (r[field].as_f64().unwrap(), r["account_id"].as_str().unwrap().to_string())
+            let field = if by_probability {
+                "probability"
+            } else {
+                "revenue_at_risk"
+            };
+            (
+                r[field].as_f64().unwrap(),
+                r["account_id"].as_str().unwrap().to_string(),
+            )
         };
         for pair in rows.windows(2) {
             let (a, b) = (key(&pair[0]), key(&pair[1]));
-            assert!(a.0 > b.0 || (a.0 == b.0 && a.1 < b.1), "{filters}: {a:?} then {b:?}");
+            assert!(
+                a.0 > b.0 || (a.0 == b.0 && a.1 < b.1),
+                "{filters}: {a:?} then {b:?}"
+            );
         }
         for r in rows {
             if filters.contains("segment=") {

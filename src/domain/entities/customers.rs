@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use super::Problems;
 use crate::domain::cells::record_columns;
 use crate::domain::record::{join_key, Record};
-use crate::domain::{Attributes, ModelKind, Id, Money, Timestamp};
+use crate::domain::{Attributes, Id, ModelKind, Money, Timestamp};
 
 /// A company: a prospect or a customer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

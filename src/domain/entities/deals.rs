@@ -1,14 +1,14 @@
 //! Opportunities and their stage history.
 
 use chrono::NaiveDate;
-use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use utoipa::ToSchema;
 
 use super::Problems;
 use crate::domain::cells::record_columns;
 use crate::domain::record::{join_key, Record};
-use crate::domain::{Attributes, ModelKind, Id, Money, Timestamp};
+use crate::domain::{Attributes, Id, ModelKind, Money, Timestamp};
 
 /// New business, a renewal, or an upsell to an existing customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]

@@ -63,7 +63,11 @@ pub(super) fn snapshot(
 }
 
 /// Logins, features used and usage errors over the 30 days up to the snapshot.
-fn add_usage(s: &mut AccountSnapshot, events: &[UsageEvent], within: impl Fn(NaiveDate, i64) -> bool) {
+fn add_usage(
+    s: &mut AccountSnapshot,
+    events: &[UsageEvent],
+    within: impl Fn(NaiveDate, i64) -> bool,
+) {
     let recent: Vec<&UsageEvent> = events.iter().filter(|e| within(e.date, 30)).collect();
     let logins: f64 = recent.iter().map(|e| e.count).sum();
     s.logins = Some(logins.round() as i64);
@@ -96,8 +100,8 @@ fn add_tickets(
     )
     .map(|h| (h * 100.0).round() / 100.0);
     let rated = tix.iter().filter(|t| closed_within(t, 90));
-    s.csat = mean(rated.filter_map(|t| t.satisfaction))
-        .map(|v| ((v * scale) * 100.0).round() / 100.0);
+    s.csat =
+        mean(rated.filter_map(|t| t.satisfaction)).map(|v| ((v * scale) * 100.0).round() / 100.0);
     let recent = tix.iter().filter(|t| within(t.opened, 90)).count();
     s.attributes.insert("tickets_90d".into(), json!(recent));
 }

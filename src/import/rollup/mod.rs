@@ -103,7 +103,11 @@ struct Tables<'a> {
 impl<'a> Tables<'a> {
     /// The latest date in any of the tables.
     fn last_date(&self) -> NaiveDate {
-        let dates = self.subs.iter().flat_map(|s| [Some(s.start), s.end]).flatten();
+        let dates = self
+            .subs
+            .iter()
+            .flat_map(|s| [Some(s.start), s.end])
+            .flatten();
         let used = self
             .usage
             .iter()

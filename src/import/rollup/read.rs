@@ -61,7 +61,6 @@ fn count(s: &str) -> Result<i64, String> {
         .ok_or_else(|| format!("`{s}` is not a whole number of at least 0"))
 }
 
-
 /// An account id as the snapshots will carry it.
 fn account_id(s: &str) -> Result<Id, String> {
     Id::parse(s).map_err(|e| e.to_string())
@@ -204,4 +203,3 @@ pub(super) fn read_tickets(
     }
     Ok(out)
 }
-

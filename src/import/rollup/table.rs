@@ -75,7 +75,11 @@ impl Table {
             })
     }
 
-    pub(super) fn optional(&self, key: &str, column: Option<&String>) -> Result<Option<usize>, ImportError> {
+    pub(super) fn optional(
+        &self,
+        key: &str,
+        column: Option<&String>,
+    ) -> Result<Option<usize>, ImportError> {
         column.map(|c| self.column(key, c)).transpose()
     }
 }
@@ -113,4 +117,3 @@ pub(super) fn required<T>(
     }
     cell(t, bad, row, i, parse)
 }
-

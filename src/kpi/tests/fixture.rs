@@ -5,11 +5,11 @@
 
 use serde_json::{json, Value};
 
-use crate::kpi::KpiData;
 use crate::domain::{
     parse_batch, Account, AccountSnapshot, ChurnEvent, Lead, Opportunity, Quota, Record, Rep,
     Spend, StageEvent, Timestamp,
 };
+use crate::kpi::KpiData;
 
 /// Owned rows; `data()` lends them to `compute`.
 pub(crate) struct World {

@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 use super::fixture::rows;
-use crate::kpi::{compute, KpiData, KpiGroup, KpiReport, Window};
 use crate::domain::{Opportunity, Rep};
+use crate::kpi::{compute, KpiData, KpiGroup, KpiReport, Window};
 
 const PEER: &str = include_str!("../../../training/peers/kpi_peer_maven.json");
 

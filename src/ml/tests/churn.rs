@@ -4,8 +4,8 @@ use std::sync::OnceLock;
 
 use chrono::{Duration, NaiveDate};
 
-use crate::ml::*;
 use crate::ml::metrics::roc_auc;
+use crate::ml::*;
 use crate::synth::{generate, SynthSettings, World};
 
 const CHURN_SPEC: &str = include_str!("../../../training/churn.toml");

@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
-use crate::ml::*;
 use crate::ml::metrics::roc_auc;
+use crate::ml::*;
 use crate::ml::{metrics, split};
 use crate::synth::{generate, SynthSettings, World};
 

@@ -2,8 +2,8 @@
 
 use chrono::{TimeZone, Utc};
 
-use crate::ml::*;
 use crate::ml::synth;
+use crate::ml::*;
 
 #[test]
 fn win_snapshots_see_only_the_past() {

@@ -149,7 +149,10 @@ fn model_p_win(
     let open: Vec<&Opportunity> = opps.iter().filter(|o| o.is_open()).collect();
     let rows: Vec<_> = open
         .iter()
-        .map(|o| m.model.opportunity_row(o, &own_events(&by_deal, o), &history, at))
+        .map(|o| {
+            m.model
+                .opportunity_row(o, &own_events(&by_deal, o), &history, at)
+        })
         .collect();
     let p = m.model.predict(&rows);
     let map = open.iter().map(|o| o.id.to_string()).zip(p).collect();

@@ -229,7 +229,10 @@ fn deal_rows(
     let by_deal = StageEvent::by_deal(events, |_| true);
     let rows: Vec<_> = opps
         .iter()
-        .map(|o| m.model.opportunity_row(o, &own_events(&by_deal, o), &history, now))
+        .map(|o| {
+            m.model
+                .opportunity_row(o, &own_events(&by_deal, o), &history, now)
+        })
         .collect();
     Ok((m, rows))
 }
