@@ -2,6 +2,7 @@
 //! revcast: revenue intelligence from CRM history.
 
 pub mod api;
+pub mod churn;
 pub mod cli;
 pub mod domain;
 pub mod forecast;

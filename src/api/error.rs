@@ -203,3 +203,13 @@ impl From<ServiceError> for ApiError {
         }
     }
 }
+
+/// For a known path with a method it does not serve.
+pub(crate) async fn method_not_allowed(
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        format!("{} is not allowed on {}", req.method(), req.path()),
+    ))
+}

@@ -1,12 +1,14 @@
-//! Prometheus metrics: requests by route and status, and latency histograms by route.
+//! Prometheus metrics: requests by route and status, and latency histograms by route, kept by
+//! the `prometheus` crate (atomic counters behind a read-mostly map of label sets, instead of a
+//! hand-written registry behind one mutex); the served models' monitors are read when scraped.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, Error};
-use std::collections::BTreeMap;
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
 use std::fmt::Write;
-use std::sync::Mutex;
 use std::time::Instant;
 
 use super::AppState;
@@ -18,85 +20,67 @@ const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
 ];
 
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
-}
-
-#[derive(Default)]
-struct Inner {
-    requests: BTreeMap<(String, String, u16), u64>,
-    latency: BTreeMap<(String, String), Histogram>,
-}
-
-#[derive(Default)]
+/// The HTTP metrics of one server.
 pub struct Metrics {
-    inner: Mutex<Inner>,
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "revcast_http_requests_total",
+                "HTTP requests by method, route and status.",
+            ),
+            &["method", "route", "status"],
+        )
+        .expect("a valid counter");
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "revcast_http_request_duration_seconds",
+                "HTTP request latency by method and route.",
+            )
+            .buckets(BUCKETS.to_vec()),
+            &["method", "route"],
+        )
+        .expect("a valid histogram");
+        let registry = Registry::new();
+        registry
+            .register(Box::new(requests.clone()))
+            .expect("registered once");
+        registry
+            .register(Box::new(latency.clone()))
+            .expect("registered once");
+        Metrics {
+            registry,
+            requests,
+            latency,
+        }
+    }
 }
 
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let mut m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        *m.requests
-            .entry((method.to_string(), route.to_string(), status))
-            .or_default() += 1;
-        let h = m
-            .latency
-            .entry((method.to_string(), route.to_string()))
-            .or_default();
-        h.count += 1;
-        h.sum += seconds;
-        for (i, le) in BUCKETS.iter().enumerate() {
-            if seconds <= *le {
-                h.counts[i] += 1;
-            }
-        }
+        let code = StatusCode::from_u16(status).ok();
+        let status = code.as_ref().map_or("other", StatusCode::as_str);
+        self.requests
+            .with_label_values(&[method, route, status])
+            .inc();
+        self.latency
+            .with_label_values(&[method, route])
+            .observe(seconds);
     }
 
     /// The Prometheus text exposition format.
     pub fn render(&self) -> String {
-        let m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let mut out = String::new();
-        out.push_str(
-            "# HELP revcast_http_requests_total HTTP requests by method, route and status.\n",
-        );
-        out.push_str("# TYPE revcast_http_requests_total counter\n");
-        for ((method, route, status), n) in &m.requests {
-            let _ = writeln!(
-                out,
-                "revcast_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
-            );
-        }
-        out.push_str("# HELP revcast_http_request_duration_seconds HTTP request latency by method and route.\n");
-        out.push_str("# TYPE revcast_http_request_duration_seconds histogram\n");
-        for ((method, route), h) in &m.latency {
-            let labels = format!("method=\"{method}\",route=\"{route}\"");
-            for (i, le) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "revcast_http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {}",
-                    h.counts[i]
-                );
-            }
-            let _ = writeln!(
-                out,
-                "revcast_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(
-                out,
-                "revcast_http_request_duration_seconds_sum{{{labels}}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                out,
-                "revcast_http_request_duration_seconds_count{{{labels}}} {}",
-                h.count
-            );
-        }
-        out
+        TextEncoder::new()
+            .encode_to_string(&self.registry.gather())
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "metrics do not encode");
+                String::new()
+            })
     }
 }
 
@@ -160,7 +144,7 @@ pub async fn record(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let start = Instant::now();
-    let method = req.method().to_string();
+    let method = req.method().clone();
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let res = next.call(req).await?;
     let route = res
@@ -169,7 +153,7 @@ pub async fn record(
         .unwrap_or_else(|| "unmatched".to_string());
     if let Some(state) = state {
         state.metrics.observe(
-            &method,
+            method.as_str(),
             &route,
             res.status().as_u16(),
             start.elapsed().as_secs_f64(),

@@ -22,46 +22,44 @@ impl Modify for BearerAuth {
     }
 }
 
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "revcast",
-        description = "Revenue intelligence from CRM history: lead scores, win probabilities, forecasts, quotas, churn risk and funnel KPIs. Every endpoint but health, readiness, metrics and the docs needs `Authorization: Bearer KEY` with the right scope (score, ingest, read, admin). Errors share one body: {\"error\": {\"code\", \"message\", \"details\"}}."
-    ),
-    paths(
-        ops::healthz, ops::readyz, ops::metrics,
-        records::accounts::create, records::accounts::index, records::accounts::read,
-        records::leads::create, records::leads::index, records::leads::read,
-        records::opportunities::create, records::opportunities::index, records::opportunities::read,
-        records::stage_events::create, records::stage_events::index, records::stage_events::read,
-        records::reps::create, records::reps::index, records::reps::read,
-        records::quotas::create, records::quotas::index, records::quotas::read,
-        records::account_snapshots::create, records::account_snapshots::index, records::account_snapshots::read,
-        records::churn_events::create, records::churn_events::index, records::churn_events::read,
-        records::spend::create, records::spend::index, records::spend::read,
-        scoring::score_leads, scoring::score_opportunities, scoring::lead_score, scoring::win_probability,
-        scoring::prioritized_leads, scoring::prioritized_opportunities,
-        bulk::score_accounts, bulk::score_leads_ndjson, bulk::score_opportunities_ndjson,
-        models::list, models::train, models::promote, models::rollback, models::job, models::drift,
-        kpis::report,
-        churn::list, churn::account,
-        forecast::show, forecast::accuracy, series::forecast_series,
-        pipeline::history, pipeline::changes,
-        quotas::recommendations,
-    ),
-    modifiers(&BearerAuth),
-    tags(
-        (name = "ingest", description = "The CRM copy: batch upserts by the CRM's ids, read-back and listing"),
-        (name = "scores", description = "Lead scores and win probabilities with their reasons; the prioritized call lists"),
-        (name = "models", description = "The model registry: versions and metrics, training jobs, promotion and rollback"),
-        (name = "churn", description = "Churn-risk lists for customer success"),
-        (name = "kpis", description = "Funnel KPIs from the first lead to the renewal"),
-        (name = "forecast", description = "Revenue forecasts with P10/P50/P90 by period and group, and the accuracy ledger of the forecasts served"),
-        (name = "quotas", description = "Quota recommendations for a company target, and the judgement of the stored quotas"),
-        (name = "operations", description = "Health, readiness and metrics"),
-    )
-)]
-pub struct ApiDoc;
+/// The document, with the three record paths of every entity (see [`crate::with_entities`]).
+macro_rules! api_doc {
+    ($($module:ident: $T:ty,)*) => {
+        #[derive(OpenApi)]
+        #[openapi(
+            info(
+                title = "revcast",
+                description = "Revenue intelligence from CRM history: lead scores, win probabilities, forecasts, quotas, churn risk and funnel KPIs. Every endpoint but health, readiness, metrics and the docs needs `Authorization: Bearer KEY` with the right scope (score, ingest, read, admin). Errors share one body: {\"error\": {\"code\", \"message\", \"details\"}}."
+            ),
+            paths(
+                ops::healthz, ops::readyz, ops::metrics,
+                $(records::$module::create, records::$module::index, records::$module::read,)*
+                scoring::score_leads, scoring::score_opportunities, scoring::lead_score, scoring::win_probability,
+                scoring::prioritized_leads, scoring::prioritized_opportunities,
+                bulk::score_accounts, bulk::score_leads_ndjson, bulk::score_opportunities_ndjson,
+                models::list, models::train, models::promote, models::rollback, models::job, models::drift,
+                kpis::report,
+                churn::list, churn::account,
+                forecast::show, forecast::accuracy, series::forecast_series,
+                pipeline::history, pipeline::changes,
+                quotas::recommendations,
+            ),
+            modifiers(&BearerAuth),
+            tags(
+                (name = "ingest", description = "The CRM copy: batch upserts by the CRM's ids, read-back and listing"),
+                (name = "scores", description = "Lead scores and win probabilities with their reasons; the prioritized call lists"),
+                (name = "models", description = "The model registry: versions and metrics, training jobs, promotion and rollback"),
+                (name = "churn", description = "Churn-risk lists for customer success"),
+                (name = "kpis", description = "Funnel KPIs from the first lead to the renewal"),
+                (name = "forecast", description = "Revenue forecasts with P10/P50/P90 by period and group, and the accuracy ledger of the forecasts served"),
+                (name = "quotas", description = "Quota recommendations for a company target, and the judgement of the stored quotas"),
+                (name = "operations", description = "Health, readiness and metrics"),
+            )
+        )]
+        pub struct ApiDoc;
+    };
+}
+crate::with_entities!(api_doc);
 
 /// The spec as served and as checked in.
 pub fn spec() -> utoipa::openapi::OpenApi {

@@ -3,12 +3,62 @@
 //! cannot store or compare such text, SQLite would silently match nothing).
 
 use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{Error, ResponseError};
+use actix_web::{Error, FromRequest, HttpRequest, ResponseError};
+use serde::de::DeserializeOwned;
+use std::future::{ready, Ready};
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use crate::domain::storable::text_problem;
+
+/// Query parameters parsed into `T` at the edge (grouping, order and kind as their enums). A
+/// parameter whose value does not parse, or that the endpoint does not take, is a 400 naming it,
+/// with the reason its type gives (the same words as the CLI's).
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+/// Parses a query string into `T`, naming the parameter at fault.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let pairs = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(pairs).map_err(|e| {
+        let field = match e.path().iter().collect::<Vec<_>>().as_slice() {
+            [serde_path_to_error::Segment::Map { key }] => Some(key.clone()),
+            _ => None,
+        };
+        let reason = e.into_inner().to_string();
+        match field {
+            Some(f) => ApiError::bad_request(&crate::domain::truncate_for_message(&f, 40), reason),
+            None => ApiError::new(
+                ErrorCode::BadRequest,
+                format!("invalid query parameters: {reason}"),
+            ),
+        }
+    })
+}
 
 /// Middleware: answers 400 naming the first query parameter whose name or value cannot be stored.
 pub async fn check_query(

@@ -161,13 +161,3 @@ async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError
         format!("no route for {} {}", req.method(), req.path()),
     ))
 }
-
-/// For a known path with a method it does not serve.
-pub(crate) async fn method_not_allowed(
-    req: HttpRequest,
-) -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::new(
-        ErrorCode::MethodNotAllowed,
-        format!("{} is not allowed on {}", req.method(), req.path()),
-    ))
-}

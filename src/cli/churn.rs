@@ -34,7 +34,7 @@ pub async fn run(a: ChurnArgs) -> anyhow::Result<()> {
         segment: a.segment,
         min_arr: a.min_arr,
         renewal_within_days: a.renewal_within_days,
-        order: a.order,
+        order: crate::service::parse_param("order", a.order.as_deref())?.unwrap_or_default(),
     };
     let page = churn::churn_risk_list(&store, &q).await?;
     println!(

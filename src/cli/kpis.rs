@@ -30,7 +30,7 @@ pub async fn run(a: KpiArgs) -> anyhow::Result<()> {
         from: a.from,
         to: a.to,
         period: a.period,
-        group_by: a.group_by,
+        group_by: crate::service::parse_param("group_by", a.group_by.as_deref())?,
     };
     let report = kpis::kpis(&store, &q).await?;
     if a.json {

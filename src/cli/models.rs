@@ -136,7 +136,8 @@ pub async fn run(cmd: ModelsCommand) -> anyhow::Result<()> {
         ModelsCommand::List { kind, db } => {
             let store = connect(&db).await?;
             let registry = ModelRegistry::default();
-            for v in models::list_versions(&store, &registry, kind.as_deref()).await? {
+            let kind = kind.as_deref().map(models::parse_kind).transpose()?;
+            for v in models::list_versions(&store, &registry, kind).await? {
                 let m = &v.metrics["validation"];
                 println!(
                     "{:<32} {:<6} {:<9} {:<14} roc_auc {:.3} log_loss {:.4} ece {:.3}",

@@ -5,20 +5,27 @@
 
 mod batch;
 pub(crate) mod cells;
+mod dates;
 mod entities;
+mod model_kind;
 mod period;
+mod reason;
 mod record;
 pub mod storable;
+pub mod text;
 pub(crate) mod values;
 
 pub use batch::{
     parse_batch, parse_raw_batch, parse_row, parse_row_ref, parse_text_row, RowProblem,
 };
+pub use dates::{days_between, month_end};
 pub use entities::{
     Account, AccountSnapshot, ChurnEvent, DealChange, DealType, Lead, Opportunity, Quota, Rep,
     Spend, StageEvent,
 };
+pub use model_kind::ModelKind;
 pub use period::{Period, PeriodError};
+pub use reason::FactorView;
 pub use record::{Attributes, ColType, Column, Record, RecordError, SqlValue};
 pub(crate) use values::truncate as truncate_for_message;
 pub use values::{Id, Money, Probability, Timestamp, ValueError};

@@ -61,6 +61,13 @@ pub trait Record: Sized + Serialize + DeserializeOwned + Send + Sync + Unpin + '
     /// columns for the others (a stage event is its deal, stage and moment). Upserts match on them.
     const KEY_COLUMNS: &'static [&'static str] = &["id"];
 
+    /// The column (one of `COLUMNS`) naming the record this one belongs to, for listing a
+    /// deal's stage events, an account's snapshots or a rep's quotas; None for top-level entities.
+    const PARENT: Option<&'static str> = None;
+
+    /// The model whose stored scores a change of this entity can change (rescored after ingestion).
+    const FEEDS: Option<crate::domain::ModelKind> = None;
+
     /// The CRM id, or for entities without one, their natural key made by [`join_key`].
     fn key(&self) -> String;
     /// Cell values in the order of `COLUMNS`.

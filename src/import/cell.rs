@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::mapping::Table;
+use super::lookup::Table;
 use super::parse::{parse_bool, parse_int, parse_number, Parsed};
 use super::spec::{Condition, FieldSpec, Kind, Offset, Unmapped};
 use crate::domain::{truncate_for_message as quote, Timestamp};

@@ -2,10 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::domain::{
-    parse_row, Account, AccountSnapshot, ChurnEvent, Column, Lead, Opportunity, Quota, Record, Rep,
-    RowProblem, Spend, SqlValue, StageEvent,
-};
+use crate::domain::{parse_row, Column, Record, RowProblem, SqlValue};
 
 use super::ImportError;
 
@@ -49,18 +46,13 @@ const fn kind<T: Record>() -> EntityKind {
     }
 }
 
-/// Every importable entity.
-const ENTITIES: &[EntityKind] = &[
-    kind::<Account>(),
-    kind::<Lead>(),
-    kind::<Opportunity>(),
-    kind::<StageEvent>(),
-    kind::<Rep>(),
-    kind::<Quota>(),
-    kind::<AccountSnapshot>(),
-    kind::<ChurnEvent>(),
-    kind::<Spend>(),
-];
+macro_rules! entity_kinds {
+    ($($module:ident: $T:ty,)*) => {
+        /// Every importable entity.
+        const ENTITIES: &[EntityKind] = &[$(kind::<$T>(),)*];
+    };
+}
+crate::with_entities!(entity_kinds);
 
 /// The entity of a path name, if it is one.
 pub fn entity_kind(entity: &str) -> Option<EntityKind> {

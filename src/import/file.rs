@@ -164,7 +164,7 @@ mod tests {
     #[test]
     fn a_gzip_file_reads_as_its_text_and_counts_compressed_bytes() {
         use std::io::Write;
-        let dir = crate::import::tests_stream::TestDir::new();
+        let dir = crate::import::tests::stream::TestDir::new();
         let path = dir.path().join("x.csv.gz");
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(b"a;b\n1;2\n").unwrap();

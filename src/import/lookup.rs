@@ -1,11 +1,28 @@
 //! Lookup tables: a second CSV read into key -> value (e.g. product -> list price).
 
+use std::collections::HashMap;
 use std::path::Path;
 
-use super::mapping::Table;
 use super::source::csv_reader;
 use super::spec::LookupSpec;
 use super::ImportError;
+
+/// Key -> value, from a lookup CSV, and the value of keys it lacks.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Table {
+    pub values: HashMap<String, String>,
+    pub default: Option<String>,
+}
+
+impl Table {
+    /// The value of `key`, else the default, else None.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.values
+            .get(key)
+            .or(self.default.as_ref())
+            .map(String::as_str)
+    }
+}
 
 /// Reads the lookup CSV at `spec.file` (relative to `base_dir`). Keys and values are trimmed;
 /// a key seen twice with different values is an error, since either choice would be a guess.

@@ -5,25 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::entities::{check_entity, check_field};
+use super::lookup::Table;
 use super::spec::{field_map, Condition, EntitySpec, FieldSpec, Kind, LookupSpec, Offset};
 use super::ImportError;
-
-/// Key -> value, from a lookup CSV, and the value of keys it lacks.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Table {
-    pub values: HashMap<String, String>,
-    pub default: Option<String>,
-}
-
-impl Table {
-    /// The value of `key`, else the default, else None.
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.values
-            .get(key)
-            .or(self.default.as_ref())
-            .map(String::as_str)
-    }
-}
 
 /// How one CSV export maps onto revcast entities. Parsed from TOML by [`Mapping::from_toml`].
 #[derive(Debug, Clone, Deserialize)]

@@ -28,15 +28,7 @@ pub mod spec;
 mod stream;
 
 #[cfg(test)]
-mod tests_bad_input;
-#[cfg(test)]
-mod tests_datasets;
-#[cfg(test)]
-mod tests_rollup;
-#[cfg(test)]
-mod tests_rules;
-#[cfg(test)]
-mod tests_stream;
+mod tests;
 
 use serde::Serialize;
 

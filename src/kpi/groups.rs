@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
-use super::funnel::StageOrder;
 use super::report::Kpi;
 use super::scope::{Scope, Settings};
+use super::stages::StageOrder;
 use super::{KpiData, KpiGroup, UNASSIGNED};
 use crate::domain::{Id, Rep};
 

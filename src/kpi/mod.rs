@@ -50,16 +50,11 @@ mod report;
 mod revenue;
 mod sales;
 mod scope;
+mod stages;
 mod targets;
 
 #[cfg(test)]
-mod edge_tests;
-#[cfg(test)]
-mod fixture;
-#[cfg(test)]
-mod fixture_tests;
-#[cfg(test)]
-mod maven_tests;
+mod tests;
 
 use std::fmt;
 
@@ -71,8 +66,8 @@ use crate::domain::{
     Account, AccountSnapshot, ChurnEvent, Lead, Opportunity, Period, Quota, Rep, Spend, StageEvent,
 };
 
-pub use funnel::{learn_stage_order, StageOrder};
 pub use report::{GroupReport, Kpi, KpiPart, KpiReport, Unit};
+pub use stages::{learn_stage_order, StageOrder};
 
 /// The group key of records that have none (a lead without a source, a deal without an owner).
 pub const UNASSIGNED: &str = "(unassigned)";

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::report::{mean, median, safe_div, Kpi, Unit};
-use super::scope::{days_between, Scope};
+use super::scope::{open_at, Scope};
 use super::Window;
+use crate::domain::days_between;
 use crate::domain::{Id, Opportunity, Spend};
 
 const NO_CLOSED: &str = "no opportunities closed in the window";
@@ -86,13 +87,6 @@ fn deal_size(won: &[&Opportunity]) -> Kpi {
     .count("total_amount", amounts.iter().sum::<f64>())
     .count("skipped_without_amount", (won.len() - amounts.len()) as f64)
     .set(mean(&amounts), reason)
-}
-
-/// Open at the start of day `d`: created before it and not closed before it.
-pub(crate) fn open_at(o: &Opportunity, d: NaiveDate) -> bool {
-    let created = o.created_at.is_some_and(|c| c.date() < d);
-    let closed_before = !o.is_open() && o.closed_at.is_none_or(|c| c.date() < d);
-    created && !closed_before
 }
 
 fn velocity(opps: &[&Opportunity], w: &Window, win: &Kpi, size: &Kpi, cycle: &Kpi) -> Kpi {

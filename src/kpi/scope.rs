@@ -2,9 +2,9 @@
 
 use std::rc::Rc;
 
-use chrono::{DateTime, Utc};
+use chrono::NaiveDate;
 
-use super::funnel::StageOrder;
+use super::stages::StageOrder;
 use super::KpiData;
 use crate::domain::{AccountSnapshot, ChurnEvent, Lead, Opportunity, Quota, Spend, StageEvent};
 
@@ -50,7 +50,9 @@ pub(crate) struct Settings {
     pub conversion_horizon_days: Option<u32>,
 }
 
-/// Fractional days from `a` to `b` (negative when `b` is earlier).
-pub(crate) fn days_between(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
-    (b - a).num_seconds() as f64 / 86_400.0
+/// Open at the start of day `d`: created before it and not closed before it.
+pub(crate) fn open_at(o: &Opportunity, d: NaiveDate) -> bool {
+    let created = o.created_at.is_some_and(|c| c.date() < d);
+    let closed_before = !o.is_open() && o.closed_at.is_none_or(|c| c.date() < d);
+    created && !closed_before
 }

@@ -3,8 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::report::{safe_div, Kpi, KpiPart, Unit};
-use super::sales::open_at;
-use super::scope::Scope;
+use super::scope::{open_at, Scope};
 use super::Window;
 use crate::domain::{Id, Quota};
 

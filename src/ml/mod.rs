@@ -34,15 +34,10 @@ pub mod score_warnings;
 pub mod snapshot;
 pub mod spec;
 pub mod split;
-pub mod synth;
+/// The single-model draws, where the scoring benches and the model tests have always found them.
+pub use crate::synth::draws as synth;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_churn;
-#[cfg(test)]
-mod tests_synth_world;
-#[cfg(test)]
-mod tests_win;
 
 pub use churn::{churn_row, churn_training_set};
 pub use coverage::{FeatureCoverage, KeyCounts};

@@ -63,7 +63,7 @@ pub fn win_training_set(
     let closed =
         |o: &&Opportunity| o.won.is_some() && o.closed_at.is_some_and(|c| c.get() <= as_of);
     let decided: Vec<&Opportunity> = opps.iter().filter(closed).collect();
-    let by_opp = events_by_opportunity(events, as_of);
+    let by_opp = StageEvent::by_deal(events, |e| e.entered_at.get() <= as_of);
     let past = changes_by_opportunity(changes);
     let open: Vec<_> = opps
         .iter()
@@ -169,20 +169,6 @@ pub fn opportunity_row(
         expected_close: opp.expected_close_date.or(dates.last().copied()),
     };
     row_of(spec, &snap, history)
-}
-
-fn events_by_opportunity(
-    events: &[StageEvent],
-    as_of: DateTime<Utc>,
-) -> HashMap<&str, Vec<&StageEvent>> {
-    let mut by: HashMap<&str, Vec<&StageEvent>> = HashMap::new();
-    for e in events.iter().filter(|e| e.entered_at.get() <= as_of) {
-        by.entry(e.opportunity_id.as_str()).or_default().push(e);
-    }
-    for v in by.values_mut() {
-        v.sort_by_key(|e| e.entered_at);
-    }
-    by
 }
 
 /// Each deal's changes, oldest first.

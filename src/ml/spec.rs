@@ -4,27 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{spec_err, MlError, Result};
 
-/// What a model predicts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ModelKind {
-    /// P(a lead converts).
-    Lead,
-    /// P(an opportunity is won).
-    Win,
-    /// P(an account churns within the horizon).
-    Churn,
-}
-
-impl ModelKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ModelKind::Lead => "lead",
-            ModelKind::Win => "win",
-            ModelKind::Churn => "churn",
-        }
-    }
-}
+pub use crate::domain::ModelKind;
 
 /// A candidate learning algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,16 +5,13 @@
 
 use std::sync::Arc;
 
-use crate::domain::{
-    Account, AccountSnapshot, ChurnEvent, Lead, Opportunity, Quota, Rep, Spend, StageEvent,
-};
 use crate::import::{
     check_file, check_rows, entity_kind, entity_kinds, feed_rows, CsvFile, EntityKind, EntityRows,
     ImportError, Mapping, Problems, StoreRow, SHOWN_PROBLEMS,
 };
 use crate::store::{BulkTable, Store, StoreError, UpsertCounts};
 
-use super::{ingest, Result, ServiceError};
+use super::{Result, ServiceError};
 
 /// Rows handed from the reading thread to the writer at a time: a few multi-row statements.
 /// Two chunks of each entity are in flight at most, so memory stays a few MB.
@@ -191,42 +188,3 @@ pub async fn import_rows(
     }
     outcomes(&kinds, writer.commit().await?)
 }
-
-/// Ingests rows for the entity named by its path (`stage-events`, ...).
-pub async fn ingest_path(
-    store: &Store,
-    entity: &str,
-    rows: Vec<serde_json::Value>,
-) -> Result<UpsertCounts> {
-    match entity {
-        "accounts" => ingest::<Account>(store, rows).await,
-        "leads" => ingest::<Lead>(store, rows).await,
-        "opportunities" => ingest::<Opportunity>(store, rows).await,
-        "stage-events" => ingest::<StageEvent>(store, rows).await,
-        "reps" => ingest::<Rep>(store, rows).await,
-        "quotas" => ingest::<Quota>(store, rows).await,
-        "account-snapshots" => ingest::<AccountSnapshot>(store, rows).await,
-        "churn-events" => ingest::<ChurnEvent>(store, rows).await,
-        "spend" => ingest::<Spend>(store, rows).await,
-        other => Err(ServiceError::bad_input(
-            "entity",
-            format!(
-                "unknown entity `{other}`; use one of {}",
-                ENTITIES.join(", ")
-            ),
-        )),
-    }
-}
-
-/// Every entity path, as the API and the importer name them.
-pub const ENTITIES: [&str; 9] = [
-    "accounts",
-    "leads",
-    "opportunities",
-    "stage-events",
-    "reps",
-    "quotas",
-    "account-snapshots",
-    "churn-events",
-    "spend",
-];

@@ -2,7 +2,8 @@
 
 use serde_json::value::RawValue;
 
-use crate::domain::{parse_batch, parse_raw_batch, Record};
+use super::models::Rescorer;
+use crate::domain::{parse_raw_batch, Record};
 use crate::store::{Store, UpsertCounts};
 
 use super::{Result, ServiceError};
@@ -20,19 +21,19 @@ fn check_size(rows: usize) -> Result<()> {
     Ok(())
 }
 
-/// Parses and upserts a batch. One bad row writes nothing; the error names every bad row.
-pub async fn ingest<T: Record>(
+/// Parses and upserts a batch of rows still in their JSON text, as the API receives them. One
+/// bad row writes nothing; the error names every bad row. The model the entity feeds (if any) is
+/// marked for rescoring.
+pub async fn ingest_raw<T: Record>(
     store: &Store,
-    rows: Vec<serde_json::Value>,
+    rescorer: &Rescorer,
+    rows: &[Box<RawValue>],
 ) -> Result<UpsertCounts> {
     check_size(rows.len())?;
-    let records = parse_batch::<T>(rows).map_err(ServiceError::Invalid)?;
-    Ok(store.upsert(&records).await?)
-}
-
-/// The same for rows still in their JSON text, as the API receives them.
-pub async fn ingest_raw<T: Record>(store: &Store, rows: &[Box<RawValue>]) -> Result<UpsertCounts> {
-    check_size(rows.len())?;
     let records = parse_raw_batch::<T>(rows).map_err(ServiceError::Invalid)?;
-    Ok(store.upsert(&records).await?)
+    let counts = store.upsert(&records).await?;
+    if let Some(kind) = T::FEEDS {
+        rescorer.mark(kind);
+    }
+    Ok(counts)
 }

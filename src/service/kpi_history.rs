@@ -5,7 +5,7 @@
 use super::kpis::{parse_query, KpiQuery, KpiRecords};
 use super::{Result, ServiceError};
 use crate::domain::Period;
-use crate::kpi::{self, KpiReport};
+use crate::kpi::{self, KpiGroup, KpiReport};
 use crate::store::Store;
 
 /// The most quarters one call computes (two years).
@@ -16,7 +16,7 @@ pub async fn kpis_by_quarter(
     store: &Store,
     last: Period,
     count: usize,
-    group_by: Option<&str>,
+    group_by: Option<KpiGroup>,
 ) -> Result<Vec<KpiReport>> {
     if !(1..=MAX_QUARTERS).contains(&count) {
         return Err(ServiceError::bad_input(
@@ -29,7 +29,7 @@ pub async fn kpis_by_quarter(
         .map(|p| {
             parse_query(&KpiQuery {
                 period: Some(p.to_string()),
-                group_by: group_by.map(str::to_string),
+                group_by,
                 ..KpiQuery::default()
             })
         })

@@ -13,7 +13,7 @@ pub struct KpiQuery {
     pub from: Option<String>,
     pub to: Option<String>,
     pub period: Option<String>,
-    pub group_by: Option<String>,
+    pub group_by: Option<KpiGroup>,
 }
 
 use super::forecast::parse_day as date;
@@ -39,13 +39,7 @@ pub fn parse_query(q: &KpiQuery) -> Result<(Window, Option<KpiGroup>)> {
             ))
         }
     };
-    let group = q
-        .group_by
-        .as_deref()
-        .map(str::parse::<KpiGroup>)
-        .transpose()
-        .map_err(|e| ServiceError::bad_input("group_by", e.to_string()))?;
-    Ok((window, group))
+    Ok((window, q.group_by))
 }
 
 /// Every KPI over the window, per group when asked.

@@ -20,10 +20,8 @@ pub mod quotas;
 pub mod score_file;
 
 pub use demo::{load_demo_world, score_demo_lists};
-pub use import::{
-    import_file, import_rows, ingest_path, ImportFailure, ImportOutcome, Pass, Progress, ENTITIES,
-};
-pub use ingest::{ingest, ingest_raw};
+pub use import::{import_file, import_rows, ImportFailure, ImportOutcome, Pass, Progress};
+pub use ingest::ingest_raw;
 pub use keyring::{KeyRing, REFRESH_EVERY as KEY_REFRESH_EVERY};
 pub use keys::{
     authenticate, create_key, list_keys, revoke_key, ApiKeyInfo, NewKey, Principal, Scope,
@@ -72,3 +70,18 @@ impl ServiceError {
 }
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// A text argument (`order`, `group_by`, `kind`) parsed into its type, the way the API's query
+/// parameters are (see [`crate::domain::text::optional_text`]), or a bad input naming `field`.
+pub fn parse_param<T>(field: &str, value: Option<&str>) -> Result<Option<T>>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    value
+        .map(|v| {
+            v.parse()
+                .map_err(|e| ServiceError::bad_input(field, format!("{e}")))
+        })
+        .transpose()
+}

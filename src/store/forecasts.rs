@@ -2,7 +2,7 @@
 //! group) so that closed periods can be scored against what was actually won.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 
 use super::write::BeginWrite;
 use super::{on_pool, Pool, Result, Store};
@@ -16,6 +16,44 @@ pub struct SnapshotRow {
     pub group_by: String,
     pub snapshot: ForecastSnapshot,
     pub created_at: DateTime<Utc>,
+}
+
+/// A `forecast_snapshots` row as stored, read by column name (period and day as text, parts as
+/// JSON text).
+#[derive(sqlx::FromRow)]
+struct StoredSnapshot {
+    period: String,
+    as_of: String,
+    group_by: String,
+    group_key: String,
+    p10: f64,
+    p50: f64,
+    p90: f64,
+    mean: f64,
+    parts: String,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<StoredSnapshot> for SnapshotRow {
+    type Error = anyhow::Error;
+
+    fn try_from(r: StoredSnapshot) -> anyhow::Result<SnapshotRow> {
+        let bad = |what: &str| anyhow::anyhow!("stored forecast snapshot has a bad {what}");
+        Ok(SnapshotRow {
+            group_by: r.group_by,
+            snapshot: ForecastSnapshot {
+                period: Period::parse(&r.period).map_err(|_| bad("period"))?,
+                as_of: r.as_of.parse::<NaiveDate>().map_err(|_| bad("as_of"))?,
+                group: r.group_key,
+                p10: r.p10,
+                p50: r.p50,
+                p90: r.p90,
+                mean: r.mean,
+                parts: serde_json::from_str(&r.parts)?,
+            },
+            created_at: r.created_at,
+        })
+    }
 }
 
 const WIDTH: usize = 11;
@@ -74,7 +112,7 @@ impl Store {
     /// Every stored snapshot of a grouping (`""`: the totals), oldest period and as-of first.
     pub async fn snapshots(&self, group_by: &str) -> Result<Vec<SnapshotRow>> {
         let parts = match self.pool {
-            Pool::Postgres(_) => "parts::text",
+            Pool::Postgres(_) => "parts::text AS parts",
             Pool::Sqlite(_) => "parts",
         };
         let sql = format!(
@@ -82,30 +120,11 @@ impl Store {
              FROM forecast_snapshots WHERE group_by = {} ORDER BY period, as_of, group_key",
             self.dialect().param(1)
         );
-        on_pool!(self, p => {
-            let rows = sqlx::query(AssertSqlSafe(sql)).bind(group_by).fetch_all(p).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                let period: String = r.try_get(0)?;
-                let as_of: String = r.try_get(1)?;
-                let parts: String = r.try_get(8)?;
-                let bad = |what: &str| anyhow::anyhow!("stored forecast snapshot has a bad {what}");
-                out.push(SnapshotRow {
-                    group_by: r.try_get(2)?,
-                    snapshot: ForecastSnapshot {
-                        period: Period::parse(&period).map_err(|_| bad("period"))?,
-                        as_of: as_of.parse::<NaiveDate>().map_err(|_| bad("as_of"))?,
-                        group: r.try_get(3)?,
-                        p10: r.try_get(4)?,
-                        p50: r.try_get(5)?,
-                        p90: r.try_get(6)?,
-                        mean: r.try_get(7)?,
-                        parts: serde_json::from_str(&parts).map_err(anyhow::Error::new)?,
-                    },
-                    created_at: r.try_get(9)?,
-                });
-            }
-            Ok(out)
-        })
+        let rows = on_pool!(self, p => {
+            sqlx::query_as::<_, StoredSnapshot>(AssertSqlSafe(sql)).bind(group_by).fetch_all(p).await?
+        });
+        let rows: anyhow::Result<Vec<SnapshotRow>> =
+            rows.into_iter().map(SnapshotRow::try_from).collect();
+        Ok(rows?)
     }
 }

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::pool::PoolConnection;
-use sqlx::{AssertSqlSafe, Postgres, Row};
+use sqlx::{AssertSqlSafe, Postgres};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -24,6 +24,38 @@ pub struct JobRow {
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A `jobs` row as stored, read by column name (the result is JSON text).
+#[derive(sqlx::FromRow)]
+struct StoredJob {
+    id: String,
+    kind: String,
+    status: String,
+    progress: f64,
+    message: String,
+    result: Option<String>,
+    error: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<StoredJob> for JobRow {
+    type Error = anyhow::Error;
+
+    fn try_from(r: StoredJob) -> anyhow::Result<JobRow> {
+        Ok(JobRow {
+            id: r.id,
+            kind: r.kind,
+            status: r.status,
+            progress: r.progress,
+            message: r.message,
+            result: r.result.map(|t| serde_json::from_str(&t)).transpose()?,
+            error: r.error,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
 }
 
 /// Held while a training runs; dropping it releases the lock (so does the death of the process).
@@ -183,29 +215,16 @@ impl Store {
 
     pub async fn job(&self, id: &str) -> Result<Option<JobRow>> {
         let result_col = match self.pool {
-            Pool::Postgres(_) => "result::text",
+            Pool::Postgres(_) => "result::text AS result",
             Pool::Sqlite(_) => "result",
         };
         let sql = format!(
             "SELECT id, kind, status, progress, message, {result_col}, error, created_at, updated_at FROM jobs WHERE id = {}",
             self.dialect().param(1)
         );
-        on_pool!(self, p => {
-            let Some(r) = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(p).await? else {
-                return Ok(None);
-            };
-            let result: Option<String> = r.try_get(5)?;
-            Ok(Some(JobRow {
-                id: r.try_get(0)?,
-                kind: r.try_get(1)?,
-                status: r.try_get(2)?,
-                progress: r.try_get(3)?,
-                message: r.try_get(4)?,
-                result: result.map(|t| serde_json::from_str(&t)).transpose().map_err(anyhow::Error::new)?,
-                error: r.try_get(6)?,
-                created_at: r.try_get(7)?,
-                updated_at: r.try_get(8)?,
-            }))
-        })
+        let row = on_pool!(self, p => {
+            sqlx::query_as::<_, StoredJob>(AssertSqlSafe(sql)).bind(id).fetch_optional(p).await?
+        });
+        Ok(row.map(JobRow::try_from).transpose()?)
     }
 }

@@ -1,12 +1,12 @@
 //! API keys: stored by the SHA-256 of the key, never the key itself.
 
 use chrono::{DateTime, Utc};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 
 use super::{on_pool, Result, Store};
 
-/// A stored API key (without the key).
-#[derive(Debug, Clone, PartialEq)]
+/// A stored API key (without the key), read from its row by column name.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ApiKeyRow {
     pub id: String,
     pub name: String,
@@ -16,20 +16,6 @@ pub struct ApiKeyRow {
     pub scopes: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
-}
-
-macro_rules! key_row {
-    ($row:expr) => {{
-        let r = $row;
-        ApiKeyRow {
-            id: r.try_get(0)?,
-            name: r.try_get(1)?,
-            key_hash: r.try_get(2)?,
-            scopes: r.try_get(3)?,
-            created_at: r.try_get(4)?,
-            revoked_at: r.try_get(5)?,
-        }
-    }};
 }
 
 const COLUMNS: &str = "id, name, key_hash, scopes, created_at, revoked_at";
@@ -67,22 +53,19 @@ impl Store {
             self.dialect().param(1)
         );
         on_pool!(self, p => {
-            match sqlx::query(AssertSqlSafe(sql.as_str())).bind(hash).fetch_optional(p).await? {
-                Some(r) => Ok(Some(key_row!(r))),
-                None => Ok(None),
-            }
+            Ok(sqlx::query_as::<_, ApiKeyRow>(AssertSqlSafe(sql.as_str()))
+                .bind(hash)
+                .fetch_optional(p)
+                .await?)
         })
     }
 
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyRow>> {
         let sql = format!("SELECT {COLUMNS} FROM api_keys ORDER BY created_at, id");
         on_pool!(self, p => {
-            let rows = sqlx::query(AssertSqlSafe(sql.as_str())).fetch_all(p).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                out.push(key_row!(r));
-            }
-            Ok(out)
+            Ok(sqlx::query_as::<_, ApiKeyRow>(AssertSqlSafe(sql.as_str()))
+                .fetch_all(p)
+                .await?)
         })
     }
 

@@ -1,5 +1,6 @@
-//! Persistence: the CRM copy, API keys and (later) the model registry and ledgers, on SQLite or
-//! PostgreSQL. The database URL picks the backend; each backend runs its own migrations at connect.
+//! Persistence: the CRM copy, API keys, the model registry, scores, jobs and the forecast ledger,
+//! on SQLite or PostgreSQL. The database URL picks the backend; each backend runs its own
+//! migrations at connect.
 //!
 //! Queries are written once and run on either pool through [`on_pool!`]: the SQL differs only in
 //! placeholders and casts, which [`sql::Dialect`] renders.
@@ -23,7 +24,7 @@ pub use jobs::{JobRow, TrainingLock, INTERRUPTED};
 pub use keys::ApiKeyRow;
 pub use models::ModelVersionRow;
 pub use records::{Page, UpsertCounts};
-pub use scores::ScoreRow;
+pub use scores::{ChurnScoreFilter, ScoreRow};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -233,4 +234,4 @@ fn redact(url: &str) -> String {
 }
 
 #[cfg(test)]
-mod migrate_tests;
+mod tests;

@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
+use super::sql::Dialect;
+
 use super::write::BeginWrite;
 use super::{on_pool, Result, Store};
 
@@ -22,36 +24,45 @@ pub struct ModelVersionRow {
     pub activated_at: Option<DateTime<Utc>>,
 }
 
-fn json(text: String) -> Result<serde_json::Value> {
-    Ok(serde_json::from_str(&text).map_err(anyhow::Error::new)?)
+/// A `model_versions` row as stored, read by column name (spec and metrics as JSON text; the
+/// artifact empty when it was not selected).
+#[derive(sqlx::FromRow)]
+struct StoredVersion {
+    id: String,
+    kind: String,
+    status: String,
+    algorithm: String,
+    spec: String,
+    metrics: String,
+    #[sqlx(default)]
+    artifact: Vec<u8>,
+    trained_at: DateTime<Utc>,
+    activated_at: Option<DateTime<Utc>>,
 }
 
-macro_rules! version_row {
-    ($r:expr, $with_artifact:expr) => {{
-        let r = $r;
-        ModelVersionRow {
-            id: r.try_get(0)?,
-            kind: r.try_get(1)?,
-            status: r.try_get(2)?,
-            algorithm: r.try_get(3)?,
-            spec: json(r.try_get(4)?)?,
-            metrics: json(r.try_get(5)?)?,
-            trained_at: r.try_get(6)?,
-            activated_at: r.try_get(7)?,
-            artifact: if $with_artifact {
-                r.try_get(8)?
-            } else {
-                Vec::new()
-            },
-        }
-    }};
+impl TryFrom<StoredVersion> for ModelVersionRow {
+    type Error = anyhow::Error;
+
+    fn try_from(r: StoredVersion) -> anyhow::Result<ModelVersionRow> {
+        Ok(ModelVersionRow {
+            id: r.id,
+            kind: r.kind,
+            status: r.status,
+            algorithm: r.algorithm,
+            spec: serde_json::from_str(&r.spec)?,
+            metrics: serde_json::from_str(&r.metrics)?,
+            artifact: r.artifact,
+            trained_at: r.trained_at,
+            activated_at: r.activated_at,
+        })
+    }
 }
 
 impl Store {
     fn version_columns(&self, with_artifact: bool) -> String {
         let text = |c: &str| match self.dialect() {
-            super::sql::Dialect::Postgres => format!("{c}::text"),
-            super::sql::Dialect::Sqlite => c.to_string(),
+            Dialect::Postgres => format!("{c}::text AS {c}"),
+            Dialect::Sqlite => c.to_string(),
         };
         let mut cols = format!(
             "id, kind, status, algorithm, {}, {}, trained_at, activated_at",
@@ -67,8 +78,8 @@ impl Store {
     pub async fn insert_model_version(&self, v: &ModelVersionRow) -> Result<()> {
         let d = self.dialect();
         let json_param = |n: usize| match d {
-            super::sql::Dialect::Postgres => format!("CAST(${n} AS json)"),
-            super::sql::Dialect::Sqlite => d.param(n),
+            Dialect::Postgres => format!("CAST(${n} AS json)"),
+            Dialect::Sqlite => d.param(n),
         };
         let sql = format!(
             "INSERT INTO model_versions (id, kind, status, algorithm, spec, metrics, artifact, trained_at, activated_at) \
@@ -100,14 +111,12 @@ impl Store {
             self.version_columns(false),
             p = d.param(1)
         );
-        on_pool!(self, p => {
-            let rows = sqlx::query(AssertSqlSafe(sql)).bind(kind).fetch_all(p).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                out.push(version_row!(r, false));
-            }
-            Ok(out)
-        })
+        let rows = on_pool!(self, p => {
+            sqlx::query_as::<_, StoredVersion>(AssertSqlSafe(sql)).bind(kind).fetch_all(p).await?
+        });
+        let rows: anyhow::Result<Vec<ModelVersionRow>> =
+            rows.into_iter().map(ModelVersionRow::try_from).collect();
+        Ok(rows?)
     }
 
     /// One version with its artifact.
@@ -117,12 +126,10 @@ impl Store {
             self.version_columns(true),
             self.dialect().param(1)
         );
-        on_pool!(self, p => {
-            match sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(p).await? {
-                Some(r) => Ok(Some(version_row!(r, true))),
-                None => Ok(None),
-            }
-        })
+        let row = on_pool!(self, p => {
+            sqlx::query_as::<_, StoredVersion>(AssertSqlSafe(sql)).bind(id).fetch_optional(p).await?
+        });
+        Ok(row.map(ModelVersionRow::try_from).transpose()?)
     }
 
     /// (kind, version id) of every active version.
@@ -132,7 +139,7 @@ impl Store {
             let rows = sqlx::query(sql).fetch_all(p).await?;
             let mut out = Vec::with_capacity(rows.len());
             for r in rows {
-                out.push((r.try_get(0)?, r.try_get(1)?));
+                out.push((r.try_get("kind")?, r.try_get("id")?));
             }
             Ok(out)
         })

@@ -263,7 +263,7 @@ impl Store {
                 let mut rows = sqlx::query(AssertSqlSafe(sql.as_str())).fetch(p);
                 let mut out = Vec::new();
                 while let Some(row) = rows.try_next().await? {
-                    let text: String = row.try_get(0)?;
+                    let text: String = row.try_get("group_rows")?;
                     let own: Vec<AccountSnapshot> = serde_json::from_str(&text).map_err(|e| {
                         anyhow::anyhow!("a stored snapshot does not read back: {e}")
                     })?;
@@ -285,14 +285,43 @@ impl Store {
         }
     }
 
+    /// One account's snapshots dated within `days` days of its latest one (newest history,
+    /// however long the account's past), and the date of its first snapshot ever.
+    pub async fn recent_snapshots_of(
+        &self,
+        account_id: &str,
+        days: u32,
+    ) -> Result<(Vec<AccountSnapshot>, Option<NaiveDate>)> {
+        let (table, columns) = (AccountSnapshot::TABLE, AccountSnapshot::COLUMNS);
+        let d = self.dialect();
+        let sql = d.select_recent_of(table, columns, "account_id", "as_of", days);
+        let first = format!(
+            "SELECT MIN(as_of) AS first_as_of FROM {table} WHERE account_id = {}",
+            d.param(1)
+        );
+        on_pool!(self, p => {
+            let rows = sqlx::query(AssertSqlSafe(sql.as_str())).bind(account_id).fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(decode_row!(AccountSnapshot, row).1);
+            }
+            let first: Option<NaiveDate> = sqlx::query(AssertSqlSafe(first.as_str()))
+                .bind(account_id)
+                .fetch_one(p)
+                .await?
+                .try_get("first_as_of")?;
+            Ok((out, first))
+        })
+    }
+
     /// The date of each account's first snapshot.
     pub async fn first_snapshot_dates(&self) -> Result<HashMap<String, NaiveDate>> {
-        let sql = "SELECT account_id, MIN(as_of) FROM account_snapshots GROUP BY account_id";
+        let sql = "SELECT account_id, MIN(as_of) AS first_as_of FROM account_snapshots GROUP BY account_id";
         on_pool!(self, p => {
             let rows = sqlx::query(sql).fetch_all(p).await?;
             let mut out = HashMap::with_capacity(rows.len());
             for row in rows {
-                out.insert(row.try_get(0)?, row.try_get(1)?);
+                out.insert(row.try_get("account_id")?, row.try_get("first_as_of")?);
             }
             Ok(out)
         })

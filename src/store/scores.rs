@@ -1,6 +1,6 @@
 //! The latest score of each stored open lead, deal or account, with the previous probability.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{AssertSqlSafe, Row};
 use std::collections::HashMap;
 
@@ -25,6 +25,56 @@ pub struct ScoreRow {
     pub scored_at: DateTime<Utc>,
 }
 
+/// A `scores` row as stored, read by column name (the explanation as JSON text).
+#[derive(sqlx::FromRow)]
+struct StoredScore {
+    kind: String,
+    entity_id: String,
+    owner_id: Option<String>,
+    probability: f64,
+    previous_probability: Option<f64>,
+    value: f64,
+    model_version: String,
+    explanation: String,
+    scored_at: DateTime<Utc>,
+}
+
+/// Which churn scores a page of the churn-risk list holds, and in what order. The filters read
+/// the list entry stored in each score's explanation.
+#[derive(Debug, Clone, Default)]
+pub struct ChurnScoreFilter<'a> {
+    pub owner: Option<&'a str>,
+    pub segment: Option<&'a str>,
+    /// Only entries with at least this ARR.
+    pub min_arr: Option<f64>,
+    /// Only entries renewing on a day in this range (both ends included).
+    pub renewal_between: Option<(NaiveDate, NaiveDate)>,
+    /// By probability; otherwise by value (revenue at risk). Ties in account id order.
+    pub by_probability: bool,
+    /// The account the previous page ended with: the page starts after it (empty when it is not
+    /// on the filtered list).
+    pub after: Option<&'a str>,
+    pub limit: u32,
+}
+
+impl TryFrom<StoredScore> for ScoreRow {
+    type Error = anyhow::Error;
+
+    fn try_from(r: StoredScore) -> anyhow::Result<ScoreRow> {
+        Ok(ScoreRow {
+            kind: r.kind,
+            entity_id: r.entity_id,
+            owner_id: r.owner_id,
+            probability: r.probability,
+            previous_probability: r.previous_probability,
+            value: r.value,
+            model_version: r.model_version,
+            explanation: serde_json::from_str(&r.explanation)?,
+            scored_at: r.scored_at,
+        })
+    }
+}
+
 impl Store {
     /// The current probability of every scored entity of a kind.
     pub async fn score_probabilities(&self, kind: &str) -> Result<HashMap<String, f64>> {
@@ -36,7 +86,7 @@ impl Store {
             let rows = sqlx::query(AssertSqlSafe(sql)).bind(kind).fetch_all(p).await?;
             let mut out = HashMap::with_capacity(rows.len());
             for r in rows {
-                out.insert(r.try_get(0)?, r.try_get(1)?);
+                out.insert(r.try_get("entity_id")?, r.try_get("probability")?);
             }
             Ok(out)
         })
@@ -99,7 +149,7 @@ impl Store {
     ) -> Result<Vec<ScoreRow>> {
         let d = self.dialect();
         let explanation = match self.pool {
-            Pool::Postgres(_) => "explanation::text",
+            Pool::Postgres(_) => "explanation::text AS explanation",
             Pool::Sqlite(_) => "explanation",
         };
         let sql = format!(
@@ -109,24 +159,108 @@ impl Store {
             d.param(3),
             p2 = d.param(2)
         );
-        on_pool!(self, p => {
-            let rows = sqlx::query(AssertSqlSafe(sql)).bind(kind).bind(owner).bind(i64::from(limit)).fetch_all(p).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                let text: String = r.try_get(7)?;
-                out.push(ScoreRow {
-                    kind: r.try_get(0)?,
-                    entity_id: r.try_get(1)?,
-                    owner_id: r.try_get(2)?,
-                    probability: r.try_get(3)?,
-                    previous_probability: r.try_get(4)?,
-                    value: r.try_get(5)?,
-                    model_version: r.try_get(6)?,
-                    explanation: serde_json::from_str(&text).map_err(anyhow::Error::new)?,
-                    scored_at: r.try_get(8)?,
-                });
-            }
-            Ok(out)
-        })
+        let rows = on_pool!(self, p => {
+            sqlx::query_as::<_, StoredScore>(AssertSqlSafe(sql))
+                .bind(kind)
+                .bind(owner)
+                .bind(i64::from(limit))
+                .fetch_all(p)
+                .await?
+        });
+        let rows: anyhow::Result<Vec<ScoreRow>> =
+            rows.into_iter().map(ScoreRow::try_from).collect();
+        Ok(rows?)
     }
+
+    /// One page of the churn scores that pass `f`, in its order, filtered and paged by the
+    /// database (the book is never read whole).
+    pub async fn churn_score_page(&self, f: &ChurnScoreFilter<'_>) -> Result<Vec<ScoreRow>> {
+        let d = self.dialect();
+        let (explanation, field) = match self.pool {
+            Pool::Postgres(_) => (
+                "explanation::text AS explanation",
+                pg_field as fn(&str) -> String,
+            ),
+            Pool::Sqlite(_) => ("explanation", sqlite_field as fn(&str) -> String),
+        };
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            d.param(n)
+        };
+        let mut filters = vec!["kind = 'churn'".to_string()];
+        if f.owner.is_some() {
+            filters.push(format!("owner_id = {}", next()));
+        }
+        if f.segment.is_some() {
+            filters.push(format!("{} = {}", field("segment"), next()));
+        }
+        if f.min_arr.is_some() {
+            let arr = match self.pool {
+                Pool::Postgres(_) => format!("CAST({} AS DOUBLE PRECISION)", field("arr")),
+                Pool::Sqlite(_) => field("arr"),
+            };
+            filters.push(format!("{arr} >= {}", next()));
+        }
+        if f.renewal_between.is_some() {
+            let day = match self.pool {
+                Pool::Postgres(_) => format!("CAST({} AS DATE)", field("renewal_date")),
+                Pool::Sqlite(_) => field("renewal_date"),
+            };
+            filters.push(format!("{day} BETWEEN {} AND {}", next(), next()));
+        }
+        let rank = if f.by_probability {
+            "probability"
+        } else {
+            "value"
+        };
+        let after = match f.after {
+            Some(_) => format!(
+                "WHERE EXISTS (SELECT 1 FROM listed AS mark WHERE mark.entity_id = {} AND \
+                 (listed.list_rank < mark.list_rank OR \
+                 (listed.list_rank = mark.list_rank AND listed.entity_id > mark.entity_id)))",
+                next()
+            ),
+            None => String::new(),
+        };
+        let sql = format!(
+            "WITH listed AS (SELECT kind, entity_id, owner_id, probability, previous_probability, value, \
+             model_version, {explanation}, scored_at, {rank} AS list_rank FROM scores WHERE {}) \
+             SELECT kind, entity_id, owner_id, probability, previous_probability, value, model_version, \
+             explanation, scored_at FROM listed {after} ORDER BY list_rank DESC, entity_id LIMIT {}",
+            filters.join(" AND "),
+            next()
+        );
+        let rows = on_pool!(self, p => {
+            let mut q = sqlx::query_as::<_, StoredScore>(AssertSqlSafe(sql));
+            if let Some(owner) = f.owner {
+                q = q.bind(owner);
+            }
+            if let Some(segment) = f.segment {
+                q = q.bind(segment);
+            }
+            if let Some(arr) = f.min_arr {
+                q = q.bind(arr);
+            }
+            if let Some((from, to)) = f.renewal_between {
+                q = q.bind(from).bind(to);
+            }
+            if let Some(after) = f.after {
+                q = q.bind(after);
+            }
+            q.bind(i64::from(f.limit)).fetch_all(p).await?
+        });
+        let rows: anyhow::Result<Vec<ScoreRow>> =
+            rows.into_iter().map(ScoreRow::try_from).collect();
+        Ok(rows?)
+    }
+}
+
+/// A top-level field of a JSON column as text (SQLite: as stored, a number stays a number).
+fn sqlite_field(name: &str) -> String {
+    format!("json_extract(explanation, '$.{name}')")
+}
+
+fn pg_field(name: &str) -> String {
+    format!("(explanation ->> '{name}')")
 }

@@ -3,10 +3,12 @@
 //!
 //! Outcomes follow a known hidden model (written down in `training/synthetic-truth.md`) with noise,
 //! and [`Truth`] keeps the model's own probabilities, so tests can check what a model learns
-//! against the truth. The world is a pure function of the settings and `as_of`.
+//! against the truth. The world is a pure function of the settings and `as_of`. [`draws`] holds
+//! the smaller single-model draws (leads, deals) the models' unit tests and benches use.
 
 mod accounts;
 mod deal_rows;
+pub mod draws;
 mod health;
 mod leads;
 mod opportunities;
@@ -20,10 +22,6 @@ mod validate;
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_history;
-#[cfg(test)]
-mod tests_truth;
 
 use std::collections::BTreeMap;
 

@@ -7,10 +7,9 @@ use rand_chacha::ChaCha8Rng;
 
 use super::settings::OpportunitySettings;
 use super::util::{
-    add_months, days_between, end_of_month, in_last_month_of_quarter, logistic, lognormal,
-    midnight, plus_days, quarter_start,
+    add_months, in_last_month_of_quarter, logistic, lognormal, midnight, plus_days, quarter_start,
 };
-use crate::domain::DealType;
+use crate::domain::{days_between, month_end, DealType};
 
 /// What the process needs to know about a deal at creation.
 #[derive(Debug, Clone, Copy)]
@@ -147,7 +146,7 @@ fn timeline(
 ) -> (Vec<(DateTime<Utc>, NaiveDate)>, Vec<Revision>) {
     let typical: f64 = o.stage_median_days.iter().sum();
     let guess = typical * o.close_date_optimism * lognormal(rng, 1.0, 0.25);
-    let mut expected = end_of_month(plus_days(d.created, guess).date_naive());
+    let mut expected = month_end(plus_days(d.created, guess).date_naive());
     let mut amount = d.amount;
     let mut entries = Vec::with_capacity(durations.len());
     let mut revisions = Vec::with_capacity(durations.len() + 2);
@@ -156,7 +155,7 @@ fn timeline(
         let remaining: f64 = o.stage_median_days[k..].iter().sum::<f64>() * o.close_date_optimism;
         let needed = plus_days(t, remaining).date_naive();
         if needed > expected {
-            expected = end_of_month(needed);
+            expected = month_end(needed);
         }
         if k > 0 && rng.gen_bool(o.amount_revision_rate) {
             let factor = lognormal(rng, o.amount_revision_median, o.amount_revision_sigma);
@@ -182,7 +181,7 @@ fn timeline(
                 break;
             }
             if rng.gen_bool(o.stale_close_date_fix) {
-                expected = end_of_month(add_months(attempt.date_naive(), 1));
+                expected = month_end(add_months(attempt.date_naive(), 1));
                 revisions.push(Revision {
                     at: attempt,
                     stage: k,

@@ -74,11 +74,6 @@ pub(crate) fn plus_days(t: DateTime<Utc>, days: f64) -> DateTime<Utc> {
     t + Duration::seconds((days * 86_400.0).round() as i64)
 }
 
-/// Days (fractional) from `a` to `b`.
-pub(crate) fn days_between(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
-    (b - a).num_seconds() as f64 / 86_400.0
-}
-
 /// A working-hours moment (08:00 to 18:00 UTC) on date `d`.
 pub(crate) fn working_time(rng: &mut ChaCha8Rng, d: NaiveDate) -> DateTime<Utc> {
     midnight(d) + Duration::seconds(rng.gen_range(8 * 3600..18 * 3600))
@@ -94,13 +89,6 @@ pub(crate) fn add_months(d: NaiveDate, n: u32) -> NaiveDate {
 
 pub(crate) fn sub_months(d: NaiveDate, n: u32) -> NaiveDate {
     d.checked_sub_months(Months::new(n)).expect("date in range")
-}
-
-/// Last day of the month containing `d`.
-pub(crate) fn end_of_month(d: NaiveDate) -> NaiveDate {
-    add_months(first_of_month(d), 1)
-        .pred_opt()
-        .expect("date in range")
 }
 
 /// First day of the quarter containing `d`.

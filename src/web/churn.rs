@@ -50,7 +50,7 @@ fn query(p: &Params, limit: u32, after: Option<String>) -> Result<ChurnQuery, We
         segment: blank_none(&p.segment),
         min_arr: None,
         renewal_within_days: days,
-        order: None,
+        order: Default::default(),
     })
 }
 

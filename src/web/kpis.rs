@@ -58,13 +58,10 @@ async fn show(
         None => current.previous(),
     };
     let group_by = q.group_by.clone().filter(|g| !g.is_empty());
-    let reports = kpi_history::kpis_by_quarter(
-        &state.store,
-        period,
-        kpi_history::MAX_QUARTERS,
-        group_by.as_deref(),
-    )
-    .await?;
+    let grouping = crate::service::parse_param("group_by", group_by.as_deref())?;
+    let reports =
+        kpi_history::kpis_by_quarter(&state.store, period, kpi_history::MAX_QUARTERS, grouping)
+            .await?;
     let Some(last) = reports.last() else {
         return Err(ServiceError::bad_input("period", "no quarter to show").into());
     };

@@ -91,7 +91,7 @@ async fn show(
         &state.store,
         period,
         kpi_history::MAX_QUARTERS,
-        owner.map(|_| "rep"),
+        owner.map(|_| crate::kpi::KpiGroup::Rep),
     )
     .await?;
     let deals = models::prioritized(&state.store, ModelKind::Win, owner, LIMIT).await?;

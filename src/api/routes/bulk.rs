@@ -1,8 +1,9 @@
 //! Bulk scoring: churn scores of account snapshots inline, and streamed (NDJSON) lead and deal
 //! scores for up to a million rows in one request.
 
+use crate::api::params::Query;
 use actix_web::http::header::CONTENT_TYPE;
-use actix_web::web::{self, Bytes, Json, Query};
+use actix_web::web::{self, Bytes, Json};
 use actix_web::{HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde_json::value::RawValue;

@@ -1,6 +1,7 @@
 //! Churn-risk lists for customer success.
 
-use actix_web::web::{self, Json, Path, Query};
+use crate::api::params::Query;
+use actix_web::web::{self, Json, Path};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -8,6 +9,7 @@ use crate::api::auth::{Authed, ReadScope, ScoreScope};
 use crate::api::error::{ApiError, ErrorResponse};
 use crate::api::params::path_text;
 use crate::api::AppState;
+use crate::churn::ChurnOrder;
 use crate::service::churn::{self, ChurnQuery, ChurnRisk, ChurnRiskPage};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -27,7 +29,9 @@ pub struct ChurnParams {
     /// Only accounts renewing within this many days from today.
     pub renewal_within_days: Option<i64>,
     /// `revenue_at_risk` (default: P(churn) x ARR) or `probability`.
-    pub order: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::text::optional_text")]
+    #[param(inline)]
+    pub order: Option<ChurnOrder>,
 }
 
 /// Accounts most likely to churn within the horizon, ranked by revenue at risk or by probability,
@@ -56,7 +60,7 @@ pub async fn list(
         segment: p.segment,
         min_arr: p.min_arr,
         renewal_within_days: p.renewal_within_days,
-        order: p.order,
+        order: p.order.unwrap_or_default(),
     };
     Ok(Json(churn::churn_risk_list(&state.store, &q).await?))
 }

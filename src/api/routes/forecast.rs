@@ -1,6 +1,7 @@
 //! The revenue forecast of a period and the accuracy ledger of the forecasts served.
 
-use actix_web::web::{self, Json, Query};
+use crate::api::params::Query;
+use actix_web::web::{self, Json};
 use serde::Deserialize;
 use utoipa::IntoParams;
 

@@ -1,13 +1,14 @@
 //! Funnel KPIs from the first lead to the renewal.
 
-use actix_web::web::{self, Json, Query};
+use crate::api::params::Query;
+use actix_web::web::{self, Json};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::api::auth::{Authed, ReadScope};
 use crate::api::error::{ApiError, ErrorResponse};
 use crate::api::AppState;
-use crate::kpi::KpiReport;
+use crate::kpi::{KpiGroup, KpiReport};
 use crate::service::kpis::{self, KpiQuery};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -21,7 +22,8 @@ pub struct KpiParams {
     /// Instead of from/to: a month (2026-11), quarter (2026-Q4) or year (2026).
     pub period: Option<String>,
     /// rep, team, region, source or product.
-    pub group_by: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::text::optional_text")]
+    pub group_by: Option<KpiGroup>,
 }
 
 /// Every KPI over the window (leads by source, conversion, first response, the funnel, win rate,

@@ -1,7 +1,8 @@
 //! The model registry over HTTP: list versions with their metrics, train (asynchronously),
 //! promote by hand, roll back; and the jobs that training runs as.
 
-use actix_web::web::{self, Json, Path, Query};
+use crate::api::params::Query;
+use actix_web::web::{self, Json, Path};
 use actix_web::HttpResponse;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -11,6 +12,7 @@ use crate::api::auth::{AdminScope, Authed, ReadScope};
 use crate::api::error::{ApiError, ErrorResponse};
 use crate::api::params::path_text;
 use crate::api::AppState;
+use crate::domain::ModelKind;
 use crate::service::jobs::{self, JobView};
 use crate::service::models::{self, ModelDrift, ModelVersionInfo};
 
@@ -19,7 +21,9 @@ use crate::service::models::{self, ModelDrift, ModelVersionInfo};
 #[into_params(parameter_in = Query)]
 pub struct ModelsParams {
     /// lead, win or churn; all kinds when absent.
-    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::text::optional_text")]
+    #[param(inline)]
+    pub kind: Option<ModelKind>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -44,7 +48,7 @@ pub async fn list(
     state: web::Data<AppState>,
     params: Query<ModelsParams>,
 ) -> Result<Json<ModelVersions>, ApiError> {
-    let data = models::list_versions(&state.store, &state.registry, params.kind.as_deref()).await?;
+    let data = models::list_versions(&state.store, &state.registry, params.kind).await?;
     Ok(Json(ModelVersions { data }))
 }
 

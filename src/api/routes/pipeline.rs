@@ -1,6 +1,7 @@
 //! What happened to the pipeline: a deal's history and the waterfall between two days.
 
-use actix_web::web::{self, Json, Path, Query};
+use crate::api::params::Query;
+use actix_web::web::{self, Json, Path};
 use serde::Deserialize;
 use utoipa::IntoParams;
 

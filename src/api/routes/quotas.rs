@@ -1,6 +1,7 @@
 //! Quota recommendations for a company target, with the judgement of the stored quotas.
 
-use actix_web::web::{self, Json, Query};
+use crate::api::params::Query;
+use actix_web::web::{self, Json};
 use serde::Deserialize;
 use utoipa::IntoParams;
 

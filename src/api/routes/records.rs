@@ -4,7 +4,8 @@
 //! The handlers are generic over the entity; a macro stamps out the thin, documented wrappers the
 //! OpenAPI spec needs (one per entity and verb).
 
-use actix_web::web::{self, Json, Path, Query};
+use crate::api::params::Query;
+use actix_web::web::{self, Json, Path};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
@@ -42,16 +43,9 @@ pub(crate) async fn upsert<T: Record>(
     state: &AppState,
     rows: Vec<Box<RawValue>>,
 ) -> Result<Json<UpsertCounts>, ApiError> {
-    let counts = service::ingest_raw::<T>(&state.store, &rows).await?;
-    match T::PATH {
-        "leads" => state.rescorer.mark(crate::ml::ModelKind::Lead),
-        "opportunities" | "stage-events" => state.rescorer.mark(crate::ml::ModelKind::Win),
-        "accounts" | "account-snapshots" | "churn-events" => {
-            state.rescorer.mark(crate::ml::ModelKind::Churn)
-        }
-        _ => {}
-    }
-    Ok(Json(counts))
+    Ok(Json(
+        service::ingest_raw::<T>(&state.store, &state.rescorer, &rows).await?,
+    ))
 }
 
 pub(crate) async fn get_one<T: Record>(state: &AppState, id: &str) -> Result<Json<T>, ApiError> {
@@ -69,10 +63,9 @@ pub(crate) async fn get_one<T: Record>(state: &AppState, id: &str) -> Result<Jso
 pub(crate) async fn list<T: Record + ToSchema>(
     state: &AppState,
     params: ListParams,
-    parent_column: Option<&'static str>,
 ) -> Result<Json<PageOf<T>>, ApiError> {
     let limit = crate::api::params::page_limit(params.limit, 100)?;
-    let filter = match (params.parent.as_deref(), parent_column) {
+    let filter = match (params.parent.as_deref(), T::PARENT) {
         (Some(v), Some(c)) => Some((c, v)),
         (Some(_), None) => {
             return Err(ApiError::bad_request(
@@ -92,14 +85,15 @@ pub(crate) async fn list<T: Record + ToSchema>(
     }))
 }
 
-/// Stamps out the documented handlers of one entity and its `configure` function.
+/// Stamps out the documented handlers of each entity, a `configure` function for each, and one
+/// for them all.
 macro_rules! record_routes {
-    ($module:ident, $T:ty, $path:tt, $item_path:tt, $tag:tt, $parent:expr) => {
+    ($($module:ident: $T:ty,)*) => {$(
         pub mod $module {
             use super::*;
 
             /// Upsert a batch by the CRM's ids: all rows or none.
-            #[utoipa::path(post, path = $path, tag = $tag,
+            #[utoipa::path(post, path = format!("/v1/{}", <$T>::PATH), tag = "ingest",
                 request_body(content = Vec<$T>, description = "1 to 50,000 rows"),
                 responses(
                     (status = 200, description = "Counts of inserted, updated and unchanged rows", body = UpsertCounts),
@@ -121,7 +115,7 @@ macro_rules! record_routes {
             }
 
             /// Read one record by its key.
-            #[utoipa::path(get, path = $item_path, tag = $tag,
+            #[utoipa::path(get, path = format!("/v1/{}/{{id}}", <$T>::PATH), tag = "ingest",
                 params(("id" = String, Path, description = "The CRM id (or composite key)")),
                 responses(
                     (status = 200, description = "The record", body = $T),
@@ -140,7 +134,7 @@ macro_rules! record_routes {
             }
 
             /// List records in key order, a page at a time.
-            #[utoipa::path(get, path = $path, tag = $tag,
+            #[utoipa::path(get, path = format!("/v1/{}", <$T>::PATH), tag = "ingest",
                 params(ListParams),
                 responses(
                     (status = 200, description = "A page of records", body = PageOf<$T>),
@@ -155,90 +149,30 @@ macro_rules! record_routes {
                 state: web::Data<AppState>,
                 params: Query<ListParams>,
             ) -> Result<Json<PageOf<$T>>, ApiError> {
-                list::<$T>(&state, params.into_inner(), $parent).await
+                list::<$T>(&state, params.into_inner()).await
             }
 
             pub fn configure(cfg: &mut web::ServiceConfig) {
                 cfg.service(
-                    web::resource($path)
+                    web::resource(format!("/v1/{}", <$T>::PATH))
                         .route(web::post().to(create))
                         .route(web::get().to(index))
-                        .default_service(web::to(crate::api::startup::method_not_allowed)),
+                        .default_service(web::to(crate::api::error::method_not_allowed)),
                 )
                 .service(
-                    web::resource($item_path)
+                    web::resource(format!("/v1/{}/{{id}}", <$T>::PATH))
                         .route(web::get().to(read))
-                        .default_service(web::to(crate::api::startup::method_not_allowed)),
+                        .default_service(web::to(crate::api::error::method_not_allowed)),
                 );
             }
+        }
+    )*
+
+        /// The routes of every entity.
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            $(cfg.configure($module::configure);)*
         }
     };
 }
 
-use crate::domain::{
-    Account, AccountSnapshot, ChurnEvent, Lead, Opportunity, Quota, Rep, Spend, StageEvent,
-};
-
-record_routes!(
-    accounts,
-    Account,
-    "/v1/accounts",
-    "/v1/accounts/{id}",
-    "ingest",
-    None
-);
-record_routes!(leads, Lead, "/v1/leads", "/v1/leads/{id}", "ingest", None);
-record_routes!(
-    opportunities,
-    Opportunity,
-    "/v1/opportunities",
-    "/v1/opportunities/{id}",
-    "ingest",
-    None
-);
-record_routes!(
-    stage_events,
-    StageEvent,
-    "/v1/stage-events",
-    "/v1/stage-events/{id}",
-    "ingest",
-    Some("opportunity_id")
-);
-record_routes!(reps, Rep, "/v1/reps", "/v1/reps/{id}", "ingest", None);
-record_routes!(
-    quotas,
-    Quota,
-    "/v1/quotas",
-    "/v1/quotas/{id}",
-    "ingest",
-    Some("rep_id")
-);
-record_routes!(
-    account_snapshots,
-    AccountSnapshot,
-    "/v1/account-snapshots",
-    "/v1/account-snapshots/{id}",
-    "ingest",
-    Some("account_id")
-);
-record_routes!(
-    churn_events,
-    ChurnEvent,
-    "/v1/churn-events",
-    "/v1/churn-events/{id}",
-    "ingest",
-    Some("account_id")
-);
-record_routes!(spend, Spend, "/v1/spend", "/v1/spend/{id}", "ingest", None);
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(accounts::configure)
-        .configure(leads::configure)
-        .configure(opportunities::configure)
-        .configure(stage_events::configure)
-        .configure(reps::configure)
-        .configure(quotas::configure)
-        .configure(account_snapshots::configure)
-        .configure(churn_events::configure)
-        .configure(spend::configure);
-}
+crate::with_entities!(record_routes);

@@ -1,6 +1,7 @@
 //! Scores: inline batches from a CRM, stored records, and the prioritized call lists.
 
-use actix_web::web::{self, Json, Path, Query};
+use crate::api::params::Query;
+use actix_web::web::{self, Json, Path};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

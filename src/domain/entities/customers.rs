@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use super::Problems;
 use crate::domain::cells::record_columns;
 use crate::domain::record::{join_key, Record};
-use crate::domain::{Attributes, Id, Money, Timestamp};
+use crate::domain::{Attributes, Id, ModelKind, Money, Timestamp};
 
 /// A company: a prospect or a customer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -39,6 +39,7 @@ pub struct Account {
 impl Record for Account {
     const TABLE: &'static str = "accounts";
     const PATH: &'static str = "accounts";
+    const FEEDS: Option<ModelKind> = Some(ModelKind::Churn);
     record_columns!(
         id: id,
         name: String,
@@ -112,6 +113,8 @@ pub struct AccountSnapshot {
 impl Record for AccountSnapshot {
     const TABLE: &'static str = "account_snapshots";
     const PATH: &'static str = "account-snapshots";
+    const PARENT: Option<&'static str> = Some("account_id");
+    const FEEDS: Option<ModelKind> = Some(ModelKind::Churn);
     record_columns!(
         account_id: Id,
         as_of: NaiveDate,
@@ -170,6 +173,8 @@ pub struct ChurnEvent {
 impl Record for ChurnEvent {
     const TABLE: &'static str = "churn_events";
     const PATH: &'static str = "churn-events";
+    const PARENT: Option<&'static str> = Some("account_id");
+    const FEEDS: Option<ModelKind> = Some(ModelKind::Churn);
     record_columns!(
         account_id: Id,
         churned_at: NaiveDate,

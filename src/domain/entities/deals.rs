@@ -2,12 +2,13 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use utoipa::ToSchema;
 
 use super::Problems;
 use crate::domain::cells::record_columns;
 use crate::domain::record::{join_key, Record};
-use crate::domain::{Attributes, Id, Money, Timestamp};
+use crate::domain::{Attributes, Id, ModelKind, Money, Timestamp};
 
 /// New business, a renewal, or an upsell to an existing customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -85,6 +86,7 @@ impl Opportunity {
 impl Record for Opportunity {
     const TABLE: &'static str = "opportunities";
     const PATH: &'static str = "opportunities";
+    const FEEDS: Option<ModelKind> = Some(ModelKind::Win);
     record_columns!(
         id: id,
         account_id: Option<Id>,
@@ -148,6 +150,8 @@ pub struct StageEvent {
 impl Record for StageEvent {
     const TABLE: &'static str = "stage_events";
     const PATH: &'static str = "stage-events";
+    const PARENT: Option<&'static str> = Some("opportunity_id");
+    const FEEDS: Option<ModelKind> = Some(ModelKind::Win);
     record_columns!(
         opportunity_id: Id,
         stage: String,
@@ -169,6 +173,24 @@ impl Record for StageEvent {
         let mut p = Problems::default();
         p.not_blank("stage", &self.stage);
         p.0
+    }
+}
+
+impl StageEvent {
+    /// Each deal's events among `events` that pass `keep`, oldest first (events entered at the
+    /// same moment keep their order): the one grouping of a stage history by deal.
+    pub fn by_deal<'a>(
+        events: impl IntoIterator<Item = &'a StageEvent>,
+        keep: impl Fn(&StageEvent) -> bool,
+    ) -> HashMap<&'a str, Vec<&'a StageEvent>> {
+        let mut by: HashMap<&str, Vec<&StageEvent>> = HashMap::new();
+        for e in events.into_iter().filter(|e| keep(e)) {
+            by.entry(e.opportunity_id.as_str()).or_default().push(e);
+        }
+        for v in by.values_mut() {
+            v.sort_by_key(|e| e.entered_at);
+        }
+        by
     }
 }
 

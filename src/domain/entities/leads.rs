@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use super::Problems;
 use crate::domain::cells::record_columns;
 use crate::domain::record::Record;
-use crate::domain::{Attributes, Id, Timestamp};
+use crate::domain::{Attributes, Id, ModelKind, Timestamp};
 
 /// A lead as the CRM has it. Engagement counts (visits, emails opened, ...) go in `attributes`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -40,6 +40,7 @@ pub struct Lead {
 impl Record for Lead {
     const TABLE: &'static str = "leads";
     const PATH: &'static str = "leads";
+    const FEEDS: Option<ModelKind> = Some(ModelKind::Lead);
     record_columns!(
         id: id,
         account_id: Option<Id>,

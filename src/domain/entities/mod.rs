@@ -16,6 +16,27 @@ pub use team::{Quota, Rep};
 
 use super::Timestamp;
 
+/// Every CRM entity, once: the module name its routes live under and its type. Invokes
+/// `$then! { module: Type, ... }`, so each list with one entry per entity (the importable kinds,
+/// the HTTP routes, the OpenAPI paths) is generated from this one; what differs between entities
+/// (path, table, columns, parent, the model it feeds) is declared on its [`super::Record`] impl.
+#[macro_export]
+macro_rules! with_entities {
+    ($then:ident) => {
+        $then! {
+            accounts: $crate::domain::Account,
+            leads: $crate::domain::Lead,
+            opportunities: $crate::domain::Opportunity,
+            stage_events: $crate::domain::StageEvent,
+            reps: $crate::domain::Rep,
+            quotas: $crate::domain::Quota,
+            account_snapshots: $crate::domain::AccountSnapshot,
+            churn_events: $crate::domain::ChurnEvent,
+            spend: $crate::domain::Spend,
+        }
+    };
+}
+
 /// Longest free-text field accepted (names, stages, sources), in characters.
 pub(crate) const MAX_TEXT: usize = 1000;
 

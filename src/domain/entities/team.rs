@@ -76,6 +76,7 @@ pub struct Quota {
 impl Record for Quota {
     const TABLE: &'static str = "quotas";
     const PATH: &'static str = "quotas";
+    const PARENT: Option<&'static str> = Some("rep_id");
     record_columns!(
         rep_id: Id,
         period: Period,

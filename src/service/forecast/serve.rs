@@ -14,6 +14,7 @@ use crate::forecast::{
     DEFAULT_SIMULATIONS,
 };
 use crate::ml::{ModelKind, OwnerHistory};
+use crate::service::models::scoring::own_events;
 use crate::service::models::ModelRegistry;
 use crate::service::{Result, ServiceError};
 use crate::store::{SnapshotRow, Store};
@@ -144,19 +145,13 @@ fn model_p_win(
     let Some(at) = as_of.and_hms_opt(23, 59, 59).map(|t| t.and_utc()) else {
         return Ok(None);
     };
-    let mut by_opp: HashMap<&str, Vec<StageEvent>> = HashMap::new();
-    for e in events {
-        by_opp
-            .entry(e.opportunity_id.as_str())
-            .or_default()
-            .push(e.clone());
-    }
+    let by_deal = StageEvent::by_deal(events, |_| true);
     let open: Vec<&Opportunity> = opps.iter().filter(|o| o.is_open()).collect();
     let rows: Vec<_> = open
         .iter()
         .map(|o| {
-            let own = by_opp.get(o.id.as_str()).map_or(&[][..], Vec::as_slice);
-            m.model.opportunity_row(o, own, &history, at)
+            m.model
+                .opportunity_row(o, &own_events(&by_deal, o), &history, at)
         })
         .collect();
     let p = m.model.predict(&rows);

@@ -30,13 +30,5 @@ use super::ServiceError;
 
 /// Parses `lead`, `win` or `churn`.
 pub fn parse_kind(s: &str) -> Result<ModelKind, ServiceError> {
-    match s {
-        "lead" => Ok(ModelKind::Lead),
-        "win" => Ok(ModelKind::Win),
-        "churn" => Ok(ModelKind::Churn),
-        other => Err(ServiceError::bad_input(
-            "kind",
-            format!("unknown model kind `{other}`; use lead, win or churn"),
-        )),
-    }
+    s.parse().map_err(|e| ServiceError::bad_input("kind", e))
 }

@@ -12,16 +12,7 @@ use crate::service::{Result, ServiceError};
 use crate::store::{ScoreRow, Store};
 use std::sync::Arc;
 
-/// A reason behind a score, in words a salesperson reads.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct FactorView {
-    pub feature: String,
-    pub value: String,
-    /// Signed weight in score points.
-    pub points: f64,
-    /// e.g. "source = webinar: +12 pts".
-    pub text: String,
-}
+pub use crate::domain::FactorView;
 
 /// A scored lead, opportunity or account.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -235,22 +226,26 @@ fn deal_rows(
     let history = registry.owner_history();
     let now = Utc::now();
     // Group the history once: rescoring the whole book must not scan every event per deal.
-    let mut by_deal: std::collections::HashMap<&str, Vec<StageEvent>> =
-        std::collections::HashMap::new();
-    for e in events {
-        by_deal
-            .entry(e.opportunity_id.as_str())
-            .or_default()
-            .push(e.clone());
-    }
+    let by_deal = StageEvent::by_deal(events, |_| true);
     let rows: Vec<_> = opps
         .iter()
         .map(|o| {
-            let own = by_deal.get(o.id.as_str()).map_or(&[][..], Vec::as_slice);
-            m.model.opportunity_row(o, own, &history, now)
+            m.model
+                .opportunity_row(o, &own_events(&by_deal, o), &history, now)
         })
         .collect();
     Ok((m, rows))
+}
+
+/// A deal's events from [`StageEvent::by_deal`], as the slice a win row reads.
+pub(crate) fn own_events(
+    by_deal: &std::collections::HashMap<&str, Vec<&StageEvent>>,
+    o: &Opportunity,
+) -> Vec<StageEvent> {
+    by_deal
+        .get(o.id.as_str())
+        .map(|v| v.iter().map(|e| (*e).clone()).collect())
+        .unwrap_or_default()
 }
 
 fn deal_records(m: &ActiveModel, opps: &[Opportunity], scores: &[Score]) -> Vec<ScoredRecord> {

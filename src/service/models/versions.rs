@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use utoipa::ToSchema;
 
 use super::registry::{ActiveModel, ModelRegistry};
-use crate::ml::{DriftReport, TrainedModel};
+use crate::ml::{DriftReport, ModelKind, TrainedModel};
 use crate::service::{Result, ServiceError};
 use crate::store::{ModelVersionRow, Store};
 
@@ -59,18 +59,15 @@ fn info(r: ModelVersionRow) -> ModelVersionInfo {
 pub async fn list_versions(
     store: &Store,
     registry: &ModelRegistry,
-    kind: Option<&str>,
+    kind: Option<ModelKind>,
 ) -> Result<Vec<ModelVersionInfo>> {
-    if let Some(k) = kind {
-        super::parse_kind(k)?;
-    }
     let drift: Vec<(String, Vec<String>)> = registry
         .served()
         .into_iter()
         .filter_map(|(m, mon)| Some((m.version.clone(), mon.drift(&m)?.alerts)))
         .collect();
     let mut out: Vec<ModelVersionInfo> = store
-        .model_versions(kind)
+        .model_versions(kind.map(ModelKind::as_str))
         .await?
         .into_iter()
         .map(info)

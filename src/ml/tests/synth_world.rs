@@ -8,13 +8,13 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
-use super::*;
 use crate::ml::metrics::roc_auc;
+use crate::ml::*;
 use crate::ml::{metrics, split};
 use crate::synth::{generate, SynthSettings, World};
 
-const LEAD_SPEC: &str = include_str!("../../training/lead.toml");
-const WIN_SPEC: &str = include_str!("../../training/win.toml");
+const LEAD_SPEC: &str = include_str!("../../../training/lead.toml");
+const WIN_SPEC: &str = include_str!("../../../training/win.toml");
 
 /// How far below the truth's AUC a model may be on the same validation rows.
 const AUC_GAP: f64 = 0.02;
@@ -145,7 +145,7 @@ fn win_model_comes_within_002_auc_of_the_truth() {
 }
 
 #[test]
-#[ignore = "about 20 s in debug: cargo test --lib ml::tests_synth_world -- --ignored"]
+#[ignore = "about 20 s in debug: cargo test --lib ml::tests::synth_world -- --ignored"]
 fn shipped_specs_with_every_candidate_come_within_002_auc_of_the_truth() {
     let w = default_world();
     lead_recovery(w, &ModelSpec::from_toml(LEAD_SPEC).unwrap()).check("lead, shipped spec");
@@ -212,7 +212,7 @@ fn every_deal_is_in_one_slice_and_young_deals_are_left_out() {
 }
 
 #[test]
-#[ignore = "about 60 s in debug: cargo test --lib ml::tests_synth_world -- --ignored"]
+#[ignore = "about 60 s in debug: cargo test --lib ml::tests::synth_world -- --ignored"]
 // Open finding: on 6,000-lead worlds the calibration slice is small enough for its luck to decide
 // (see `win_model_is_calibrated_on_its_validation_deals`); the default seed fails today (ECE 0.098,
 // the truth's 0.032 on the same rows).
@@ -225,7 +225,7 @@ fn shipped_win_spec_is_calibrated_on_several_worlds() {
 }
 
 #[test]
-#[ignore = "a measurement: cargo test --lib ml::tests_synth_world::closed_share -- --ignored --nocapture"]
+#[ignore = "a measurement: cargo test --lib ml::tests::synth_world::closed_share -- --ignored --nocapture"]
 fn closed_share_by_deal_age() {
     let w = default_world();
     for days in [30, 60, 90, 120, 150, 180, 240] {

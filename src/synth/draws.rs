@@ -1,4 +1,6 @@
-//! Synthetic CRM records drawn from known models, for tests, benches and demos.
+//! Single-model draws: leads from one known logistic model and deals with stage histories, each
+//! with its true probability, for the models' unit tests and the scoring benches (the whole
+//! world, with every entity and its hidden model, is [`super::generate`]).
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rand::{Rng, SeedableRng};
@@ -7,7 +9,7 @@ use serde_json::json;
 
 use crate::domain::{Attributes, DealType, Id, Lead, Money, Opportunity, StageEvent, Timestamp};
 
-use super::algo::sigmoid;
+use crate::ml::algo::sigmoid;
 
 /// Lead sources and their true effect on the log-odds of converting.
 pub const SOURCES: [(&str, f64); 5] = [

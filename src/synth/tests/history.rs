@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Datelike;
 
-use super::tests::{cutoff, world};
-use super::*;
+use super::{as_of, cutoff, world};
 use crate::domain::{DealChange, Period};
+use crate::synth::*;
 
 /// Each deal's changes, in the world's order (by deal, oldest first).
 fn histories(w: &World) -> BTreeMap<&str, Vec<&DealChange>> {
@@ -163,7 +163,7 @@ fn the_season_shows_in_the_leads_and_makes_the_last_quarter_the_heaviest() {
     let w = world();
     let s = SynthSettings::default();
     // Leads per calendar month, over what the growth and the number of days alone would give.
-    let end = tests::as_of();
+    let end = as_of();
     let start = util::first_of_month(util::sub_months(end, s.history_months));
     let growth = 1.0 + s.leads.yearly_growth;
     let mut base = [0.0; 12];

@@ -6,7 +6,7 @@ use serde_json::json;
 use std::io::Write;
 use std::path::Path;
 
-use super::{check_file, map_csv, CsvFile, Mapping, SHOWN_PROBLEMS};
+use crate::import::{check_file, map_csv, CsvFile, Mapping, SHOWN_PROBLEMS};
 
 const REPS: &str = r#"
 entity = "reps"

@@ -2,12 +2,12 @@
 
 use chrono::{TimeZone, Utc};
 
-use super::*;
 use crate::ml::synth;
+use crate::ml::*;
 
 #[test]
 fn win_snapshots_see_only_the_past() {
-    let spec = ModelSpec::from_toml(include_str!("../../training/win.toml")).unwrap();
+    let spec = ModelSpec::from_toml(include_str!("../../../training/win.toml")).unwrap();
     let (opps, events) = synth::deals(400, 7);
     let as_of = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
     let set = win_training_set(&spec, &opps, &events, &[], as_of).unwrap();
@@ -53,7 +53,7 @@ fn win_snapshots_see_only_the_past() {
 
 #[test]
 fn open_deals_score_from_their_history_as_of_now() {
-    let spec = ModelSpec::from_toml(include_str!("../../training/win.toml")).unwrap();
+    let spec = ModelSpec::from_toml(include_str!("../../../training/win.toml")).unwrap();
     let (opps, events) = synth::deals(800, 8);
     let as_of = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
     let set = win_training_set(&spec, &opps, &events, &[], as_of).unwrap();
@@ -91,7 +91,7 @@ fn owner_win_rate_counts_only_deals_closed_before() {
 
 #[test]
 fn a_close_value_recorded_at_the_outcome_is_refused() {
-    let text = include_str!("../../training/win.toml")
+    let text = include_str!("../../../training/win.toml")
         .replace("from = \"amount\"", "from = \"attributes.close_value\"");
     let spec = ModelSpec::from_toml(&text).unwrap();
     let (mut opps, events) = synth::deals(400, 10);
@@ -111,7 +111,7 @@ fn a_close_value_recorded_at_the_outcome_is_refused() {
         "{e}"
     );
     // closed_at itself cannot even be named in a spec.
-    let named = include_str!("../../training/win.toml")
+    let named = include_str!("../../../training/win.toml")
         .replace("from = \"amount\"", "from = \"closed_at\"");
     assert!(matches!(
         ModelSpec::from_toml(&named),
@@ -122,7 +122,7 @@ fn a_close_value_recorded_at_the_outcome_is_refused() {
 #[test]
 fn each_snapshot_takes_the_amount_and_owner_its_history_knew_then() {
     use crate::domain::{DealChange, Id, Money, Timestamp};
-    let spec = ModelSpec::from_toml(include_str!("../../training/win.toml")).unwrap();
+    let spec = ModelSpec::from_toml(include_str!("../../../training/win.toml")).unwrap();
     let (mut opps, events) = synth::deals(60, 11);
     let as_of = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
     // One closed deal with several stages: at its first stage it was worth 1,000 and owned by

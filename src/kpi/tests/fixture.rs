@@ -1,15 +1,15 @@
 //! A small hand-made world for the KPI tests: window 2026-Q1 (90 days), three reps, a dozen
 //! leads and deals with their stage history, two quarters of account snapshots, spend.
-//! Every expected value in `fixture_tests` is worked out by hand from these rows.
+//! Every expected value in `fixture_world` is worked out by hand from these rows.
 //! The tables keep one row per line (`rustfmt::skip`) so they can be read against the comments.
 
 use serde_json::{json, Value};
 
-use super::KpiData;
 use crate::domain::{
     parse_batch, Account, AccountSnapshot, ChurnEvent, Lead, Opportunity, Quota, Record, Rep,
     Spend, StageEvent, Timestamp,
 };
+use crate::kpi::KpiData;
 
 /// Owned rows; `data()` lends them to `compute`.
 pub(crate) struct World {

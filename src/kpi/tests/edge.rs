@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 
 use super::fixture::world;
-use super::{compute, learn_stage_order, KpiData, KpiError, KpiGroup, KpiReport, Window};
+use crate::kpi::{compute, learn_stage_order, KpiData, KpiError, KpiGroup, KpiReport, Window};
 
 const ALL: [&str; 19] = [
     "leads_by_source",

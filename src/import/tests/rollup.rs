@@ -4,8 +4,8 @@
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
-use super::{check_rows, is_rollup, ImportError, SnapshotRollup};
 use crate::domain::AccountSnapshot;
+use crate::import::{check_rows, is_rollup, ImportError, SnapshotRollup};
 
 const MAPPING: &str = r#"
 entity = "account-snapshots"

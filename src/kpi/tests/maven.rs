@@ -12,10 +12,10 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 use super::fixture::rows;
-use super::{compute, KpiData, KpiGroup, KpiReport, Window};
 use crate::domain::{Opportunity, Rep};
+use crate::kpi::{compute, KpiData, KpiGroup, KpiReport, Window};
 
-const PEER: &str = include_str!("../../training/peers/kpi_peer_maven.json");
+const PEER: &str = include_str!("../../../training/peers/kpi_peer_maven.json");
 
 fn data_dir() -> Option<PathBuf> {
     let root = std::env::var_os("REVCAST_DATA_DIR")

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{check_rows, map_csv, EntityRows, ImportError, LineProblem, Mapping};
+use crate::import::{check_rows, map_csv, EntityRows, ImportError, LineProblem, Mapping};
 
 const DEALS: &str = r#"
 entity = "opportunities"

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{check_rows, map_csv, EntityRows, Mapping};
+use crate::import::{check_rows, map_csv, EntityRows, Mapping};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
 const MAPPINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/training/mappings");
@@ -291,7 +291,7 @@ fn ravenstack_churn_events_flag_only_their_duplicate_keys() {
 }
 
 #[test]
-#[ignore = "prints sample rows: cargo test --lib import::tests_datasets::print_samples -- --ignored --nocapture"]
+#[ignore = "prints sample rows: cargo test --lib import::tests::datasets::print_samples -- --ignored --nocapture"]
 fn print_samples() {
     for (m, e, f) in [
         (

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::fixture::world;
-use super::{compute, KpiGroup, KpiReport, Window, UNASSIGNED};
+use crate::kpi::{compute, KpiGroup, KpiReport, Window, UNASSIGNED};
 
 fn q1() -> Window {
     let d = |m| NaiveDate::from_ymd_opt(2026, m, 1).unwrap();

@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Datelike;
 
-use super::tests::{as_of, world};
-use super::*;
+use super::{as_of, world};
 use crate::domain::{AccountSnapshot, DealType};
+use crate::synth::*;
 
 /// ROC AUC of `scores` against `labels` by the rank-sum formula, ties getting their mean rank.
 fn auc(scores: &[f64], labels: &[bool]) -> f64 {

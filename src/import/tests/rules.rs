@@ -3,8 +3,8 @@
 use serde_json::{json, Value};
 use std::path::Path;
 
-use super::spec::snake_case;
-use super::{map_csv, EntityRows, Mapping};
+use crate::import::spec::snake_case;
+use crate::import::{map_csv, EntityRows, Mapping};
 
 fn run(mapping: &str, csv: &[u8]) -> Vec<EntityRows> {
     let m = Mapping::from_toml(mapping, Path::new(".")).unwrap();

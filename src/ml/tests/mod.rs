@@ -52,12 +52,12 @@ fn lead_set(n: usize, seed: u64) -> (ModelSpec, TrainingSet, Vec<f64>) {
 #[test]
 fn shipped_specs_parse() {
     for text in [
-        include_str!("../../training/lead.toml"),
-        include_str!("../../training/win.toml"),
-        include_str!("../../training/lead-xeducation.toml"),
-        include_str!("../../training/win-maven.toml"),
-        include_str!("../../training/churn.toml"),
-        include_str!("../../training/churn-telco.toml"),
+        include_str!("../../../training/lead.toml"),
+        include_str!("../../../training/win.toml"),
+        include_str!("../../../training/lead-xeducation.toml"),
+        include_str!("../../../training/win-maven.toml"),
+        include_str!("../../../training/churn.toml"),
+        include_str!("../../../training/churn-telco.toml"),
     ] {
         ModelSpec::from_toml(text).unwrap();
     }
@@ -303,3 +303,7 @@ fn training_100k_leads_all_candidates() {
     );
     assert!(secs < 60.0, "{secs:.1}s");
 }
+
+mod churn;
+mod synth_world;
+mod win;

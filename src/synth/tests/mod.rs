@@ -274,3 +274,6 @@ fn a_nan_coefficient_is_rejected_not_propagated() {
     let e = SynthSettings::from_toml(&nan).unwrap_err().to_string();
     assert!(e.contains("coef_log_visits") && e.contains("finite"), "{e}");
 }
+
+mod history;
+mod truth;
