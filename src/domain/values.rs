@@ -143,6 +143,13 @@ pub struct Timestamp(DateTime<Utc>);
 impl Timestamp {
     pub fn parse(s: &str) -> Result<Self, ValueError> {
         let s = s.trim();
+        // A plain date is the most common form in exports; chrono's own date parser takes it
+        // without interpreting a format string (four format attempts cost a fifth of an import).
+        if s.len() == 10 {
+            if let Ok(d) = s.parse::<NaiveDate>() {
+                return Ok(Timestamp::from_date(d));
+            }
+        }
         if let Ok(t) = DateTime::parse_from_rfc3339(s) {
             return Ok(Timestamp(t.with_timezone(&Utc)));
         }

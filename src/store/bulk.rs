@@ -16,6 +16,9 @@ use super::write::BeginWrite;
 use super::{Pool, Result, Store};
 use crate::domain::{Column, SqlValue};
 
+/// SQLite page cache of a bulk write's connection, in KiB (the default is 2,000).
+const BULK_CACHE_KIB: u32 = 64 * 1024;
+
 /// A row as it is written: its key and its cells in the order of the table's columns.
 pub type KeyedRow = (String, Vec<SqlValue>);
 
@@ -91,6 +94,13 @@ impl Store {
         let tx = match &self.pool {
             Pool::Sqlite(p) => {
                 let mut tx = p.begin_write().await?;
+                // A bulk write touches every index page many times: with SQLite's default 2 MB
+                // page cache, pages are spilled to the WAL and read back over and over.
+                sqlx::query(AssertSqlSafe(format!(
+                    "PRAGMA cache_size = -{BULK_CACHE_KIB}"
+                )))
+                .execute(&mut *tx)
+                .await?;
                 for t in &mut tallies {
                     t.before = count_sqlite(&mut tx, t.spec.table).await?;
                 }
@@ -147,6 +157,10 @@ impl BulkWrite {
                 let after = count_sqlite(tx, t.spec.table).await?;
                 t.inserted = u64::try_from(after - t.before).unwrap_or(0);
             }
+            // The connection goes back to the pool with the ordinary cache.
+            sqlx::query("PRAGMA cache_size = -2000")
+                .execute(&mut **tx)
+                .await?;
         }
         match self.tx {
             Tx::Sqlite(tx) => tx.commit().await?,
