@@ -6,8 +6,9 @@
 //! likelihood fit never reads), and the extra steps take a power of the damping per point.
 //! Fitting each form through `Unfit` with `nmse(1)` gives the same likelihood, parameters and
 //! forecasts with 29% fewer instructions over a whole series forecast (callgrind, 5 monthly
-//! series of 120 points: 1,617 M before, 1,149 M after). The forms' order and the AICc
-//! tie-break are AutoETS's, so the chosen model is the same (tested below).
+//! series of 120 points: 1,617 M before, 1,149 M after), about 9% less CPU time (the removed
+//! instructions were cheap; benches/RESULTS.md). The forms' order and the AICc tie-break are
+//! AutoETS's, so the chosen model is the same (tested below).
 
 use augurs::ets::model::{ErrorComponent, Model, ModelType, SeasonalComponent, TrendComponent};
 use augurs::Predict;
