@@ -83,6 +83,10 @@ for round in $(seq "$REPEATS"); do
       "$url/v1/score/leads" | grep '^{' | tag "$who" wrk_one
     peers openloop "$url/v1/score/leads" "$KEY" "$WORK/one.json" 1000 10 | tag "$who" open_1000
     peers batch "$url/v1/score/leads" "$KEY" "$WORK/batch.json" 10 | tag "$who" batch_10k
+    for e in none top3; do
+      peers closed "$url/v1/score/leads?explain=$e" "$KEY" "$WORK/thousand.json" 8 10 |
+        tag "$who" "closed_1000_$e"
+    done
   done
 done
 stop_revcast

@@ -100,6 +100,10 @@ pub fn bodies(args: &[String]) -> Result<()> {
     let (leads, _) = synth::leads(0, 10_000, BODY_SEED);
     std::fs::write(format!("{dir}/one.json"), serde_json::to_vec(&leads[..1])?)?;
     std::fs::write(format!("{dir}/batch.json"), serde_json::to_vec(&leads)?)?;
+    std::fs::write(
+        format!("{dir}/thousand.json"),
+        serde_json::to_vec(&leads[..1000])?,
+    )?;
     println!("{}", json!({"step": "bodies", "batch": leads.len()}));
     Ok(())
 }
@@ -193,6 +197,70 @@ pub fn batch(args: &[String]) -> Result<()> {
     let mut out = ms_summary(ms);
     out["step"] = json!("batch");
     out["requests"] = json!(n);
+    println!("{out}");
+    Ok(())
+}
+
+/// Most requests one `closed` run sends, whatever its duration.
+const CLOSED_MAX_REQUESTS: usize = 1_000_000;
+
+/// `closed URL KEY BODY CONNECTIONS SECS`: CONNECTIONS requests in flight at all times for SECS
+/// seconds (at most 60 s and [`CLOSED_MAX_REQUESTS`]); prints requests/s, rows/s (the body's
+/// array length times requests/s), latency quantiles and errors.
+pub fn closed(args: &[String]) -> Result<()> {
+    let url: String = arg(args, 0, "URL")?;
+    let key: String = arg(args, 1, "KEY")?;
+    let body = std::fs::read(arg::<String>(args, 2, "BODY")?)?;
+    let conns: usize = arg::<usize>(args, 3, "CONNECTIONS")?.clamp(1, 256);
+    let secs: f64 = arg::<f64>(args, 4, "SECS")?.clamp(0.1, 60.0);
+    let rows = serde_json::from_slice::<Vec<Value>>(&body)?.len();
+    let (ms, errors, elapsed) = runtime()?.block_on(async {
+        let c = client()?;
+        timed_post(&c, &url, &key, &body).await?;
+        let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let start = Instant::now();
+        let end = start + Duration::from_secs_f64(secs);
+        let tasks: Vec<_> = (0..conns)
+            .map(|_| {
+                let (c, url, key, body, sent) = (
+                    c.clone(),
+                    url.clone(),
+                    key.clone(),
+                    body.clone(),
+                    sent.clone(),
+                );
+                tokio::spawn(async move {
+                    let (mut ms, mut errors) = (Vec::new(), 0usize);
+                    while Instant::now() < end
+                        && sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                            < CLOSED_MAX_REQUESTS
+                    {
+                        let t = Instant::now();
+                        match timed_post(&c, &url, &key, &body).await {
+                            Ok(()) => ms.push(t.elapsed().as_secs_f64() * 1e3),
+                            Err(_) => errors += 1,
+                        }
+                    }
+                    (ms, errors)
+                })
+            })
+            .collect();
+        let (mut ms, mut errors) = (Vec::new(), 0usize);
+        for t in tasks {
+            let (m, e) = t.await?;
+            ms.extend(m);
+            errors += e;
+        }
+        anyhow::Ok((ms, errors, start.elapsed().as_secs_f64()))
+    })?;
+    let done = ms.len();
+    let mut out = ms_summary(ms);
+    out["step"] = json!("closed");
+    out["connections"] = json!(conns);
+    out["requests"] = json!(done);
+    out["errors"] = json!(errors);
+    out["requests_per_s"] = json!(done as f64 / elapsed);
+    out["rows_per_s"] = json!((done * rows) as f64 / elapsed);
     println!("{out}");
     Ok(())
 }

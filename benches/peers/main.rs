@@ -4,10 +4,13 @@
 //! on stdout so the script can tabulate it:
 //! - `ingest URL KEY N CSV`: POSTs `N` synthetic leads (`ml::synth::leads`, seed 7) to
 //!   `URL/v1/leads` in batches of 10,000 and writes the same leads to `CSV` for the peer.
-//! - `bodies DIR`: writes `one.json` (1 lead) and `batch.json` (10,000 leads) scoring bodies.
+//! - `bodies DIR`: writes `one.json` (1 lead), `thousand.json` (1,000) and `batch.json`
+//!   (10,000 leads) scoring bodies.
 //! - `openloop URL KEY BODY RATE SECS`: open-loop load at a fixed rate; latencies are measured
 //!   from each request's scheduled send time, so a stalled server cannot hide its queue.
 //! - `batch URL KEY BODY N`: `N` sequential requests of one body; median and p90 latency.
+//! - `closed URL KEY BODY CONNECTIONS SECS`: closed-loop load (CONNECTIONS requests in flight,
+//!   at most 60 s); requests/s and rows/s (bulk bodies such as `thousand.json`, 1,000 leads).
 //! - `train N CSV`: full lead pipeline on `N` synthetic leads, then the boosted trees alone on
 //!   the same encoded rows (train on the oldest 80%, AUC on the newest 20%); writes those
 //!   encoded rows to `CSV` for LightGBM.
@@ -18,7 +21,9 @@ mod training;
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: peers ingest|bodies|openloop|batch|train ARGS (see benches/peers/main.rs)");
+    eprintln!(
+        "usage: peers ingest|bodies|openloop|batch|closed|train ARGS (see benches/peers/main.rs)"
+    );
     ExitCode::FAILURE
 }
 
@@ -36,6 +41,7 @@ fn main() -> ExitCode {
         "bodies" => load::bodies(rest),
         "openloop" => load::openloop(rest),
         "batch" => load::batch(rest),
+        "closed" => load::closed(rest),
         "train" => training::run(rest),
         _ => return usage(),
     };

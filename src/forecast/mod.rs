@@ -19,6 +19,7 @@ mod rng;
 mod runrate;
 mod series;
 mod series_batch;
+mod series_ets;
 #[cfg(test)]
 mod series_eval;
 mod series_models;

@@ -1,9 +1,9 @@
 //! The candidate methods for one series: AutoETS, MSTL + ETS (on the values or their logs),
 //! seasonal naive, and a theta-like method. Each returns the point forecast and an 80% interval.
 
-use augurs::ets::AutoETS;
-use augurs::mstl::MSTLModel;
-use augurs::{Fit, Predict};
+use augurs::mstl::stlrs::MstlParams;
+
+use super::series_ets::fit_ets;
 
 /// z for a central 80% interval (P10..P90) of a normal distribution.
 pub(crate) const Z80: f64 = 1.281_551_565_545;
@@ -60,7 +60,7 @@ impl Method {
 
     pub fn fit_predict(self, y: &[f64], h: usize) -> Result<Path, String> {
         match self {
-            Method::Ets => ets(y, h),
+            Method::Ets => fit_ets(y)?.predict(h),
             Method::MstlEts(s) => mstl(y, s, h),
             Method::MstlEtsLog(s) => {
                 let logs: Vec<f64> = y.iter().map(|v| v.ln()).collect();
@@ -78,24 +78,31 @@ impl Method {
     }
 }
 
-fn to_path(f: augurs::Forecast) -> Result<Path, String> {
-    let i = f.intervals.ok_or("the model returned no intervals")?;
-    Ok(Path {
-        point: f.point,
-        lower: i.lower,
-        upper: i.upper,
-    })
-}
-
-fn ets(y: &[f64], h: usize) -> Result<Path, String> {
-    let fitted = AutoETS::non_seasonal().fit(y).map_err(|e| e.to_string())?;
-    to_path(fitted.predict(h, 0.8).map_err(|e| e.to_string())?)
-}
-
+/// MSTL with one season and an ETS trend, as augurs' `MSTLModel` with an AutoETS trend model
+/// does it (the same decomposition in f32, ETS on trend + remainder, the last season of the
+/// seasonal component repeated), written out so that the ETS is [`fit_ets`]'s.
 fn mstl(y: &[f64], s: usize, h: usize) -> Result<Path, String> {
-    let model = MSTLModel::new(vec![s], AutoETS::non_seasonal().into_trend_model());
-    let fitted = model.fit(y).map_err(|e| e.to_string())?;
-    to_path(fitted.predict(h, 0.8).map_err(|e| e.to_string())?)
+    let y32: Vec<f32> = y.iter().map(|&v| v as f32).collect();
+    let fit = MstlParams::new()
+        .fit(&y32, &[s])
+        .map_err(|e| format!("running STL: {e}"))?;
+    let deseasonalised: Vec<f64> = fit
+        .trend()
+        .iter()
+        .zip(fit.remainder())
+        .map(|(t, r)| (t + r) as f64)
+        .collect();
+    let fitted = fit_ets(&deseasonalised).map_err(|e| format!("trend model error: {e}"))?;
+    let mut path = fitted.predict(h)?;
+    for component in fit.seasonal() {
+        let last = component.iter().skip(component.len() - s).cycle();
+        for (i, &c) in last.take(h).enumerate() {
+            path.point[i] += c as f64;
+            path.lower[i] += c as f64;
+            path.upper[i] += c as f64;
+        }
+    }
+    Ok(path)
 }
 
 /// Seasonal naive with intervals from the in-sample seasonal differences, widening with each
@@ -130,6 +137,28 @@ mod tests {
         assert_eq!(p.point, vec![0.0, 1.0, 2.0, 3.0, 0.0, 1.0]);
         // A perfectly periodic series has zero-width intervals.
         assert_eq!(p.lower, p.point);
+    }
+
+    #[test]
+    fn mstl_written_out_forecasts_what_augurs_mstl_model_does() {
+        use augurs::ets::AutoETS;
+        use augurs::mstl::MSTLModel;
+        use augurs::{Fit, Predict};
+        let y: Vec<f64> = (0..72)
+            .map(|i| {
+                let jitter = ((i * 7919) % 89) as f64 / 89.0;
+                200.0
+                    + 1.5 * i as f64
+                    + 30.0 * (i as f64 * std::f64::consts::TAU / 12.0).sin()
+                    + 25.0 * jitter
+            })
+            .collect();
+        let model = MSTLModel::new(vec![12], AutoETS::non_seasonal().into_trend_model());
+        let theirs = model.fit(&y).unwrap().predict(12, 0.8).unwrap();
+        let ours = mstl(&y, 12, 12).unwrap();
+        assert_eq!(ours.point, theirs.point);
+        let bounds = theirs.intervals.unwrap();
+        assert_eq!((ours.lower, ours.upper), (bounds.lower, bounds.upper));
     }
 
     #[test]
