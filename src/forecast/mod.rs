@@ -23,6 +23,7 @@ mod series_ets;
 #[cfg(test)]
 mod series_eval;
 mod series_models;
+mod series_path;
 mod series_theta;
 mod simdeals;
 mod spread;

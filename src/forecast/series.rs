@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::series_models::{Method, Path};
+use super::series_models::Method;
+use super::series_path::Path;
 use super::ForecastError;
 
 /// Fewest values accepted.

@@ -13,7 +13,7 @@
 use augurs::ets::model::{ErrorComponent, Model, ModelType, SeasonalComponent, TrendComponent};
 use augurs::Predict;
 
-use super::series_models::Path;
+use super::series_path::Path;
 
 /// One form of a non-seasonal ETS model.
 #[derive(Debug, Clone, Copy)]

@@ -4,17 +4,7 @@
 use augurs::mstl::stlrs::MstlParams;
 
 use super::series_ets::fit_ets;
-
-/// z for a central 80% interval (P10..P90) of a normal distribution.
-pub(crate) const Z80: f64 = 1.281_551_565_545;
-
-/// A method's forecast: point, P10, P90, each `horizon` long.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Path {
-    pub point: Vec<f64>,
-    pub lower: Vec<f64>,
-    pub upper: Vec<f64>,
-}
+use super::series_path::{Path, Z80};
 
 /// One candidate method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! simple exponential smoothing plus half the slope of a fitted line, on a series adjusted
 //! for seasonality by classical decomposition (multiplicative for positive series).
 
-use super::series_models::{Path, Z80};
+use super::series_path::{Path, Z80};
 
 /// Forecasts `h` steps; `season` adjusts for seasonality when the series has two full seasons.
 pub(crate) fn theta(y: &[f64], season: Option<usize>, h: usize) -> Path {

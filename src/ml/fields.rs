@@ -1,10 +1,11 @@
 //! Which entity fields a feature may read, per model kind, and which are refused as leaks.
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::error::{spec_err, MlError, Result};
 use super::row::Cell;
-use super::spec::{Derive, FeatureSpec, ModelKind};
+use crate::domain::ModelKind;
 
 /// Lead fields readable as features (as of the lead's creation).
 pub const LEAD_FIELDS: &[&str] = &[
@@ -42,8 +43,30 @@ pub const WIN_LEAKS: &[&str] = &[
 ];
 const TIMESTAMPS: &[&str] = &["created_at", "first_response_at", "snapshot_at"];
 
-/// Checks that a feature reads a known, outcome-free field, with a derive where one is needed.
-pub(crate) fn check_source(kind: ModelKind, f: &FeatureSpec) -> Result<()> {
+/// A value derived from a timestamp field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Derive {
+    /// Monday..Sunday as `mon`..`sun`.
+    DayOfWeek,
+    /// 1..=12.
+    Month,
+    /// Hour of day in UTC, 0..=23.
+    Hour,
+    /// Hours from the record's creation to this timestamp.
+    HoursAfterCreated,
+}
+
+/// Checks that a feature (`name`, read `from` a field, with `derive`) reads a known, outcome-free
+/// field, with a derive where one is needed.
+pub(crate) fn check_source(
+    kind: ModelKind,
+    name: &str,
+    from: &str,
+    derive: Option<Derive>,
+) -> Result<()> {
+    let f = Source { name, from, derive };
+    let f = &f;
     if let Some(key) = f.from.strip_prefix("attributes.") {
         if key.is_empty() {
             return Err(spec_err("from", "name the attribute after `attributes.`"));
@@ -62,10 +85,10 @@ pub(crate) fn check_source(kind: ModelKind, f: &FeatureSpec) -> Result<()> {
             }
         }
     };
-    if leaks.contains(&f.from.as_str()) {
+    if leaks.contains(&f.from) {
         return Err(leak(f));
     }
-    if !fields.contains(&f.from.as_str()) {
+    if !fields.contains(&f.from) {
         return Err(spec_err(
             "from",
             format!(
@@ -76,7 +99,7 @@ pub(crate) fn check_source(kind: ModelKind, f: &FeatureSpec) -> Result<()> {
             ),
         ));
     }
-    if TIMESTAMPS.contains(&f.from.as_str()) {
+    if TIMESTAMPS.contains(&f.from) {
         if f.derive.is_none() {
             return Err(spec_err("derive", format!("`{}` is a timestamp: set derive = day_of_week, month, hour or hours_after_created", f.from)));
         }
@@ -85,7 +108,14 @@ pub(crate) fn check_source(kind: ModelKind, f: &FeatureSpec) -> Result<()> {
     no_derive(f)
 }
 
-fn no_derive(f: &FeatureSpec) -> Result<()> {
+/// What [`check_source`] reads of a feature.
+struct Source<'a> {
+    name: &'a str,
+    from: &'a str,
+    derive: Option<Derive>,
+}
+
+fn no_derive(f: &Source) -> Result<()> {
     match f.derive {
         Some(_) => Err(spec_err(
             "derive",
@@ -95,9 +125,9 @@ fn no_derive(f: &FeatureSpec) -> Result<()> {
     }
 }
 
-fn leak(f: &FeatureSpec) -> MlError {
+fn leak(f: &Source) -> MlError {
     MlError::LeakyFeature {
-        feature: f.name.clone(),
+        feature: f.name.to_string(),
         reason: format!("`{}` is only known once the outcome is", f.from),
     }
 }

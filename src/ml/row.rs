@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::spec::ModelKind;
+use crate::domain::ModelKind;
 
 /// One feature value: a number, a category, or missing (never an error).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

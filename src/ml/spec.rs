@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{spec_err, MlError, Result};
 
+pub use super::fields::Derive;
 pub use crate::domain::ModelKind;
 
 /// A candidate learning algorithm.
@@ -44,20 +45,6 @@ pub enum CalibrationMethod {
 pub enum FeatureType {
     Numeric,
     Categorical,
-}
-
-/// A value derived from a timestamp field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Derive {
-    /// Monday..Sunday as `mon`..`sun`.
-    DayOfWeek,
-    /// 1..=12.
-    Month,
-    /// Hour of day in UTC, 0..=23.
-    Hour,
-    /// Hours from the record's creation to this timestamp.
-    HoursAfterCreated,
 }
 
 /// One feature: a name, where its value comes from and how it is encoded.
@@ -182,7 +169,7 @@ impl ModelSpec {
                     format!("`{}` is declared twice", f.name),
                 ));
             }
-            super::fields::check_source(self.kind, f)
+            super::fields::check_source(self.kind, &f.name, &f.from, f.derive)
                 .map_err(|e| relabel(e, &format!("feature[{i}]")))?;
         }
         Ok(())
