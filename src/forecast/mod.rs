@@ -34,8 +34,6 @@ mod waterfall;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod tests_synth;
-#[cfg(test)]
 pub(crate) mod testworld;
 
 pub use accuracy::{

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use chrono::NaiveDate;
 
-use super::*;
+use crate::forecast::*;
 use crate::domain::Opportunity;
 use crate::synth::{generate, SynthSettings, World};
 
