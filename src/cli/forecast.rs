@@ -44,7 +44,7 @@ pub async fn run(a: ForecastArgs) -> anyhow::Result<()> {
     let query = ForecastQuery {
         period: a.period,
         as_of: a.as_of,
-        group_by: a.group_by,
+        group_by: crate::service::parse_param("group_by", a.group_by.as_deref())?,
         simulations: a.simulations,
     };
     let r = forecast::forecast(&store, &registry, &query).await?;

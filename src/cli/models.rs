@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{connect, DbArgs};
-use crate::service::models::{self, ModelRegistry};
+use crate::service::models::{self, ModelRegistry, Rescorer};
 
 #[derive(clap::Args)]
 pub struct TrainArgs {
@@ -156,12 +156,15 @@ pub async fn run(cmd: ModelsCommand) -> anyhow::Result<()> {
         }
         ModelsCommand::Promote { id, db } => {
             let store = connect(&db).await?;
-            let v = models::promote(&store, &ModelRegistry::default(), &id).await?;
+            // No rescorer runs here: a serving process rescores when it syncs the promotion.
+            let v = models::promote(&store, &ModelRegistry::default(), &Rescorer::default(), &id)
+                .await?;
             println!("active: {} ({})", v.id, v.kind);
         }
         ModelsCommand::Rollback { kind, db } => {
             let store = connect(&db).await?;
-            let v = models::rollback(&store, &ModelRegistry::default(), &kind).await?;
+            let (registry, rescorer) = (ModelRegistry::default(), Rescorer::default());
+            let v = models::rollback(&store, &registry, &rescorer, &kind).await?;
             println!("active again: {} ({})", v.id, v.kind);
         }
         ModelsCommand::Export { ids, dir, db } => {

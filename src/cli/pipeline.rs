@@ -34,7 +34,7 @@ pub async fn run(a: ChangesArgs) -> anyhow::Result<()> {
         from: a.from,
         to: a.to,
         period: a.period,
-        group_by: a.group_by,
+        group_by: crate::service::parse_param("group_by", a.group_by.as_deref())?,
     };
     let r = forecast::pipeline_changes(&store, &q).await?;
     if a.json {

@@ -6,11 +6,11 @@ use super::newdeals::NewDeals;
 use super::pipeline::{data_start, is_undated};
 use super::runrate::run_rate;
 use super::spread::pipeline_spread;
-use super::stages::{events_known_on, StageWinRates};
+use super::stages::StageWinRates;
 use super::timing::CloseTiming;
 use super::types::{DealContribution, Forecast, ForecastInput, GroupForecast, Parts};
 use super::{ForecastError, MAX_SIMULATIONS};
-use crate::domain::{Opportunity, Period};
+use crate::domain::{Opportunity, Period, StageEvent};
 
 /// Open deals listed in [`Forecast::deals`].
 const TOP_DEALS: usize = 50;
@@ -34,7 +34,7 @@ pub(crate) fn forecast_with(
     with_run_rate: bool,
 ) -> Result<Forecast, ForecastError> {
     check(input)?;
-    let known = events_known_on(input.events, input.as_of);
+    let known = StageEvent::by_deal(input.events, |e| e.entered_at.date() <= input.as_of);
     let rates = StageWinRates::learn_known(input.opportunities, &known, input.as_of);
     if rates.closed_deals() == 0 {
         return Err(ForecastError::NoHistory {

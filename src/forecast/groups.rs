@@ -10,18 +10,46 @@ use crate::domain::{Money, Opportunity, Period, Rep};
 /// The group of deals without a key.
 pub const NO_KEY: &str = "(none)";
 
-impl GroupBy {
+impl std::str::FromStr for GroupBy {
+    type Err = String;
+
     /// `owner`, `team`, `region` or `product` (surrounding blanks ignored).
-    pub fn parse(s: &str) -> Option<GroupBy> {
+    fn from_str(s: &str) -> Result<GroupBy, String> {
         match s.trim() {
-            "owner" => Some(GroupBy::Owner),
-            "team" => Some(GroupBy::Team),
-            "region" => Some(GroupBy::Region),
-            "product" => Some(GroupBy::Product),
-            _ => None,
+            "owner" => Ok(GroupBy::Owner),
+            "team" => Ok(GroupBy::Team),
+            "region" => Ok(GroupBy::Region),
+            "product" => Ok(GroupBy::Product),
+            other => Err(format!(
+                "unknown grouping `{}`; use owner, team, region or product",
+                crate::domain::truncate_for_message(other, 40)
+            )),
         }
     }
+}
 
+/// The grouping the accuracy ledger scores: a [`GroupBy`], or the forecasts' totals (`total`, or
+/// blank, as when the parameter is absent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LedgerGrouping(pub Option<GroupBy>);
+
+impl std::str::FromStr for LedgerGrouping {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<LedgerGrouping, String> {
+        match s.trim() {
+            "" | "total" => Ok(LedgerGrouping(None)),
+            by => by.parse().map(|g| LedgerGrouping(Some(g))).map_err(|_| {
+                format!(
+                    "unknown grouping `{}`; use owner, team, region or product (or omit it for totals)",
+                    crate::domain::truncate_for_message(by, 40)
+                )
+            }),
+        }
+    }
+}
+
+impl GroupBy {
     /// The deal's key under this grouping (team and region through its owner's rep record).
     pub fn key_of<'a>(self, o: &'a Opportunity, reps: &HashMap<&str, &'a Rep>) -> Option<&'a str> {
         let rep = || o.owner_id.as_ref().and_then(|id| reps.get(id.as_str()));

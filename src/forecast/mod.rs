@@ -36,8 +36,6 @@ mod waterfall;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod tests_synth;
-#[cfg(test)]
 pub(crate) mod testworld;
 
 pub use accuracy::{
@@ -46,7 +44,7 @@ pub use accuracy::{
 pub use backtest::{backtest, BacktestReport, BacktestRow, BacktestSummary, WinModel};
 pub use calibrate::{calibrate, Calibration, MIN_PAST_FORECASTS};
 pub use engine::forecast;
-pub use groups::{group_key, won_in, NO_KEY};
+pub use groups::{group_key, won_in, LedgerGrouping, NO_KEY};
 pub use leakguard::outcomes_learned_until;
 pub use pipeline::{data_start, pipeline_as_of, UNKNOWN_STAGE};
 pub use series::{forecast_series, SeriesForecast};

@@ -3,7 +3,6 @@
 use chrono::NaiveDate;
 use std::collections::HashMap;
 
-use super::stages::events_known_on;
 use crate::domain::{DealChange, Opportunity, StageEvent};
 
 /// The stage given to a deal reopened for a date before its first recorded stage event.
@@ -49,7 +48,7 @@ pub fn pipeline_as_of(
     as_of: NaiveDate,
 ) -> Vec<Opportunity> {
     let history = changes_by_deal(changes);
-    let known = events_known_on(events, as_of);
+    let known = StageEvent::by_deal(events, |e| e.entered_at.date() <= as_of);
     let all_events: std::collections::HashSet<&str> =
         events.iter().map(|e| e.opportunity_id.as_str()).collect();
     let start = data_start(opps, events);

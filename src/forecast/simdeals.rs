@@ -224,5 +224,5 @@ fn one_by_one(thr: &[u32], cents: &[u64], keys: &[u64], sim_key: u64) -> u64 {
 }
 
 #[cfg(test)]
-#[path = "simdeals_tests.rs"]
+#[path = "tests/simdeals.rs"]
 mod tests;

@@ -1,4 +1,4 @@
-//! Stage history helpers: events per deal as known on a date, and historical win rates by stage.
+//! Stage history helpers: when a deal closed, and historical win rates by stage.
 
 use chrono::NaiveDate;
 use std::collections::HashMap;
@@ -7,21 +7,6 @@ use crate::domain::{Opportunity, StageEvent};
 
 /// Fewest closed deals that entered a stage before its own win rate is trusted over the overall rate.
 const MIN_STAGE_SUPPORT: usize = 5;
-
-/// Each deal's stage events entered on or before `as_of`, oldest first.
-pub(crate) fn events_known_on(
-    events: &[StageEvent],
-    as_of: NaiveDate,
-) -> HashMap<&str, Vec<&StageEvent>> {
-    let mut by_opp: HashMap<&str, Vec<&StageEvent>> = HashMap::new();
-    for e in events.iter().filter(|e| e.entered_at.date() <= as_of) {
-        by_opp.entry(e.opportunity_id.as_str()).or_default().push(e);
-    }
-    for v in by_opp.values_mut() {
-        v.sort_by_key(|e| e.entered_at);
-    }
-    by_opp
-}
 
 /// The day a closed deal closed, when it closed on or before `as_of`.
 pub(crate) fn closed_by(o: &Opportunity, as_of: NaiveDate) -> Option<NaiveDate> {
@@ -44,10 +29,12 @@ impl StageWinRates {
     /// Learns from deals closed on or before `as_of` only. Stages a deal entered come from its
     /// events; a deal without events counts under its current stage.
     pub fn learn(opps: &[Opportunity], events: &[StageEvent], as_of: NaiveDate) -> Self {
-        Self::learn_known(opps, &events_known_on(events, as_of), as_of)
+        let known = StageEvent::by_deal(events, |e| e.entered_at.date() <= as_of);
+        Self::learn_known(opps, &known, as_of)
     }
 
-    /// [`Self::learn`] from the events already indexed by [`events_known_on`].
+    /// [`Self::learn`] from the events known on `as_of`, already grouped by
+    /// [`StageEvent::by_deal`].
     pub(crate) fn learn_known(
         opps: &[Opportunity],
         known: &HashMap<&str, Vec<&StageEvent>>,

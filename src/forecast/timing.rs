@@ -220,5 +220,5 @@ fn conditional(sorted: &[i64], age: i64, w: Window, min_support: usize) -> Optio
 }
 
 #[cfg(test)]
-#[path = "timing_tests.rs"]
+#[path = "tests/timing.rs"]
 mod tests;

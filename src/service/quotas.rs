@@ -82,7 +82,7 @@ pub async fn recommend(
         &ForecastQuery {
             period: q.period.clone(),
             as_of: q.as_of.clone(),
-            group_by: Some(GroupBy::Owner.to_string()),
+            group_by: Some(GroupBy::Owner),
             simulations: None,
         },
     )

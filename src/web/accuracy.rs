@@ -49,7 +49,9 @@ async fn show(
 ) -> Result<HttpResponse, WebError> {
     let v = session::viewer(&req, &state).await?;
     let by = q.group_by.clone().filter(|g| !g.is_empty());
-    let r = forecast::accuracy(&state.store, by.as_deref()).await?;
+    let grouping: Option<crate::forecast::LedgerGrouping> =
+        crate::service::parse_param("group_by", by.as_deref())?;
+    let r = forecast::accuracy(&state.store, grouping.unwrap_or_default().0).await?;
     let groupings: Vec<(String, String)> = ["", "owner", "team", "region", "product"]
         .iter()
         .map(|g| {

@@ -51,7 +51,7 @@ async fn show(
     let query = ForecastQuery {
         period: period.clone(),
         as_of: None,
-        group_by: Some(group_by.clone()),
+        group_by: crate::service::parse_param("group_by", Some(&group_by))?,
         simulations: None,
     };
     let target = parse_target(q.target.as_deref())?;

@@ -209,10 +209,7 @@ async fn promote(
     form: Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
     admin(&req, &state, &form).await?;
-    let m = models::promote(&state.store, &state.registry, &id).await?;
-    if let Ok(kind) = models::parse_kind(&m.kind) {
-        state.rescorer.mark(kind);
-    }
+    models::promote(&state.store, &state.registry, &state.rescorer, &id).await?;
     Ok(see_other("/models"))
 }
 
@@ -223,10 +220,7 @@ async fn rollback(
     form: Form<CsrfForm>,
 ) -> Result<HttpResponse, WebError> {
     admin(&req, &state, &form).await?;
-    let m = models::rollback(&state.store, &state.registry, &kind).await?;
-    if let Ok(kind) = models::parse_kind(&m.kind) {
-        state.rescorer.mark(kind);
-    }
+    models::rollback(&state.store, &state.registry, &state.rescorer, &kind).await?;
     Ok(see_other("/models"))
 }
 

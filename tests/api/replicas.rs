@@ -83,9 +83,14 @@ async fn a_version_promoted_through_one_replica_is_served_by_the_other_within_10
     let second = models::train_kind(&store, &registry, spec, quiet)
         .await
         .unwrap();
-    models::promote(&store, &registry, &first.version)
-        .await
-        .unwrap();
+    models::promote(
+        &store,
+        &registry,
+        &models::Rescorer::default(),
+        &first.version,
+    )
+    .await
+    .unwrap();
     let key = service::create_key(&store, "replicas", &[Scope::Admin])
         .await
         .unwrap()

@@ -8,6 +8,7 @@ use utoipa::IntoParams;
 use crate::api::auth::{Authed, ReadScope};
 use crate::api::error::{ApiError, ErrorResponse};
 use crate::api::AppState;
+use crate::forecast::{GroupBy, LedgerGrouping};
 use crate::service::forecast::{self, AccuracyResponse, ForecastQuery, ForecastResponse};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -20,7 +21,8 @@ pub struct ForecastParams {
     /// default the last day with data. A past day rebuilds the pipeline as it stood then.
     pub as_of: Option<String>,
     /// owner, team, region or product.
-    pub group_by: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::text::optional_text")]
+    pub group_by: Option<GroupBy>,
     /// Monte Carlo draws, 1..=100000, default 10000.
     #[param(minimum = 1, maximum = 100000)]
     pub simulations: Option<usize>,
@@ -63,7 +65,9 @@ pub async fn show(
 #[into_params(parameter_in = Query)]
 pub struct AccuracyParams {
     /// Score the groups of this grouping (owner, team, region or product); the totals when absent.
-    pub group_by: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::text::optional_text")]
+    #[param(value_type = Option<GroupBy>)]
+    pub group_by: Option<LedgerGrouping>,
 }
 
 /// The accuracy ledger: the stored forecasts of periods that are over, scored against the won
@@ -84,8 +88,8 @@ pub async fn accuracy(
     state: web::Data<AppState>,
     params: Query<AccuracyParams>,
 ) -> Result<Json<AccuracyResponse>, ApiError> {
-    let by = params.into_inner().group_by;
-    Ok(Json(forecast::accuracy(&state.store, by.as_deref()).await?))
+    let by = params.into_inner().group_by.unwrap_or_default().0;
+    Ok(Json(forecast::accuracy(&state.store, by).await?))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

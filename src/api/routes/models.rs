@@ -137,10 +137,8 @@ pub async fn promote(
     state: web::Data<AppState>,
     id: Path<String>,
 ) -> Result<Json<ModelVersionInfo>, ApiError> {
-    let v = models::promote(&state.store, &state.registry, path_text("id", &id)?).await?;
-    if let Ok(kind) = models::parse_kind(&v.kind) {
-        state.rescorer.mark(kind);
-    }
+    let id = path_text("id", &id)?;
+    let v = models::promote(&state.store, &state.registry, &state.rescorer, id).await?;
     Ok(Json(v))
 }
 
@@ -161,10 +159,7 @@ pub async fn rollback(
     state: web::Data<AppState>,
     kind: Path<String>,
 ) -> Result<Json<ModelVersionInfo>, ApiError> {
-    let v = models::rollback(&state.store, &state.registry, &kind).await?;
-    if let Ok(kind) = models::parse_kind(&v.kind) {
-        state.rescorer.mark(kind);
-    }
+    let v = models::rollback(&state.store, &state.registry, &state.rescorer, &kind).await?;
     Ok(Json(v))
 }
 

@@ -9,6 +9,7 @@ use crate::api::auth::{Authed, ReadScope};
 use crate::api::error::{ApiError, ErrorResponse};
 use crate::api::params::path_text;
 use crate::api::AppState;
+use crate::forecast::GroupBy;
 use crate::service::forecast::{self, ChangesQuery, DealHistory, PipelineChanges};
 
 /// A deal as stored now and its recorded history: its amount, expected close date, stage,
@@ -46,7 +47,8 @@ pub struct ChangesParams {
     /// close dates moved into or out of it are `pulled_in` or `pushed_out`.
     pub period: Option<String>,
     /// owner, team, region or product.
-    pub group_by: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::text::optional_text")]
+    pub group_by: Option<GroupBy>,
 }
 
 /// The pipeline waterfall between two days: open at the start, + created, + pulled into the

@@ -9,7 +9,7 @@ use super::data::{period_over, Crm};
 use crate::domain::Rep;
 use crate::forecast::won_in;
 use crate::forecast::{score_snapshots, AccuracyReport, ForecastSnapshot, GroupBy};
-use crate::service::{Result, ServiceError};
+use crate::service::Result;
 use crate::store::Store;
 
 /// The ledger's scores.
@@ -26,23 +26,8 @@ pub struct AccuracyResponse {
     pub report: AccuracyReport,
 }
 
-fn parse_group_by(s: Option<&str>) -> Result<Option<GroupBy>> {
-    match s.map(str::trim) {
-        None | Some("") | Some("total") => Ok(None),
-        Some(by) if GroupBy::parse(by).is_some() => Ok(GroupBy::parse(by)),
-        Some(other) => Err(ServiceError::bad_input(
-            "group_by",
-            format!(
-                "unknown grouping `{}`; use owner, team, region or product (or omit it for totals)",
-                crate::domain::truncate_for_message(other, 40)
-            ),
-        )),
-    }
-}
-
 /// Scores the stored forecasts of closed periods (the totals, or the groups of `group_by`).
-pub async fn accuracy(store: &Store, group_by: Option<&str>) -> Result<AccuracyResponse> {
-    let by = parse_group_by(group_by)?;
+pub async fn accuracy(store: &Store, by: Option<GroupBy>) -> Result<AccuracyResponse> {
     let crm = Crm::load(store).await?;
     let closed_through = crm.data_end.min(Utc::now().date_naive());
     let rows = store

@@ -7,9 +7,8 @@ use std::collections::HashMap;
 use utoipa::ToSchema;
 
 use super::data::{parse_day, parse_period, Crm};
-use super::serve::parse_group_by;
 use crate::domain::{DealChange, Opportunity, Period, Rep};
-use crate::forecast::{self, group_key, Waterfall};
+use crate::forecast::{self, group_key, GroupBy, Waterfall};
 use crate::service::{Result, ServiceError};
 use crate::store::Store;
 
@@ -45,8 +44,7 @@ pub struct ChangesQuery {
     pub to: Option<String>,
     /// Only deals expected to close in this period (`2026-Q4`, `2026-11`, `2026`); default all.
     pub period: Option<String>,
-    /// owner, team, region or product.
-    pub group_by: Option<String>,
+    pub group_by: Option<GroupBy>,
 }
 
 /// The waterfall of the open pipeline between two days.
@@ -84,7 +82,7 @@ pub async fn pipeline_changes(store: &Store, q: &ChangesQuery) -> Result<Pipelin
         .as_deref()
         .map(|p| parse_period("period", p))
         .transpose()?;
-    let group_by = parse_group_by(q.group_by.as_deref())?;
+    let group_by = q.group_by;
     let crm = Crm::load(store).await?;
     let to = match q.to.as_deref() {
         Some(t) => parse_day("to", t)?,

@@ -30,8 +30,7 @@ pub struct ForecastQuery {
     pub period: String,
     /// YYYY-MM-DD; default the last day with data (or today, if earlier).
     pub as_of: Option<String>,
-    /// owner, team, region or product.
-    pub group_by: Option<String>,
+    pub group_by: Option<GroupBy>,
     /// 1..=[`MAX_API_SIMULATIONS`], default 10,000.
     pub simulations: Option<usize>,
 }
@@ -61,20 +60,6 @@ pub struct ForecastResponse {
     /// means add up to the total's), `parts` (closed, open_pipeline with count, amount,
     /// crm_weighted and expected, not_yet_created, categories), `run_rate`, top `deals`.
     pub forecast: Forecast,
-}
-
-pub(crate) fn parse_group_by(s: Option<&str>) -> Result<Option<GroupBy>> {
-    let Some(s) = s else { return Ok(None) };
-    match GroupBy::parse(s) {
-        Some(by) => Ok(Some(by)),
-        None => Err(ServiceError::bad_input(
-            "group_by",
-            format!(
-                "unknown grouping `{}`; use owner, team, region or product",
-                crate::domain::truncate_for_message(s.trim(), 40)
-            ),
-        )),
-    }
 }
 
 fn check_simulations(n: Option<usize>) -> Result<usize> {
@@ -166,7 +151,7 @@ pub async fn forecast(
     q: &ForecastQuery,
 ) -> Result<ForecastResponse> {
     let period = parse_period("period", &q.period)?;
-    let group_by = parse_group_by(q.group_by.as_deref())?;
+    let group_by = q.group_by;
     let simulations = check_simulations(q.simulations)?;
     let crm = Crm::load(store).await?;
     let as_of = resolve_as_of(q.as_of.as_deref(), crm.data_end)?;

@@ -75,8 +75,8 @@ impl ModelRegistry {
     }
 
     /// Loads every active version recorded in the store that this process does not serve yet.
-    /// Returns the versions newly put into service.
-    pub async fn sync(&self, store: &Store) -> Result<Vec<String>> {
+    /// Returns the versions newly put into service, each with its kind as its record states it.
+    pub async fn sync(&self, store: &Store) -> Result<Vec<(ModelKind, String)>> {
         let mut loaded = Vec::new();
         for (kind, id) in store.active_versions().await? {
             let Ok(kind) = super::parse_kind(&kind) else {
@@ -97,7 +97,7 @@ impl ModelRegistry {
                             model,
                         },
                     );
-                    loaded.push(id);
+                    loaded.push((kind, id));
                 }
                 Err(e) => tracing::error!(version = %id, error = %e, "cannot load model artifact"),
             }

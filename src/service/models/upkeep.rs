@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{parse_kind, ModelRegistry, Rescorer};
+use super::{ModelRegistry, Rescorer};
 use crate::ml::ModelKind;
 use crate::store::Store;
 
@@ -23,12 +23,9 @@ pub fn start(store: Store, registry: Arc<ModelRegistry>, rescorer: Arc<Rescorer>
             tick.tick().await;
             match registry.sync(&store).await {
                 Ok(loaded) => {
-                    for version in loaded {
+                    for (kind, version) in loaded {
                         tracing::info!(%version, "now serving");
-                        let kind = version.split('-').next().and_then(|k| parse_kind(k).ok());
-                        if let Some(kind) = kind {
-                            rescorer.mark(kind);
-                        }
+                        rescorer.mark(kind);
                     }
                 }
                 Err(e) => tracing::debug!(error = %e, "model sync skipped"),

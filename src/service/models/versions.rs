@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use utoipa::ToSchema;
 
 use super::registry::{ActiveModel, ModelRegistry};
+use super::Rescorer;
 use crate::ml::{DriftReport, ModelKind, TrainedModel};
 use crate::service::{Result, ServiceError};
 use crate::store::{ModelVersionRow, Store};
@@ -126,10 +127,12 @@ async fn load(store: &Store, id: &str) -> Result<(ModelVersionRow, TrainedModel)
     Ok((row, model))
 }
 
-/// Puts a version into service by hand, whatever its metrics.
+/// Puts a version into service by hand, whatever its metrics, and marks the stored scores of its
+/// kind for rescoring.
 pub async fn promote(
     store: &Store,
     registry: &ModelRegistry,
+    rescorer: &Rescorer,
     id: &str,
 ) -> Result<ModelVersionInfo> {
     let (row, model) = load(store, id).await?;
@@ -144,14 +147,17 @@ pub async fn promote(
             model,
         },
     );
+    rescorer.mark(kind);
     let fresh = store.model_version(id).await?.map(info);
     fresh.ok_or_else(|| ServiceError::NotFound(format!("no model version `{id}`")))
 }
 
-/// Re-activates the version that was active before the current one.
+/// Re-activates the version that was active before the current one (and marks rescoring, as
+/// [`promote`] does).
 pub async fn rollback(
     store: &Store,
     registry: &ModelRegistry,
+    rescorer: &Rescorer,
     kind: &str,
 ) -> Result<ModelVersionInfo> {
     super::parse_kind(kind)?;
@@ -165,7 +171,7 @@ pub async fn rollback(
                 "no earlier {kind} version was ever active; nothing to roll back to"
             ))
         })?;
-    promote(store, registry, &previous.id.clone()).await
+    promote(store, registry, rescorer, &previous.id.clone()).await
 }
 
 /// Writes `dir/<kind>/<version>/` with `artifact.json` and `MODEL_CARD.md`; returns the folder.

@@ -1,4 +1,8 @@
 //! Tests of the whole forecast and of the backtest on a simulated world with a known process.
+//!
+//! All of the forecast's test files live in this folder: `synth` (the forecast on the synthetic
+//! world) is declared here; `timing` and `simdeals` are declared by the modules they test
+//! (`#[path = "tests/..."]`), so they reach those modules' private items through `super::*`.
 
 use chrono::{Days, NaiveDate};
 
@@ -6,6 +10,8 @@ use super::engine::groups_mean;
 use super::testworld::{actual, day, opp, world, World};
 use super::*;
 use crate::domain::{Opportunity, StageEvent};
+
+mod synth;
 
 fn input<'a>(
     w: &'a (Vec<Opportunity>, Vec<StageEvent>),

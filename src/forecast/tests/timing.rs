@@ -1,7 +1,6 @@
 //! Tests of the close-timing model.
 
 use super::*;
-use crate::forecast::stages::events_known_on;
 use crate::forecast::testworld::{day, event, opp};
 
 /// Won deals that entered "demo" on Jan 1 and closed 10..=49 days later (one per day),
@@ -25,7 +24,8 @@ fn uniform_history() -> (Vec<Opportunity>, Vec<StageEvent>) {
 }
 
 fn learn(opps: &[Opportunity], evs: &[StageEvent], as_of: NaiveDate) -> CloseTiming {
-    CloseTiming::learn(opps, &events_known_on(evs, as_of), as_of, day(2026, 1, 1))
+    let known = StageEvent::by_deal(evs, |e| e.entered_at.date() <= as_of);
+    CloseTiming::learn(opps, &known, as_of, day(2026, 1, 1))
 }
 
 fn demo(days_in_stage: i64, days_past_expected: Option<i64>) -> OpenState<'static> {

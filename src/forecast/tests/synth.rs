@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 
 use chrono::NaiveDate;
 
-use super::*;
 use crate::domain::Opportunity;
+use crate::forecast::*;
 use crate::synth::{generate, SynthSettings, World};
 
 fn as_of() -> NaiveDate {
