@@ -46,7 +46,7 @@ pub use calibrate::{calibrate, Calibration, MIN_PAST_FORECASTS};
 pub use engine::forecast;
 pub use groups::{group_key, won_in, LedgerGrouping, NO_KEY};
 pub use leakguard::outcomes_learned_until;
-pub use pipeline::{data_start, pipeline_as_of, UNKNOWN_STAGE};
+pub use pipeline::{as_it_stood, data_start, pipeline_as_of, UNKNOWN_STAGE};
 pub use series::{forecast_series, SeriesForecast};
 pub use series::{MAX_HORIZON, MIN_SERIES_LEN};
 pub use series_batch::{available_threads, forecast_many, SeriesJob};

@@ -86,6 +86,30 @@ pub fn pipeline_as_of(
         .collect()
 }
 
+/// The data as it stood at the end of `as_of`, for a forecast made that day: the deals as they
+/// are when `as_of` is the data's last day (`data_end`; today's forecast categories kept),
+/// otherwise rebuilt from the stage and deal history ([`pipeline_as_of`]); and the stage events
+/// entered by then.
+pub fn as_it_stood(
+    opps: &[Opportunity],
+    events: &[StageEvent],
+    changes: &[DealChange],
+    data_end: NaiveDate,
+    as_of: NaiveDate,
+) -> (Vec<Opportunity>, Vec<StageEvent>) {
+    let known: Vec<StageEvent> = events
+        .iter()
+        .filter(|e| e.entered_at.date() <= as_of)
+        .cloned()
+        .collect();
+    let deals = if as_of >= data_end {
+        opps.to_vec()
+    } else {
+        pipeline_as_of(opps, events, changes, as_of)
+    };
+    (deals, known)
+}
+
 /// Each deal's changes, oldest first.
 fn changes_by_deal(changes: &[DealChange]) -> HashMap<&str, Vec<&DealChange>> {
     let mut by: HashMap<&str, Vec<&DealChange>> = HashMap::new();

@@ -172,8 +172,31 @@ pub fn error_of(status: u16, body: &Value, expected_status: u16, code: &str) -> 
 }
 
 /// Runs one async test case against SQLite, and against PostgreSQL when configured.
+/// `both_backends!(ignore = "why", name, case)` marks both `#[ignore]` (a case that needs data
+/// from outside the repository; `.ci/run` runs it with `--ignored` when the data is there).
 #[macro_export]
 macro_rules! both_backends {
+    (ignore = $why:literal, $name:ident, $case:path) => {
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            #[ignore = $why]
+            async fn on_sqlite() {
+                let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite)
+                    .await
+                    .expect("sqlite always runs");
+                $case(&app).await;
+            }
+            #[tokio::test]
+            #[ignore = $why]
+            async fn on_postgres() {
+                match $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
+                    Some(app) => $case(&app).await,
+                    None => eprintln!("REVCAST_TEST_DATABASE_URL not set: PostgreSQL case not run"),
+                }
+            }
+        }
+    };
     ($name:ident, $case:path) => {
         mod $name {
             use super::*;

@@ -10,8 +10,7 @@ use super::data::{parse_period, resolve_as_of, Crm};
 use super::{forecast_error, FORECAST_SEED};
 use crate::domain::{Opportunity, StageEvent};
 use crate::forecast::{
-    self, pipeline_as_of, Forecast, ForecastInput, GroupBy, StageWinRates, WinModel,
-    DEFAULT_SIMULATIONS,
+    self, Forecast, ForecastInput, GroupBy, StageWinRates, WinModel, DEFAULT_SIMULATIONS,
 };
 use crate::ml::{ModelKind, OwnerHistory};
 use crate::service::models::scoring::own_events;
@@ -70,23 +69,6 @@ fn check_simulations(n: Option<usize>) -> Result<usize> {
             format!("must be between 1 and {MAX_API_SIMULATIONS}, got {n}"),
         )),
     }
-}
-
-/// The data as it stood at the end of `as_of`: the stored copy itself when as_of is its last day
-/// (keeping today's forecast categories), otherwise rebuilt from the stage and deal history.
-pub(crate) fn as_it_stood(crm: &Crm, as_of: NaiveDate) -> (Vec<Opportunity>, Vec<StageEvent>) {
-    let events: Vec<StageEvent> = crm
-        .events
-        .iter()
-        .filter(|e| e.entered_at.date() <= as_of)
-        .cloned()
-        .collect();
-    let opps = if as_of >= crm.data_end {
-        crm.opps.clone()
-    } else {
-        pipeline_as_of(&crm.opps, &crm.events, &crm.changes, as_of)
-    };
-    (opps, events)
 }
 
 /// P(win) of each open deal from the active win model, scored as of the end of `as_of` with the
@@ -155,7 +137,8 @@ pub async fn forecast(
     let simulations = check_simulations(q.simulations)?;
     let crm = Crm::load(store).await?;
     let as_of = resolve_as_of(q.as_of.as_deref(), crm.data_end)?;
-    let (opps, events) = as_it_stood(&crm, as_of);
+    let (opps, events) =
+        forecast::as_it_stood(&crm.opps, &crm.events, &crm.changes, crm.data_end, as_of);
     let (model, p_win_note) = match model_p_win(registry, &crm, &opps, &events, as_of) {
         Ok(m) => (m, None),
         Err(note) => (None, Some(note)),
