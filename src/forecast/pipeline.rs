@@ -1,7 +1,6 @@
 //! The pipeline as it stood on a past date, rebuilt from the stage history (for backtests).
 
 use chrono::NaiveDate;
-use std::collections::HashMap;
 
 use crate::domain::{DealChange, Opportunity, StageEvent};
 
@@ -47,7 +46,7 @@ pub fn pipeline_as_of(
     changes: &[DealChange],
     as_of: NaiveDate,
 ) -> Vec<Opportunity> {
-    let history = changes_by_deal(changes);
+    let history = DealChange::by_deal(changes);
     let known = StageEvent::by_deal(events, |e| e.entered_at.date() <= as_of);
     let all_events: std::collections::HashSet<&str> =
         events.iter().map(|e| e.opportunity_id.as_str()).collect();
@@ -108,18 +107,6 @@ pub fn as_it_stood(
         pipeline_as_of(opps, events, changes, as_of)
     };
     (deals, known)
-}
-
-/// Each deal's changes, oldest first.
-fn changes_by_deal(changes: &[DealChange]) -> HashMap<&str, Vec<&DealChange>> {
-    let mut by: HashMap<&str, Vec<&DealChange>> = HashMap::new();
-    for c in changes {
-        by.entry(c.opportunity_id.as_str()).or_default().push(c);
-    }
-    for v in by.values_mut() {
-        v.sort_by_key(|c| c.changed_at);
-    }
-    by
 }
 
 /// Puts back on a reopened deal what its history knew at the end of `as_of` (see

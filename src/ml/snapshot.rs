@@ -64,7 +64,7 @@ pub fn win_training_set(
         |o: &&Opportunity| o.won.is_some() && o.closed_at.is_some_and(|c| c.get() <= as_of);
     let decided: Vec<&Opportunity> = opps.iter().filter(closed).collect();
     let by_opp = StageEvent::by_deal(events, |e| e.entered_at.get() <= as_of);
-    let past = changes_by_opportunity(changes);
+    let past = DealChange::by_deal(changes);
     let open: Vec<_> = opps
         .iter()
         .filter(|o| !closed(o))
@@ -169,18 +169,6 @@ pub fn opportunity_row(
         expected_close: opp.expected_close_date.or(dates.last().copied()),
     };
     row_of(spec, &snap, history)
-}
-
-/// Each deal's changes, oldest first.
-fn changes_by_opportunity(changes: &[DealChange]) -> HashMap<&str, Vec<&DealChange>> {
-    let mut by: HashMap<&str, Vec<&DealChange>> = HashMap::new();
-    for c in changes {
-        by.entry(c.opportunity_id.as_str()).or_default().push(c);
-    }
-    for v in by.values_mut() {
-        v.sort_by_key(|c| c.changed_at);
-    }
-    by
 }
 
 fn snapshot_at_event<'a>(

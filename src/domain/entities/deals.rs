@@ -211,3 +211,18 @@ pub struct DealChange {
     #[schema(value_type = Option<String>)]
     pub owner_id: Option<Id>,
 }
+
+impl DealChange {
+    /// Each deal's changes, oldest first (changes at the same moment keep their order): the one
+    /// grouping of the deal history by deal.
+    pub fn by_deal(changes: &[DealChange]) -> HashMap<&str, Vec<&DealChange>> {
+        let mut by: HashMap<&str, Vec<&DealChange>> = HashMap::new();
+        for c in changes {
+            by.entry(c.opportunity_id.as_str()).or_default().push(c);
+        }
+        for v in by.values_mut() {
+            v.sort_by_key(|c| c.changed_at);
+        }
+        by
+    }
+}
