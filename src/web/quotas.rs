@@ -113,7 +113,7 @@ fn plan(p: &QuotaPlan) -> String {
     for r in &p.reps {
         let _ = write!(
             s,
-            "<tr><th scope=\"row\">{}</th>{}{}{}{}<td class=\"why\">{}</td></tr>",
+            "<tr><th scope=\"row\" class=\"nowrap\">{}</th>{}{}{}{}<td class=\"why\">{}</td></tr>",
             esc(&r.rep_id),
             num_td(r.quota, &money(r.quota)),
             num_td(r.p_reach, &pct(r.p_reach)),
