@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::both_backends;
 use crate::helpers::{error_of, TestApp};
-use crate::models::{load, small_world, train};
+use crate::models::{load, load_with_book, small_world, train};
 
 /// The committed X Education lead model (`models/lead/<version>/artifact.json`).
 pub fn lead_artifact() -> PathBuf {
@@ -224,17 +224,7 @@ both_backends!(
 
 async fn accounts_sent_inline_get_the_same_churn_scores_as_stored_ones(app: &TestApp) {
     let w = small_world();
-    load(app, &w).await;
-    app.ingest(
-        "account-snapshots",
-        serde_json::to_value(&w.snapshots).unwrap(),
-    )
-    .await;
-    app.ingest(
-        "churn-events",
-        serde_json::to_value(&w.churn_events).unwrap(),
-    )
-    .await;
+    load_with_book(app, &w).await;
     let probe = json!([{"account_id": "A-1", "as_of": "2026-10-31", "arr": 1000}]);
     let (status, r) = app
         .post_json("/v1/score/accounts", &app.admin_key, &probe)

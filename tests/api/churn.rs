@@ -2,21 +2,11 @@ use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::helpers::{error_of, TestApp};
-use crate::models::{load, small_world, train};
+use crate::models::{load_with_book, small_world, train};
 
 async fn accounts_are_ranked_by_revenue_at_risk_with_their_drivers(app: &TestApp) {
     let w = small_world();
-    load(app, &w).await;
-    app.ingest(
-        "account-snapshots",
-        serde_json::to_value(&w.snapshots).unwrap(),
-    )
-    .await;
-    app.ingest(
-        "churn-events",
-        serde_json::to_value(&w.churn_events).unwrap(),
-    )
-    .await;
+    load_with_book(app, &w).await;
     let (status, body) = app
         .get(
             &format!("/v1/accounts/{}/churn-risk", w.snapshots[0].account_id),

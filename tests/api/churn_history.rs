@@ -4,21 +4,11 @@ use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::helpers::TestApp;
-use crate::models::{load, small_world, train};
+use crate::models::{load_with_book, small_world, train};
 
 async fn an_account_with_years_of_snapshots_is_scored_from_its_latest(app: &TestApp) {
     let w = small_world();
-    load(app, &w).await;
-    app.ingest(
-        "account-snapshots",
-        serde_json::to_value(&w.snapshots).unwrap(),
-    )
-    .await;
-    app.ingest(
-        "churn-events",
-        serde_json::to_value(&w.churn_events).unwrap(),
-    )
-    .await;
+    load_with_book(app, &w).await;
     train(app, "churn").await;
 
     let account = w.snapshots.last().unwrap().account_id.to_string();

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::both_backends;
 use crate::helpers::TestApp;
-use crate::models::{load, small_world, train};
+use crate::models::{load_with_book, small_world, train};
 
 async fn list(app: &TestApp, query: &str) -> Value {
     let (status, body) = app
@@ -44,17 +44,7 @@ async fn walk(app: &TestApp, filters: &str, limit: u32) -> Vec<String> {
 
 async fn small_pages_walk_the_whole_filtered_list_in_order(app: &TestApp) {
     let w = small_world();
-    load(app, &w).await;
-    app.ingest(
-        "account-snapshots",
-        serde_json::to_value(&w.snapshots).unwrap(),
-    )
-    .await;
-    app.ingest(
-        "churn-events",
-        serde_json::to_value(&w.churn_events).unwrap(),
-    )
-    .await;
+    load_with_book(app, &w).await;
     train(app, "churn").await;
     let mut book = Value::Null;
     for _ in 0..100 {

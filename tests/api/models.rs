@@ -32,6 +32,21 @@ pub async fn load(app: &TestApp, w: &World) {
     .await;
 }
 
+/// [`load`], then the customer book: account snapshots and churn events.
+pub async fn load_with_book(app: &TestApp, w: &World) {
+    load(app, w).await;
+    app.ingest(
+        "account-snapshots",
+        serde_json::to_value(&w.snapshots).unwrap(),
+    )
+    .await;
+    app.ingest(
+        "churn-events",
+        serde_json::to_value(&w.churn_events).unwrap(),
+    )
+    .await;
+}
+
 /// Starts a training through the API and waits for its job to end; returns the job.
 pub async fn train(app: &TestApp, kind: &str) -> Value {
     let res = app
