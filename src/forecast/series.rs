@@ -32,8 +32,8 @@ pub struct SeriesForecast {
 
 /// Forecasts `horizon` (1..=120) steps after `values` (at least 6 finite values).
 ///
-/// Candidates: AutoETS; with a `season` (e.g. 12 for monthly data) and at least two seasons plus
-/// two values, also MSTL + AutoETS (on the values, and on their logs when all are positive),
+/// Candidates: ETS (AutoETS's forms averaged by AICc); with a `season` (e.g. 12 for monthly
+/// data), also the theta method, and with at least two seasons plus two values, MSTL + AutoETS (on the values, and on their logs when all are positive),
 /// seasonal naive and a seasonally adjusted theta method. When there is more than one, each is
 /// fitted on the series without its last `min(horizon, n/4)` values and scored on them, and
 /// likewise at the two earlier windows of that length (rolling origins); the three with the

@@ -178,6 +178,10 @@ fn m3_quarterly_and_other_beside_statsforecast() {
         qs <= 9.23,
         "quarterly sMAPE {qs:.2} is worse than Theta's 9.23"
     );
+    assert!(
+        os <= 4.34,
+        "other sMAPE {os:.3} is worse than AutoETS's 4.34"
+    );
 }
 
 #[test]

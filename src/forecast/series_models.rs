@@ -3,13 +3,14 @@
 
 use augurs::mstl::stlrs::MstlParams;
 
-use super::series_ets::fit_ets;
+use super::series_ets::{ets_averaged, fit_ets};
 use super::series_path::{Path, Z80};
 
 /// One candidate method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Method {
-    /// augurs AutoETS, non-seasonal (error, trend and damping chosen by AICc).
+    /// Non-seasonal ETS, AutoETS's forms (error, trend, damping) averaged by their AICc
+    /// (Akaike weights, [`ets_averaged`]).
     Ets,
     /// augurs MSTL with an AutoETS trend, on the values.
     MstlEts(usize),
@@ -34,10 +35,19 @@ impl Method {
     }
 
     /// The candidates that suit `n` values with an optional season length.
+    ///
+    /// Theta competes only on seasonal data, where it earns its place (statsforecast's Theta is
+    /// the best of its methods on the M3 quarterly series); on a series without a season its
+    /// half-slope trends too little (statsforecast's Theta 4.93 sMAPE against AutoETS's 4.34 on
+    /// the M3 "other" series) and averaging it in cost this forecast 0.05 sMAPE there.
     pub fn candidates(y: &[f64], season: Option<usize>) -> Vec<Method> {
         let n = y.len();
-        let mut out = vec![Method::Ets, Method::Theta(None)];
-        if let Some(s) = season.filter(|&s| s >= 2 && n >= 2 * s + 2) {
+        let mut out = vec![Method::Ets];
+        let season = season.filter(|&s| s >= 2);
+        if season.is_some() {
+            out.push(Method::Theta(None));
+        }
+        if let Some(s) = season.filter(|&s| n >= 2 * s + 2) {
             out.push(Method::MstlEts(s));
             if y.iter().all(|&v| v > 0.0) {
                 out.push(Method::MstlEtsLog(s));
@@ -50,7 +60,7 @@ impl Method {
 
     pub fn fit_predict(self, y: &[f64], h: usize) -> Result<Path, String> {
         match self {
-            Method::Ets => fit_ets(y)?.predict(h),
+            Method::Ets => ets_averaged(y, h),
             Method::MstlEts(s) => mstl(y, s, h),
             Method::MstlEtsLog(s) => {
                 let logs: Vec<f64> = y.iter().map(|v| v.ln()).collect();
