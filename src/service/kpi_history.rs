@@ -34,12 +34,22 @@ pub async fn kpis_by_quarter(
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let stored = KpiRecords::load(store).await?;
-    let data = stored.data();
-    Ok(windows
-        .into_iter()
-        .map(|(window, group)| kpi::compute(&data, window, group))
-        .collect())
+    // The reports are kept per data revision: the web app's pipeline and KPI pages ask for the
+    // same eight quarters on every visit.
+    let key = format!("{last}|{count}|{group_by:?}");
+    let reports = store
+        .memoized(key, || async {
+            let stored = KpiRecords::load(store).await?;
+            let data = stored.data();
+            Ok::<_, ServiceError>(
+                windows
+                    .into_iter()
+                    .map(|(window, group)| kpi::compute(&data, window, group))
+                    .collect::<Vec<KpiReport>>(),
+            )
+        })
+        .await?;
+    Ok(Vec::clone(&reports))
 }
 
 /// The `count` quarters ending with the quarter that holds `last`'s start, oldest first.

@@ -63,7 +63,12 @@ pub(crate) struct KpiRecords {
 }
 
 impl KpiRecords {
-    pub(crate) async fn load(store: &Store) -> Result<Self> {
+    /// Loaded once per data revision (kept in memory while no CRM record changes).
+    pub(crate) async fn load(store: &Store) -> Result<std::sync::Arc<Self>> {
+        store.memoized(String::new(), || Self::read(store)).await
+    }
+
+    async fn read(store: &Store) -> Result<Self> {
         Ok(KpiRecords {
             leads: store.all::<Lead>().await?,
             opportunities: store.all::<Opportunity>().await?,

@@ -55,6 +55,7 @@ pub struct BulkWrite {
     tallies: Vec<Tally>,
     /// This process's turn to write on SQLite, held until the write ends.
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    store: Store,
 }
 
 macro_rules! bind_rows {
@@ -113,6 +114,7 @@ impl Store {
             dialect: self.dialect(),
             tallies,
             _turn: turn,
+            store: self.clone(),
         })
     }
 }
@@ -162,10 +164,18 @@ impl BulkWrite {
                 .execute(&mut **tx)
                 .await?;
         }
+        let mark = super::memo::mark_changed_sql(&self.store.pool);
         match self.tx {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
+            Tx::Sqlite(mut tx) => {
+                sqlx::query(mark).execute(&mut *tx).await?;
+                tx.commit().await?
+            }
+            Tx::Postgres(mut tx) => {
+                sqlx::query(mark).execute(&mut *tx).await?;
+                tx.commit().await?
+            }
         }
+        self.store.after_commit().await;
         Ok(self
             .tallies
             .iter()

@@ -101,8 +101,11 @@ impl Store {
                 }
                 q.execute(&mut *tx).await?;
             }
+            sqlx::query(super::memo::mark_changed_sql(&self.pool)).execute(&mut *tx).await?;
             tx.commit().await?;
-            Ok(())
-        })
+            Ok::<(), StoreError>(())
+        })?;
+        self.after_commit().await;
+        Ok(())
     }
 }

@@ -11,6 +11,7 @@ mod forecasts;
 mod history;
 mod jobs;
 mod keys;
+mod memo;
 mod models;
 mod readiness;
 mod records;
@@ -117,6 +118,8 @@ pub struct Store {
     /// The SQLite database file (None for PostgreSQL and in-memory SQLite): its training lock
     /// file sits beside it, and readiness checks that it is still there.
     pub(crate) sqlite_file: Option<std::path::PathBuf>,
+    /// Values derived from the records, kept while they do not change (see [`memo`]).
+    pub(crate) memo: std::sync::Arc<memo::Memo>,
 }
 
 impl Store {
@@ -156,6 +159,7 @@ impl Store {
                 local_lock: jobs::local_lock(url),
                 write_gate: write::write_gate(url),
                 sqlite_file,
+                memo: Default::default(),
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts =
@@ -169,6 +173,7 @@ impl Store {
                 local_lock: jobs::local_lock(url),
                 write_gate: write::write_gate(url),
                 sqlite_file: None,
+                memo: Default::default(),
             })
         } else {
             Err(StoreError::BadUrl(redact(url)))

@@ -6,6 +6,7 @@ use sqlx::{AssertSqlSafe, Row};
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
+use super::memo;
 use super::sql::Dialect;
 use super::write::{backoff, is_retryable, BeginWrite, WRITE_ATTEMPTS};
 use super::{on_pool, Pool, Result, Store, StoreError};
@@ -110,6 +111,7 @@ impl Store {
             Pool::Sqlite(p) => self.upsert_sqlite(p, &unique).await?,
             Pool::Postgres(p) => upsert_postgres(p, &unique).await?,
         };
+        self.after_commit().await;
         let received = rows.len() as u64;
         Ok(UpsertCounts {
             received,
@@ -144,6 +146,9 @@ impl Store {
             inserted += new;
             updated += affected.saturating_sub(new);
         }
+        sqlx::query(memo::mark_changed_sql(&self.pool))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok((inserted, updated))
     }
@@ -374,6 +379,9 @@ async fn try_upsert_postgres<T: Record>(
             }
         }
     }
+    sqlx::query("SELECT nextval('data_revision')")
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok((inserted, updated))
 }

@@ -306,3 +306,50 @@ async fn undated_deals_are_open_on_every_day(app: &TestApp) {
     assert_eq!(counts, vec![json!(5), json!(5), json!(5)], "{counts:?}");
 }
 both_backends!(forecast_undated_deals, undated_deals_are_open_on_every_day);
+
+/// A forecast is kept in memory between requests, and never outlives a change of the records:
+/// one written through the API, or one written by another process on the same database (here a
+/// second store handle, with its own memory, as `revcast import` would write).
+async fn a_kept_forecast_follows_every_change_of_the_records(app: &TestApp) {
+    let world = small_world();
+    load(app, &world).await;
+    let key = Some(app.admin_key.as_str());
+    let url = "/v1/forecast?period=2026-Q4";
+    let closed = |r: &Value| f(&r["forecast"]["parts"]["closed"]);
+    let (status, first) = app.get(url, key).await;
+    assert_eq!(status, 200, "{first}");
+    let (_, again) = app.get(url, key).await;
+    assert_eq!(
+        first, again,
+        "the same data, query and model: the same forecast"
+    );
+    let day = first["data_end"].as_str().unwrap().to_string();
+    let won = |id: &str, amount: f64| {
+        json!([{"id": id, "owner_id": world.reps[0].id, "stage": "Closed Won", "won": true,
+            "amount": amount, "created_at": "2026-10-01", "closed_at": format!("{day}T00:00:00Z")}])
+    };
+    app.ingest("opportunities", won("kept-1", 1_000_000.0))
+        .await;
+    let (_, after_api) = app.get(url, key).await;
+    assert_eq!(
+        closed(&after_api),
+        closed(&first) + 1_000_000.0,
+        "{after_api}"
+    );
+
+    let other = revcast::store::Store::connect(&app.url).await.unwrap();
+    let row: revcast::domain::Opportunity =
+        serde_json::from_value(won("kept-2", 250_000.0)[0].clone()).unwrap();
+    other.upsert(&[row]).await.unwrap();
+    other.close().await;
+    let (_, after_other) = app.get(url, key).await;
+    assert_eq!(
+        closed(&after_other),
+        closed(&after_api) + 250_000.0,
+        "{after_other}"
+    );
+}
+both_backends!(
+    forecast_kept_in_memory,
+    a_kept_forecast_follows_every_change_of_the_records
+);

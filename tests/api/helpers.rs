@@ -19,6 +19,8 @@ pub struct TestApp {
     /// A key with every scope.
     pub admin_key: String,
     pub client: reqwest::Client,
+    /// The database's URL, for a second handle on it.
+    pub url: String,
     _dir: Option<TempDir>,
 }
 
@@ -84,7 +86,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 }
 
 pub async fn spawn_with(backend: Backend, settings: Settings) -> Option<TestApp> {
-    let (store, dir) = fresh_store(backend).await?;
+    let (store, dir, url) = fresh_database(backend).await?;
     let key = service::create_key(&store, "test admin", &[Scope::Admin])
         .await
         .expect("admin key");
@@ -97,6 +99,7 @@ pub async fn spawn_with(backend: Backend, settings: Settings) -> Option<TestApp>
         store,
         admin_key: key.key,
         client: reqwest::Client::new(),
+        url,
         _dir: dir,
     })
 }

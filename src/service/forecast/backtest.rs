@@ -103,6 +103,7 @@ pub async fn backtest(store: &Store, q: &BacktestQuery) -> Result<BacktestOutcom
     let periods = past_periods(&q.kind, q.periods, crm.data_end)?;
     let weeks = replay_weeks(&periods, q.step_weeks)?;
     let (ps, ws) = (periods.clone(), weeks.clone());
+    let data_end = crm.data_end;
     let report = tokio::task::spawn_blocking(move || {
         let p_win_for = |as_of: NaiveDate| -> WinModel {
             let rates = StageWinRates::learn(&crm.opps, &crm.events, as_of);
@@ -122,7 +123,7 @@ pub async fn backtest(store: &Store, q: &BacktestQuery) -> Result<BacktestOutcom
     .await
     .map_err(|e| ServiceError::internal(format!("the backtest did not finish: {e}")))?;
     Ok(BacktestOutcome {
-        data_end: crm.data_end,
+        data_end,
         periods,
         weeks_before_end: weeks,
         report,

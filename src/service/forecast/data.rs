@@ -1,6 +1,7 @@
 //! The stored data a forecast reads, the day it ends, and the checks on period and as-of.
 
 use chrono::{Days, NaiveDate, Utc};
+use std::sync::Arc;
 
 use crate::domain::{DealChange, Opportunity, Period, Quota, Rep, StageEvent};
 use crate::service::{Result, ServiceError};
@@ -18,9 +19,13 @@ pub(crate) struct Crm {
 }
 
 impl Crm {
-    /// Loads opportunities, stage events, deal history and reps; fails when no opportunity is
-    /// stored.
-    pub async fn load(store: &Store) -> Result<Crm> {
+    /// Opportunities, stage events, deal history and reps, loaded once per data revision (kept
+    /// in memory while no CRM record changes); fails when no opportunity is stored.
+    pub async fn load(store: &Store) -> Result<Arc<Crm>> {
+        store.memoized(String::new(), || Crm::read(store)).await
+    }
+
+    async fn read(store: &Store) -> Result<Crm> {
         let opps = store.all::<Opportunity>().await?;
         let events = store.all::<StageEvent>().await?;
         let reps = store.all::<Rep>().await?;

@@ -4,6 +4,7 @@
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 use super::data::{parse_period, resolve_as_of, Crm};
@@ -127,6 +128,10 @@ fn model_p_win(
 }
 
 /// Forecasts the period, stores the total and every group in the accuracy ledger, and returns it.
+///
+/// A forecast is deterministic (fixed seed) in its data, its query and the active win model, so
+/// it is kept in memory while none of them changes (the data revision, see
+/// [`Store::memoized`]) and served again at once; the ledger has it from the first time.
 pub async fn forecast(
     store: &Store,
     registry: &ModelRegistry,
@@ -137,6 +142,28 @@ pub async fn forecast(
     let simulations = check_simulations(q.simulations)?;
     let crm = Crm::load(store).await?;
     let as_of = resolve_as_of(q.as_of.as_deref(), crm.data_end)?;
+    let model = registry
+        .active(ModelKind::Win)
+        .map(|m| m.version.clone())
+        .unwrap_or_default();
+    let key = format!("{period}|{as_of}|{group_by:?}|{simulations}|{model}");
+    let served = store
+        .memoized(key, || {
+            compute_and_record(store, registry, crm, period, as_of, group_by, simulations)
+        })
+        .await?;
+    Ok(ForecastResponse::clone(&served))
+}
+
+async fn compute_and_record(
+    store: &Store,
+    registry: &ModelRegistry,
+    crm: Arc<Crm>,
+    period: crate::domain::Period,
+    as_of: NaiveDate,
+    group_by: Option<GroupBy>,
+    simulations: usize,
+) -> Result<ForecastResponse> {
     let (opps, events) =
         forecast::as_it_stood(&crm.opps, &crm.events, &crm.changes, crm.data_end, as_of);
     let (model, p_win_note) = match model_p_win(registry, &crm, &opps, &events, as_of) {
@@ -144,14 +171,13 @@ pub async fn forecast(
         Err(note) => (None, Some(note)),
     };
     let data_end = crm.data_end;
-    let reps = crm.reps;
     let input = Owned {
         period,
         as_of,
         opps,
         events,
-        changes: crm.changes,
-        reps,
+        changes: crm.changes.clone(),
+        reps: crm.reps.clone(),
         group_by,
         simulations,
     };
