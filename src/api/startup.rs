@@ -22,6 +22,9 @@ pub struct Settings {
     pub workers: Option<usize>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Compute the web app's default pages' numbers whenever the data settles
+    /// ([`crate::service::warm`]); `revcast serve` and `demo` do, tests mostly do not.
+    pub warm_pages: bool,
 }
 
 impl Settings {
@@ -30,6 +33,7 @@ impl Settings {
             bind: bind.into(),
             workers: None,
             max_body_bytes: MAX_BODY_BYTES,
+            warm_pages: false,
         }
     }
 }
@@ -54,6 +58,12 @@ impl Application {
             state.registry.clone(),
             state.rescorer.clone(),
         );
+        if settings.warm_pages {
+            crate::service::models::upkeep::keep_pages_warm(
+                state.store.clone(),
+                state.registry.clone(),
+            );
+        }
         let data = web::Data::from(state);
         let limit = settings.max_body_bytes;
         let mut server =

@@ -41,6 +41,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = connect(&args.db).await?;
     let settings = Settings {
         workers: args.workers,
+        warm_pages: true,
         ..Settings::new(args.bind)
     };
     run(settings, store, None).await
@@ -111,6 +112,9 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     crate::web::ledger::fill_ledger(&store, &registry, quarter, as_of, 7).await?;
     let key = service::create_key(&store, "demo admin", &[Scope::Admin]).await?;
     println!("API key: {}", key.key);
-    let settings = Settings::new(args.bind);
+    let settings = Settings {
+        warm_pages: true,
+        ..Settings::new(args.bind)
+    };
     run(settings, store, Some(key.key)).await
 }

@@ -18,6 +18,7 @@ pub mod models;
 pub mod ndjson;
 pub mod quotas;
 pub mod score_file;
+pub mod warm;
 
 pub use demo::{load_demo_world, score_demo_lists};
 pub use import::{import_file, import_rows, ImportFailure, ImportOutcome, Pass, Progress};

@@ -47,7 +47,10 @@ async fn show(
     let v = session::viewer(&req, &state).await?;
     let this_quarter = Period::quarter_of(Utc::now().date_naive());
     let period = q.period.clone().unwrap_or_else(|| this_quarter.to_string());
-    let group_by = q.group_by.clone().unwrap_or_else(|| "team".into());
+    let group_by = q
+        .group_by
+        .clone()
+        .unwrap_or_else(|| crate::service::warm::HOME_GROUPING.to_string());
     let query = ForecastQuery {
         period: period.clone(),
         as_of: None,

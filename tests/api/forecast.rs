@@ -353,3 +353,49 @@ both_backends!(
     forecast_kept_in_memory,
     a_kept_forecast_follows_every_change_of_the_records
 );
+
+/// A serving process forecasts the current quarter by team (the forecast page's default) once
+/// the data has settled, before anyone asks: the accuracy ledger holds it with no request made.
+async fn the_home_forecast_is_made_when_the_data_settles(backend: crate::helpers::Backend) {
+    let settings = revcast::api::Settings {
+        warm_pages: true,
+        ..revcast::api::Settings::new("127.0.0.1:0")
+    };
+    let Some(app) = crate::helpers::spawn_with(backend, settings).await else {
+        return;
+    };
+    load(&app, &small_world()).await;
+    let key = Some(app.admin_key.as_str());
+    let quarter = revcast::domain::Period::quarter_of(chrono::Utc::now().date_naive());
+    let started = std::time::Instant::now();
+    let rows = loop {
+        let rows = app.store.snapshots("team").await.unwrap();
+        if !rows.is_empty() || started.elapsed() > std::time::Duration::from_secs(60) {
+            break rows;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    };
+    assert!(
+        rows.iter().any(|r| r.snapshot.period == quarter),
+        "no forecast of {quarter} by team was made within 60 s: {} rows",
+        rows.len()
+    );
+    // And it is the one the page is served: same numbers as asking for it.
+    let (status, asked) = app
+        .get(&format!("/v1/forecast?period={quarter}&group_by=team"), key)
+        .await;
+    assert_eq!(status, 200, "{asked}");
+    let total = app.store.snapshots("").await.unwrap();
+    let made = total.iter().find(|r| r.snapshot.period == quarter).unwrap();
+    assert_eq!(made.snapshot.p50, f(&asked["forecast"]["total"]["p50"]));
+}
+
+#[tokio::test]
+async fn home_forecast_warmed_sqlite() {
+    the_home_forecast_is_made_when_the_data_settles(crate::helpers::Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn home_forecast_warmed_postgres() {
+    the_home_forecast_is_made_when_the_data_settles(crate::helpers::Backend::Postgres).await;
+}

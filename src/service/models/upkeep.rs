@@ -33,3 +33,27 @@ pub fn start(store: Store, registry: Arc<ModelRegistry>, rescorer: Arc<Rescorer>
         }
     });
 }
+
+/// Keeps the web app's default pages ready (see [`crate::service::warm`]): checks every
+/// [`MODEL_SYNC_EVERY`] whether the data or the active win model changed, and once they have
+/// stayed the same for a whole check (an ingestion has paused), computes the pages' numbers.
+pub fn keep_pages_warm(store: Store, registry: Arc<ModelRegistry>) {
+    use crate::service::warm;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(MODEL_SYNC_EVERY);
+        let (mut seen, mut warmed) = (None, None);
+        loop {
+            tick.tick().await;
+            let Ok(now) = warm::state(&store, &registry).await else {
+                continue;
+            };
+            if seen.as_ref() == Some(&now) && warmed.as_ref() != Some(&now) {
+                if let Err(e) = warm::warm(&store, &registry).await {
+                    tracing::debug!(error = %e, "pages not warmed");
+                }
+                warmed = Some(now.clone());
+            }
+            seen = Some(now);
+        }
+    });
+}
