@@ -129,7 +129,7 @@ pub async fn backtest(a: BacktestArgs) -> anyhow::Result<()> {
         step_weeks: a.step,
         kind: a.kind,
     };
-    let out = forecast::backtest(&store, &query).await?;
+    let out = forecast::backtest_and_record(&store, &query).await?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());

@@ -54,7 +54,8 @@ enum Command {
     Kpis(kpis::KpiArgs),
     /// Revenue forecast of a period with P10/P50/P90, parts and groups (stored in the accuracy ledger).
     Forecast(forecast::ForecastArgs),
-    /// Replay the forecast of past periods as of past dates and score it against what closed.
+    /// Replay the forecast of past periods as of past dates and score it against what closed
+    /// (recorded: the web app's accuracy page shows the latest of each kind).
     Backtest(forecast::BacktestArgs),
     /// Forecast a series from a CSV file (first column a date, second a value).
     ForecastSeries(forecast::SeriesArgs),

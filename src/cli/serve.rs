@@ -112,6 +112,14 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     crate::web::ledger::fill_ledger(&store, &registry, quarter, as_of, 7).await?;
     let key = service::create_key(&store, "demo admin", &[Scope::Admin]).await?;
     println!("API key: {}", key.key);
+    // The accuracy page's backtest, recorded in the background: serving does not wait for it.
+    let recorder = store.clone();
+    tokio::spawn(async move {
+        let q = service::forecast::BacktestQuery::default();
+        if let Err(e) = service::forecast::backtest_and_record(&recorder, &q).await {
+            tracing::warn!(error = %e, "the demo's backtest was not recorded");
+        }
+    });
     let settings = Settings {
         warm_pages: true,
         ..Settings::new(args.bind)

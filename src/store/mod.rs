@@ -5,6 +5,7 @@
 //! Queries are written once and run on either pool through [`on_pool!`]: the SQL differs only in
 //! placeholders and casts, which [`sql::Dialect`] renders.
 
+mod backtests;
 mod bulk;
 mod errors;
 mod forecasts;
@@ -19,6 +20,7 @@ mod scores;
 pub(crate) mod sql;
 pub(crate) mod write;
 
+pub use backtests::BacktestRecord;
 pub use bulk::{BulkTable, BulkWrite, KeyedRow};
 pub use forecasts::SnapshotRow;
 pub use jobs::{JobRow, TrainingLock, INTERRUPTED};

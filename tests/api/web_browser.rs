@@ -344,12 +344,33 @@ async fn other_pages_show_the_apis_figures(app: &WebApp, b: &Browser) {
     kpis_page_shows_eight_quarters(app, b).await;
     pipeline_page_shows_the_funnel_and_trends(app, b).await;
 
+    // A recorded backtest (as `revcast backtest` records one) is on the accuracy page.
+    let recorded = revcast::service::forecast::backtest_and_record(
+        &app.state.store,
+        &revcast::service::forecast::BacktestQuery {
+            periods: 2,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("a backtest of the demo world");
     visit(b, &app.address, "/accuracy", "accuracy").await;
     let acc = api(app, "/v1/forecast/accuracy").await;
     assert_eq!(
         figure(b, "count").await,
         num(&acc["report"]["overall"]["count"])
     );
+    let summary = &recorded.report.summary;
+    assert!(summary.rows > 0, "{summary:?}");
+    assert_eq!(
+        figure(b, "backtest-quarter-coverage").await,
+        summary.coverage
+    );
+    assert_eq!(figure(b, "backtest-quarter-mae").await, summary.mae_p50);
+    let shown = b
+        .eval("return document.querySelectorAll('table[data-table=backtest-quarter] tbody tr').length;")
+        .await;
+    assert_eq!(num(&shown) as usize, recorded.report.rows.len());
 
     visit(
         b,

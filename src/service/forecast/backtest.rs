@@ -2,7 +2,7 @@
 //! rebuilt from the stage history and P(win) from the stage win rates known on each date.
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::data::{period_over, Crm};
 use super::FORECAST_SEED;
@@ -33,7 +33,7 @@ impl Default for BacktestQuery {
 }
 
 /// A backtest and what it covered.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BacktestOutcome {
     pub data_end: NaiveDate,
     pub periods: Vec<Period>,
@@ -158,4 +158,46 @@ mod tests {
         assert!(replay_weeks(&m, 0).is_err());
         assert!(replay_weeks(&m, 5).is_err());
     }
+}
+
+/// A recorded backtest: its kind (`month`, `quarter`, `year`), when it was made, its outcome.
+#[derive(Debug, Clone)]
+pub struct RecordedBacktest {
+    pub kind: String,
+    pub made_at: chrono::DateTime<chrono::Utc>,
+    pub outcome: BacktestOutcome,
+}
+
+/// Runs a backtest and records it (the accuracy page shows the latest of each kind).
+pub async fn backtest_and_record(store: &Store, q: &BacktestQuery) -> Result<BacktestOutcome> {
+    let outcome = backtest(store, q).await?;
+    let json = serde_json::to_string(&outcome)
+        .map_err(|e| ServiceError::internal(format!("writing the backtest: {e}")))?;
+    store
+        .save_backtest(&crate::store::BacktestRecord {
+            kind: q.kind.trim().to_string(),
+            made_at: chrono::Utc::now(),
+            outcome: json,
+        })
+        .await?;
+    Ok(outcome)
+}
+
+/// The latest recorded backtest of each kind.
+pub async fn recorded_backtests(store: &Store) -> Result<Vec<RecordedBacktest>> {
+    store
+        .latest_backtests()
+        .await?
+        .into_iter()
+        .map(|r| {
+            let outcome = serde_json::from_str(&r.outcome).map_err(|e| {
+                ServiceError::internal(format!("a recorded {} backtest does not read: {e}", r.kind))
+            })?;
+            Ok(RecordedBacktest {
+                kind: r.kind,
+                made_at: r.made_at,
+                outcome,
+            })
+        })
+        .collect()
 }

@@ -12,7 +12,10 @@ mod serve;
 
 pub use crate::forecast::{group_key, won_in};
 pub use accuracy::{accuracy, AccuracyResponse};
-pub use backtest::{backtest, BacktestOutcome, BacktestQuery};
+pub use backtest::{
+    backtest, backtest_and_record, recorded_backtests, BacktestOutcome, BacktestQuery,
+    RecordedBacktest,
+};
 pub use changes::{deal_history, pipeline_changes, ChangesQuery, DealHistory, PipelineChanges};
 pub use series::{series_from_csv, SeriesOutcome, SeriesPoint};
 pub use series_batch::{
