@@ -1,9 +1,10 @@
 //! The numbers of the web app's default pages, computed ahead of the first visit: when the CRM
 //! records or the active win model change and then stay still for a moment, the serving process
-//! forecasts the current quarter by team (the forecast page) and computes the KPIs of the eight
-//! quarters the pipeline and KPI pages open on. They are kept per data revision (see
+//! forecasts the current quarter by team (the forecast page) and the next one by owner (the
+//! quota page's plan) and computes the KPIs of the eight quarters the pipeline and KPI pages open
+//! on. They are kept per data revision (see
 //! [`crate::store::Store::memoized`]), so a manager's first visit is served from memory. The
-//! forecast is recorded in the accuracy ledger as if the forecast page had been opened.
+//! forecasts are recorded in the accuracy ledger as if the pages had been opened.
 
 use chrono::Utc;
 
@@ -34,6 +35,12 @@ pub async fn warm(store: &Store, registry: &ModelRegistry) -> Result<()> {
         ..ForecastQuery::default()
     };
     forecast::forecast(store, registry, &query).await?;
+    let plan = ForecastQuery {
+        period: quarter.next().to_string(),
+        group_by: Some(GroupBy::Owner),
+        ..ForecastQuery::default()
+    };
+    forecast::forecast(store, registry, &plan).await?;
     kpis_by_quarter(store, quarter, MAX_QUARTERS, None).await?;
     kpis_by_quarter(store, quarter.previous(), MAX_QUARTERS, None).await?;
     Ok(())
