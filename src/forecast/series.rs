@@ -21,7 +21,8 @@ pub struct SeriesForecast {
     /// P90.
     pub upper: Vec<f64>,
     /// The methods combined, best first, joined by `+`: `ets`, `mstl_ets`, `mstl_ets_log`,
-    /// `seasonal_naive`, `theta`, `theta_seasonal`.
+    /// `seasonal_naive`, `theta`, `theta_seasonal`; or `ets_averaged` alone (a series without a
+    /// season: AutoETS's forms averaged by their AICc).
     pub method: String,
     /// Mean absolute error of each candidate on the inner holdout (the last values of the
     /// series, forecast from the ones before), lowest chosen; empty when only one candidate ran.
@@ -32,8 +33,9 @@ pub struct SeriesForecast {
 
 /// Forecasts `horizon` (1..=120) steps after `values` (at least 6 finite values).
 ///
-/// Candidates: ETS (AutoETS's forms averaged by AICc); with a `season` (e.g. 12 for monthly
-/// data), also the theta method, and with at least two seasons plus two values, MSTL + AutoETS (on the values, and on their logs when all are positive),
+/// Without a `season`: AutoETS's forms averaged by their AICc. With one (e.g. 12 for monthly
+/// data), the candidates are AutoETS and the theta method, and with at least two seasons plus two
+/// values also MSTL + AutoETS (on the values, and on their logs when all are positive),
 /// seasonal naive and a seasonally adjusted theta method. When there is more than one, each is
 /// fitted on the series without its last `min(horizon, n/4)` values and scored on them, and
 /// likewise at the two earlier windows of that length (rolling origins); the three with the
@@ -153,7 +155,7 @@ fn season_of(m: &Method) -> Option<usize> {
     match *m {
         Method::MstlEts(s) | Method::MstlEtsLog(s) | Method::SeasonalNaive(s) => Some(s),
         Method::Theta(s) => s,
-        Method::Ets => None,
+        Method::Ets | Method::EtsAveraged => None,
     }
 }
 

@@ -108,10 +108,9 @@ fn fit_forms(y: &[f64]) -> Result<Vec<Model>, String> {
 /// nearly all the weight and this is [`fit_ets`]'s forecast; where the data cannot tell a
 /// damped trend from a straight one, the forecast does not bet on either.
 ///
-/// Measured on the M3 sheets' official hold-outs (`cargo test --release --lib
-/// forecast::series_eval::m3 -- --ignored --nocapture`): the "other" series 4.34 / 1.773
-/// (sMAPE / MASE) against the AICc-best form's 4.35 / 1.801 (statsforecast AutoETS 4.34 /
-/// 1.802), and a better quarterly combination (9.13 / 1.106 to 9.12 / 1.102).
+/// Measured on the M3 "other" sheet's official hold-outs (`cargo test --release --lib
+/// forecast::series_eval::m3 -- --ignored --nocapture`): 4.338 / 1.773 (sMAPE / MASE) against
+/// the AICc-best form's 4.345 / 1.801 (statsforecast AutoETS 4.34 / 1.802).
 pub(crate) fn ets_averaged(y: &[f64], h: usize) -> Result<Path, String> {
     let fits = fit_forms(y)?;
     let best = fits.iter().map(Model::aicc).fold(f64::INFINITY, f64::min);
