@@ -40,7 +40,7 @@ macro_rules! api_doc {
                 models::list, models::train, models::promote, models::rollback, models::job, models::drift,
                 kpis::report,
                 churn::list, churn::account,
-                forecast::show, forecast::accuracy, series::forecast_series,
+                forecast::show, forecast::accuracy, forecast::backtests, series::forecast_series,
                 pipeline::history, pipeline::changes,
                 quotas::recommendations,
             ),

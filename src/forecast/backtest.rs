@@ -14,8 +14,9 @@ use crate::domain::{DealChange, Opportunity, Period, Rep, StageEvent};
 pub type WinModel = Box<dyn Fn(&Opportunity) -> f64>;
 
 /// One replayed forecast.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BacktestRow {
+    #[schema(value_type = String, example = "2026-Q3")]
     pub period: Period,
     pub as_of: NaiveDate,
     pub weeks_before_end: u32,
@@ -40,7 +41,7 @@ pub struct BacktestRow {
 }
 
 /// The rows taken together.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct BacktestSummary {
     pub rows: usize,
     /// Share of rows with the actual inside P10..P90 (target about 0.8).
@@ -55,11 +56,12 @@ pub struct BacktestSummary {
     pub bias: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct BacktestReport {
     pub rows: Vec<BacktestRow>,
     pub summary: BacktestSummary,
-    /// (period, weeks before end, why) for replays that could not run, e.g. no history yet.
+    /// [period, weeks before end, why] for replays that could not run, e.g. no history yet.
+    #[schema(value_type = Vec<Vec<Object>>)]
     pub skipped: Vec<(Period, u32, String)>,
 }
 

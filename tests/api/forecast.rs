@@ -399,3 +399,26 @@ async fn home_forecast_warmed_sqlite() {
 async fn home_forecast_warmed_postgres() {
     the_home_forecast_is_made_when_the_data_settles(crate::helpers::Backend::Postgres).await;
 }
+
+/// A recorded backtest is served as recorded; nothing recorded is an empty list.
+async fn recorded_backtests_are_served(app: &TestApp) {
+    let key = Some(app.admin_key.as_str());
+    let (status, none) = app.get("/v1/forecast/backtests", key).await;
+    assert_eq!((status, none), (200, json!([])));
+    load(app, &small_world()).await;
+    let q = revcast::service::forecast::BacktestQuery {
+        periods: 2,
+        ..Default::default()
+    };
+    let made = revcast::service::forecast::backtest_and_record(&app.store, &q)
+        .await
+        .unwrap();
+    let (status, served) = app.get("/v1/forecast/backtests", key).await;
+    assert_eq!(status, 200, "{served}");
+    let list = served.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{served}");
+    assert_eq!(list[0]["kind"], "quarter");
+    assert_eq!(list[0]["outcome"], serde_json::to_value(&made).unwrap());
+    assert!(!made.report.rows.is_empty());
+}
+both_backends!(forecast_backtests_served, recorded_backtests_are_served);

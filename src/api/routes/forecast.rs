@@ -9,7 +9,9 @@ use crate::api::auth::{Authed, ReadScope};
 use crate::api::error::{ApiError, ErrorResponse};
 use crate::api::AppState;
 use crate::forecast::{GroupBy, LedgerGrouping};
-use crate::service::forecast::{self, AccuracyResponse, ForecastQuery, ForecastResponse};
+use crate::service::forecast::{
+    self, AccuracyResponse, ForecastQuery, ForecastResponse, RecordedBacktest,
+};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -92,7 +94,24 @@ pub async fn accuracy(
     Ok(Json(forecast::accuracy(&state.store, by).await?))
 }
 
+/// The latest recorded backtest of each period kind (`revcast backtest` records every run).
+#[utoipa::path(get, path = "/v1/forecast/backtests", tag = "forecast",
+    responses(
+        (status = 200, description = "The latest recorded backtest of each kind (`month`, `quarter`, `year`), by kind; empty when none was recorded", body = Vec<RecordedBacktest>),
+        (status = 401, description = "No or unknown API key", body = ErrorResponse),
+        (status = 403, description = "The key lacks the read scope", body = ErrorResponse),
+        (status = 503, description = "Database unavailable", body = ErrorResponse),
+    ),
+    security(("bearer" = ["read"])))]
+pub async fn backtests(
+    _auth: Authed<ReadScope>,
+    state: web::Data<AppState>,
+) -> Result<Json<Vec<RecordedBacktest>>, ApiError> {
+    Ok(Json(forecast::recorded_backtests(&state.store).await?))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/forecast", web::get().to(show))
-        .route("/v1/forecast/accuracy", web::get().to(accuracy));
+        .route("/v1/forecast/accuracy", web::get().to(accuracy))
+        .route("/v1/forecast/backtests", web::get().to(backtests));
 }

@@ -33,9 +33,11 @@ impl Default for BacktestQuery {
 }
 
 /// A backtest and what it covered.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BacktestOutcome {
+    /// The last day with data when it was made.
     pub data_end: NaiveDate,
+    #[schema(value_type = Vec<String>)]
     pub periods: Vec<Period>,
     pub weeks_before_end: Vec<u32>,
     pub report: BacktestReport,
@@ -161,7 +163,7 @@ mod tests {
 }
 
 /// A recorded backtest: its kind (`month`, `quarter`, `year`), when it was made, its outcome.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RecordedBacktest {
     pub kind: String,
     pub made_at: chrono::DateTime<chrono::Utc>,
