@@ -3,7 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::engine::{LineMapper, PROGRESS_EVERY};
+use super::engine::{LineMapper, Mapped, PROGRESS_EVERY};
 use super::entities::{entity_kind, EntityKind};
 use super::file::CsvFile;
 use super::{ImportError, Mapping};
@@ -39,19 +39,24 @@ pub fn feed_rows(
     let mut buffers: Vec<Vec<StoreRow>> = kinds.iter().map(|_| Vec::with_capacity(chunk)).collect();
     let mut rows = vec![0u64; kinds.len()];
     let mut count = 0u64;
-    while let Some(line) = lines.next_line()? {
-        for (bucket, row) in line.rows {
-            let at = row.line;
+    let mut line = Vec::new();
+    while lines.next_cells(&mut line)? {
+        for (bucket, at, mapped) in line.drain(..) {
             let changed = |reason: String| ImportError::Changed(format!("line {at}: {reason}"));
-            if let Some(p) = row.problems.first() {
-                return Err(changed(p.reason.clone()));
-            }
-            let cells = (kinds[bucket].to_store)(row.value).map_err(|p| {
-                changed(
-                    p.first()
-                        .map_or_else(String::new, |p| format!("{}: {}", p.field, p.reason)),
-                )
-            })?;
+            let cells = match mapped {
+                Mapped::Cells(cells) => cells,
+                Mapped::Json(row) => {
+                    if let Some(p) = row.problems.first() {
+                        return Err(changed(p.reason.clone()));
+                    }
+                    (kinds[bucket].to_store)(row.value).map_err(|p| {
+                        changed(
+                            p.first()
+                                .map_or_else(String::new, |p| format!("{}: {}", p.field, p.reason)),
+                        )
+                    })?
+                }
+            };
             rows[bucket] += 1;
             buffers[bucket].push(cells);
             if buffers[bucket].len() >= chunk {

@@ -16,6 +16,7 @@ mod engine;
 mod entities;
 mod error;
 mod feed;
+mod fields;
 mod file;
 mod keys;
 mod lookup;

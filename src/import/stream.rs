@@ -6,7 +6,7 @@ use std::io;
 use std::sync::atomic::Ordering;
 
 use super::check::{check_row, duplicate};
-use super::engine::{LineMapper, PROGRESS_EVERY};
+use super::engine::{LineMapper, Mapped, PROGRESS_EVERY};
 use super::entities::{parser, Parser};
 use super::file::CsvFile;
 use super::keys::{key_hash, KeyLog, Repeat};
@@ -46,11 +46,14 @@ pub fn check_file(
     let mut rows = vec![0u64; parsers.len()];
     let mut count = 0u64;
     let spill = |e: io::Error| ImportError::Csv(format!("cannot write a temporary file: {e}"));
-    while let Some(line) = lines.next_line()? {
-        for (bucket, row) in line.rows {
-            let at = row.line;
+    let mut line = Vec::new();
+    while lines.next_cells(&mut line)? {
+        for (bucket, at, mapped) in line.drain(..) {
             rows[bucket] += 1;
-            let (key, problems) = check_row(parsers[bucket], row);
+            let (key, problems) = match mapped {
+                Mapped::Cells((key, _)) => (Some(key), Vec::new()),
+                Mapped::Json(row) => check_row(parsers[bucket], row),
+            };
             for p in problems {
                 found.add(p.line, Found::Problem(p));
             }

@@ -6,6 +6,7 @@
 //! placeholders and casts, which [`sql::Dialect`] renders.
 
 mod bulk;
+mod copy_text;
 mod errors;
 mod forecasts;
 mod history;
@@ -233,5 +234,7 @@ fn redact(url: &str) -> String {
     }
 }
 
+#[cfg(test)]
+mod bulk_tests;
 #[cfg(test)]
 mod tests;
