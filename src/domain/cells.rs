@@ -103,14 +103,21 @@ macro_rules! cell {
     };
 }
 
-cell!(String, Text, ColType::Text, |x| x.clone(), |y| Ok(y), into |z| z);
+cell!(
+    String,
+    Text,
+    ColType::Text,
+    |x| x.clone(),
+    |y| Ok(y),
+    into | z | z
+);
 cell!(
     Id,
     Text,
     ColType::Text,
     |x| x.as_str().to_string(),
     |y| { Id::parse(y).map_err(|e| e.to_string()) },
-    into |z| String::from(z)
+    into | z | String::from(z)
 );
 cell!(Period, Text, ColType::Text, |x| x.to_string(), |y| {
     Period::parse(&y).map_err(|e| e.to_string())

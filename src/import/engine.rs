@@ -159,13 +159,21 @@ impl<'m, R: Read> LineMapper<'m, R> {
             Ok(true) => {}
             Err(e) => {
                 let bad = bad_row(bad_line(&e)?, e.to_string());
-                out.extend(bad.rows.into_iter().map(|(b, r)| (b, r.line, Mapped::Json(r))));
+                out.extend(
+                    bad.rows
+                        .into_iter()
+                        .map(|(b, r)| (b, r.line, Mapped::Json(r))),
+                );
                 return Ok(true);
             }
         }
         let line = self.line();
         if let Err(bad) = self.check_width(line) {
-            out.extend(bad.rows.into_iter().map(|(b, r)| (b, r.line, Mapped::Json(r))));
+            out.extend(
+                bad.rows
+                    .into_iter()
+                    .map(|(b, r)| (b, r.line, Mapped::Json(r))),
+            );
             return Ok(true);
         }
         let row = self.row(line);
@@ -175,7 +183,8 @@ impl<'m, R: Read> LineMapper<'m, R> {
                 continue;
             }
             let fast = self.kinds[bucket].fast;
-            let mapped = match fast_fields(plan, &row, &mut fields).and_then(|()| fast(&mut fields)) {
+            let mapped = match fast_fields(plan, &row, &mut fields).and_then(|()| fast(&mut fields))
+            {
                 Some(cells) => Mapped::Cells(cells),
                 None => match map_row(plan, &row, line) {
                     Some(r) => Mapped::Json(r),

@@ -198,7 +198,8 @@ impl BulkWrite {
             Tx::Postgres(tx) => {
                 for (at, t) in self.tallies.iter_mut().enumerate() {
                     let spec = t.spec;
-                    let sql = Dialect::upsert_staged(spec.table, &stage(at), spec.columns, spec.key);
+                    let sql =
+                        Dialect::upsert_staged(spec.table, &stage(at), spec.columns, spec.key);
                     let (written, inserted): (i64, i64) = sqlx::query_as(AssertSqlSafe(sql))
                         .fetch_one(&mut **tx)
                         .await?;

@@ -124,10 +124,7 @@ mod tests {
     #[test]
     fn backslashes_tabs_and_line_breaks_are_escaped_and_other_text_passes() {
         let text = "a\\b\tc\nd\re \"q\" é ✓ 𝄞 \\N";
-        assert_eq!(
-            row(text, &[]),
-            "a\\\\b\\tc\\nd\\re \"q\" é ✓ 𝄞 \\\\N\n"
-        );
+        assert_eq!(row(text, &[]), "a\\\\b\\tc\\nd\\re \"q\" é ✓ 𝄞 \\\\N\n");
     }
 
     #[test]
