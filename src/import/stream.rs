@@ -8,10 +8,11 @@ use std::sync::atomic::Ordering;
 
 use super::check::{check_row, duplicate};
 use super::engine::{LineMapper, Mapped, PROGRESS_EVERY};
-use super::entities::{parser, Parser};
+use super::entities::{parser, EntityKind, Parser};
+use super::feed::entity_kinds;
 use super::file::CsvFile;
 use super::keys::{key_hash, KeyLog, Repeat};
-use super::{ImportError, LineProblem, Mapping, StoreRow};
+use super::{ImportError, LineProblem, MappedRow, Mapping, StoreRow};
 
 /// How many problems a report spells out; the rest are only counted.
 pub const SHOWN_PROBLEMS: usize = 100;
@@ -54,6 +55,7 @@ pub fn check_file(
     let opened = file.open()?;
     let mut lines = LineMapper::new(mapping, entity, opened.reader, file.delimiter())?;
     let parsers = parsers(lines.entities());
+    let kinds = entity_kinds(mapping);
     let mut keys = KeyLog::new();
     let mut found = Collector::new(SHOWN_PROBLEMS);
     let mut rows = vec![0u64; parsers.len()];
@@ -64,8 +66,12 @@ pub fn check_file(
     'lines: while lines.next_cells(&mut line)? {
         for (bucket, at, mapped) in line.drain(..) {
             rows[bucket] += 1;
-            let (key, problems) = match mapped {
-                Mapped::Cells((key, cells)) => {
+            let row = match mapped {
+                Mapped::Cells(cells) => Ok(cells),
+                Mapped::Json(row) => json_cells(&kinds[bucket], row),
+            };
+            let (key, problems) = match row {
+                Ok((key, cells)) => {
                     keys.push(key_hash(bucket, &key), at).map_err(spill)?;
                     if let Some(f) = feed.as_mut().filter(|_| found.total == 0) {
                         if !chunks.push(bucket, (key, cells), f) {
@@ -74,7 +80,7 @@ pub fn check_file(
                     }
                     continue;
                 }
-                Mapped::Json(row) => check_row(parsers[bucket], row),
+                Err(row) => check_row(parsers[bucket], row),
             };
             for p in problems {
                 found.add(p.line, Found::Problem(p));
@@ -96,6 +102,15 @@ pub fn check_file(
         .map_err(spill)?;
     let problems = found.finish(|lines| repeated_keys(mapping, entity, file, lines))?;
     Ok(CheckReport { rows, problems })
+}
+
+/// The cells of a row that took the JSON road (the fast road refused it) when the entity
+/// accepts it as it is; the row back otherwise, for its problems.
+pub(super) fn json_cells(kind: &EntityKind, row: MappedRow) -> Result<StoreRow, MappedRow> {
+    if !row.problems.is_empty() || row.value.is_null() {
+        return Err(row);
+    }
+    (kind.to_store)(row.value.clone()).map_err(|_| row)
 }
 
 /// The rows of each entity not yet handed to the feed.

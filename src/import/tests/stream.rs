@@ -200,3 +200,28 @@ fn a_lookup_default_fills_keys_the_lookup_file_lacks() {
     let err = Mapping::from_toml(&both, dir.path()).unwrap_err();
     assert!(err.to_string().contains("lookups.closed"), "{err}");
 }
+
+/// The mapping gives the fast road and the JSON road the same fields, so a row only the JSON
+/// road accepts cannot be made from a mapping; should one ever come, it is written with the JSON
+/// road's cells, and a row with problems is handed back for them.
+#[test]
+fn a_row_the_json_road_accepts_becomes_its_cells_and_a_bad_one_comes_back() {
+    use crate::domain::{parse_row, Record, Rep};
+    use crate::import::entity_kind;
+    use crate::import::stream::json_cells;
+    use crate::import::MappedRow;
+    let kind = entity_kind("reps").unwrap();
+    let good = json!({"id": "r1", "name": "A rep", "attributes": {"team": "East"}});
+    let row = |value: serde_json::Value| MappedRow {
+        line: 2,
+        value,
+        problems: Vec::new(),
+    };
+    let rep: Rep = parse_row(good.clone()).unwrap();
+    assert_eq!(
+        json_cells(&kind, row(good)).unwrap(),
+        (rep.key(), rep.into_values())
+    );
+    let bad = row(json!({"id": "r1"}));
+    assert_eq!(json_cells(&kind, bad.clone()).unwrap_err(), bad);
+}
