@@ -241,3 +241,65 @@ async fn semicolon_pipe_and_gzip_files_import_line_ids_and_lookup_defaults_inclu
     );
     assert_eq!(store.all::<Lead>().await.unwrap().len(), 3);
 }
+
+/// Rows are written as the file is read, so a bad line or a repeated key found after thousands
+/// of rows went to the database must still leave it as it was: the stored deals unchanged, no
+/// new deal, no stage event.
+async fn a_bad_line_after_rows_were_written_leaves_the_database_as_it_was(backend: Backend) {
+    let Some((store, _db, url)) = fresh_database(backend).await else {
+        return;
+    };
+    let dir = dir();
+    let m = mapping(dir.path(), DEALS);
+    let first = dir.path().join("first.csv");
+    write_deals(&first, 100, |i| 10.0 + i as f64);
+    success(&import(&url, "opportunities", &first, &m, &[]));
+    let before = store.all::<Opportunity>().await.unwrap();
+    let events = store.all::<StageEvent>().await.unwrap();
+
+    // 20,000 deals with new amounts; a bad amount at line 15,002, or deal 1 again at the end.
+    let mut bad_cell = String::from("id,owner,stage,amount,created,closed\n");
+    let mut repeated = bad_cell.clone();
+    for i in 0..20_000 {
+        let row = deal(i, 99.0);
+        repeated.push_str(&row);
+        bad_cell.push_str(&if i == 15_000 {
+            format!("D{i:07},rep1,Open,lots,2024-01-01,\n")
+        } else {
+            row
+        });
+    }
+    repeated.push_str(&deal(1, 7.0));
+    for (name, text, expected) in [
+        (
+            "bad.csv",
+            bad_cell,
+            "line 15002, amount: `lots` is not a number",
+        ),
+        (
+            "repeated.csv",
+            repeated,
+            "line 20002: has the same key `D0000001` as line 3",
+        ),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        let out = import(&url, "opportunities", &file, &m, &[]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "{err}");
+        assert!(err.contains("1 problem(s)") && err.contains("nothing was imported"));
+        assert_eq!(store.all::<Opportunity>().await.unwrap(), before, "{name}");
+        assert_eq!(store.all::<StageEvent>().await.unwrap(), events, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_bad_line_after_rows_were_written_leaves_the_database_as_it_was_on_sqlite() {
+    a_bad_line_after_rows_were_written_leaves_the_database_as_it_was(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_bad_line_after_rows_were_written_leaves_the_database_as_it_was_on_postgres() {
+    a_bad_line_after_rows_were_written_leaves_the_database_as_it_was(Backend::Postgres).await;
+}

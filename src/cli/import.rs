@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::{connect, DbArgs};
 use crate::import::{is_rollup, CsvFile, EntityRows, Mapping, Problems, SnapshotRollup};
-use crate::service::{import_file, import_rows, ImportFailure, ImportOutcome, Pass, Progress};
+use crate::service::{import_file, import_rows, ImportFailure, ImportOutcome, Progress};
 
 #[derive(clap::Args)]
 pub struct ImportArgs {
@@ -51,17 +51,14 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         let file = CsvFile::new(&args.file, args.delimiter)
             .with_context(|| format!("cannot import {}", args.file.display()))?;
         let store = connect(&args.db).await?;
-        let bars = Bars::new(&file);
+        let bar = bar(&file);
         let mapping = Arc::new(mapping);
-        let outcome = import_file(
-            &store,
-            mapping,
-            &args.entity,
-            Arc::new(file),
-            bars.progress(),
-        )
-        .await;
-        bars.clear();
+        let progress: Progress = {
+            let bar = bar.clone();
+            Arc::new(move |bytes| bar.set_position(bytes))
+        };
+        let outcome = import_file(&store, mapping, &args.entity, Arc::new(file), progress).await;
+        bar.finish_and_clear();
         outcome
     };
     match result {
@@ -103,47 +100,16 @@ fn bad_lines(file: &Path, problems: &Problems) -> anyhow::Result<()> {
     )
 }
 
-/// One progress bar per pass, on stderr, drawn only when stderr is a terminal.
-struct Bars {
-    check: ProgressBar,
-    write: ProgressBar,
-}
-
-impl Bars {
-    fn new(file: &CsvFile) -> Self {
-        let bar = |what: &str| {
-            let bar = ProgressBar::with_draw_target(Some(file.size()), target());
-            bar.set_style(
-                ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})")
-                    .expect("static template")
-                    .progress_chars("=> "),
-            );
-            bar.set_message(format!("{what} {}", file.path().display()));
-            bar
-        };
-        Bars {
-            check: bar("checking"),
-            write: bar("writing"),
-        }
-    }
-
-    fn progress(&self) -> Progress {
-        let (check, write) = (self.check.clone(), self.write.clone());
-        Arc::new(move |pass: Pass, bytes: u64| match pass {
-            Pass::Check => check.set_position(bytes),
-            Pass::Write => {
-                if !check.is_finished() {
-                    check.finish_and_clear();
-                }
-                write.set_position(bytes);
-            }
-        })
-    }
-
-    fn clear(&self) {
-        self.check.finish_and_clear();
-        self.write.finish_and_clear();
-    }
+/// The import's progress bar, on stderr, drawn only when stderr is a terminal.
+fn bar(file: &CsvFile) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(file.size()), target());
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(format!("importing {}", file.path().display()));
+    bar
 }
 
 fn target() -> ProgressDrawTarget {

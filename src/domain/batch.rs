@@ -3,7 +3,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::Record;
+use super::{Record, SqlValue};
 
 /// One problem with one row of a batch: its 0-based index, the field, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -139,6 +139,22 @@ fn checked<T: Record>(parsed: Result<T, Vec<RowProblem>>) -> Result<T, Vec<RowPr
             })
             .collect())
     }
+}
+
+/// A record's key and cells when it passes the same checks as [`parse_row`] after deserializing
+/// (its own cross-field checks, and values both databases can hold); None otherwise, and the
+/// caller parses the row again with [`parse_row`] to learn every problem. For callers that
+/// deserialize a record themselves on a fast road and want exactly `parse_row`'s verdict.
+pub fn checked_cells<T: Record>(record: T) -> Option<(String, Vec<SqlValue>)> {
+    if !record.check().is_empty() {
+        return None;
+    }
+    let key = record.key();
+    let cells = record.into_values();
+    if !super::storable::problems(T::COLUMNS, &cells).is_empty() {
+        return None;
+    }
+    Some((key, cells))
 }
 
 /// The name in serde's "unknown field `x`, expected ..." message.

@@ -14,6 +14,10 @@ pub trait Cell: Sized {
     const TYPE: ColType;
     /// The cell written for this value.
     fn to_cell(&self) -> SqlValue;
+    /// [`Cell::to_cell`] taking the value, so its text is moved instead of copied.
+    fn into_cell(self) -> SqlValue {
+        self.to_cell()
+    }
     /// The value rebuilt from a cell read back; the reason when the cell cannot be one.
     fn from_cell(v: SqlValue) -> Result<Self, String>;
 }
@@ -41,6 +45,38 @@ pub fn read_cell<T: Cell>(
 /// Implements [`Cell`] for a type and its `Option`, given the `SqlValue` variant, the column type,
 /// how to write the inner value and how to parse it back.
 macro_rules! cell {
+    ($t:ty, $variant:ident, $ty:expr, |$x:ident| $to:expr, |$y:ident| $from:expr,
+     into |$z:ident| $into:expr) => {
+        impl Cell for Option<$t> {
+            const TYPE: ColType = $ty;
+            fn to_cell(&self) -> SqlValue {
+                SqlValue::$variant(self.as_ref().map(|$x| $to))
+            }
+            fn into_cell(self) -> SqlValue {
+                SqlValue::$variant(self.map(|$z| $into))
+            }
+            fn from_cell(v: SqlValue) -> Result<Self, String> {
+                match v {
+                    SqlValue::$variant(inner) => inner.map(|$y| $from).transpose(),
+                    other => Err(format!("expected {:?}, got {other:?}", $ty)),
+                }
+            }
+        }
+        impl Cell for $t {
+            const TYPE: ColType = $ty;
+            fn to_cell(&self) -> SqlValue {
+                let $x = self;
+                SqlValue::$variant(Some($to))
+            }
+            fn into_cell(self) -> SqlValue {
+                let $z = self;
+                SqlValue::$variant(Some($into))
+            }
+            fn from_cell(v: SqlValue) -> Result<Self, String> {
+                Option::<$t>::from_cell(v)?.ok_or_else(|| "null".to_string())
+            }
+        }
+    };
     ($t:ty, $variant:ident, $ty:expr, |$x:ident| $to:expr, |$y:ident| $from:expr) => {
         impl Cell for Option<$t> {
             const TYPE: ColType = $ty;
@@ -67,10 +103,22 @@ macro_rules! cell {
     };
 }
 
-cell!(String, Text, ColType::Text, |x| x.clone(), |y| Ok(y));
-cell!(Id, Text, ColType::Text, |x| x.as_str().to_string(), |y| {
-    Id::parse(y).map_err(|e| e.to_string())
-});
+cell!(
+    String,
+    Text,
+    ColType::Text,
+    |x| x.clone(),
+    |y| Ok(y),
+    into | z | z
+);
+cell!(
+    Id,
+    Text,
+    ColType::Text,
+    |x| x.as_str().to_string(),
+    |y| { Id::parse(y).map_err(|e| e.to_string()) },
+    into | z | String::from(z)
+);
 cell!(Period, Text, ColType::Text, |x| x.to_string(), |y| {
     Period::parse(&y).map_err(|e| e.to_string())
 });
@@ -96,6 +144,9 @@ impl Cell for Attributes {
     const TYPE: ColType = ColType::Json;
     fn to_cell(&self) -> SqlValue {
         SqlValue::Json(serde_json::Value::Object(self.clone()))
+    }
+    fn into_cell(self) -> SqlValue {
+        SqlValue::Json(serde_json::Value::Object(self))
     }
     fn from_cell(v: SqlValue) -> Result<Self, String> {
         match v {
@@ -128,6 +179,10 @@ macro_rules! record_columns {
 
         fn to_values(&self) -> Vec<$crate::domain::SqlValue> {
             vec![$($crate::domain::cells::Cell::to_cell(&self.$field)),+]
+        }
+
+        fn into_values(self) -> Vec<$crate::domain::SqlValue> {
+            vec![$($crate::domain::cells::Cell::into_cell(self.$field)),+]
         }
 
         fn from_values(

@@ -72,6 +72,10 @@ pub trait Record: Sized + Serialize + DeserializeOwned + Send + Sync + Unpin + '
     fn key(&self) -> String;
     /// Cell values in the order of `COLUMNS`.
     fn to_values(&self) -> Vec<SqlValue>;
+    /// [`Record::to_values`] taking the record, so its text is moved instead of copied.
+    fn into_values(self) -> Vec<SqlValue> {
+        self.to_values()
+    }
     /// Rebuilds the entity from its key and the cells in the order of `COLUMNS`.
     fn from_values(key: String, values: Vec<SqlValue>) -> Result<Self, RecordError>;
     /// Checks that span fields (dates in order, ranges); each problem is (field, reason).

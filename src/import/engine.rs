@@ -4,10 +4,11 @@
 //! memory; [`map_csv`] gathers its output for callers that want every row at once.
 
 use serde_json::{Map, Value};
-use std::collections::HashMap;
 use std::io::Read;
 
-use super::cell::{eval, Row};
+use super::cell::{eval, Header, Row};
+use super::entities::{entity_kind, EntityKind};
+use super::feed::StoreRow;
 use super::plan::Plan;
 use super::source::{csv_reader_with, Source};
 use super::{EntityRows, ImportError, LineProblem, MappedRow, Mapping};
@@ -60,6 +61,16 @@ pub(crate) struct MappedLine {
     pub rows: Vec<(usize, MappedRow)>,
 }
 
+/// One entity row of a record as [`LineMapper::next_cells`] gives it.
+#[derive(Debug)]
+pub(crate) enum Mapped {
+    /// The row as the store writes it: the entity accepts it as it is.
+    Cells(StoreRow),
+    /// The row as a JSON object with the cells the mapping rejected: the entity's parser (see
+    /// `check_row`) says what else is wrong, if anything.
+    Json(MappedRow),
+}
+
 /// A CSV file read through a mapping, one record at a time.
 pub(crate) struct LineMapper<'m, R: Read> {
     mapping: &'m Mapping,
@@ -71,6 +82,8 @@ pub(crate) struct LineMapper<'m, R: Read> {
     /// The entity index each plan fills.
     bucket_of: Vec<usize>,
     entities: Vec<String>,
+    /// The kind of each entity, in the order of `entities`.
+    kinds: Vec<EntityKind>,
 }
 
 impl<'m, R: Read> LineMapper<'m, R> {
@@ -100,6 +113,10 @@ impl<'m, R: Read> LineMapper<'m, R> {
             .iter()
             .map(|p| entities.iter().position(|e| *e == p.entity).unwrap_or(0))
             .collect();
+        let kinds = entities
+            .iter()
+            .map(|e| entity_kind(e).expect("entities are checked when the mapping loads"))
+            .collect();
         Ok(LineMapper {
             mapping,
             reader,
@@ -109,6 +126,7 @@ impl<'m, R: Read> LineMapper<'m, R> {
             record: csv::StringRecord::new(),
             bucket_of,
             entities,
+            kinds,
         })
     }
 
@@ -131,23 +149,87 @@ impl<'m, R: Read> LineMapper<'m, R> {
         }
     }
 
-    fn map_record(&self) -> MappedLine {
-        let line = self.record.position().map_or(0, csv::Position::line);
-        if self.record.len() != self.width {
-            let reason = format!(
-                "has {} cells, the header has {}",
-                self.record.len(),
-                self.width
-            );
-            return bad_row(line, reason);
+    /// The next record's rows into `out` (cleared first), each with its entity's index and its
+    /// line: as the store's cells when the entity accepts the row as it is, else as
+    /// [`LineMapper::next_line`] gives it. False at the end of the file.
+    pub fn next_cells(&mut self, out: &mut Vec<(usize, u64, Mapped)>) -> Result<bool, ImportError> {
+        out.clear();
+        match self.reader.read_record(&mut self.record) {
+            Ok(false) => return Ok(false),
+            Ok(true) => {}
+            Err(e) => {
+                let bad = bad_row(bad_line(&e)?, e.to_string());
+                out.extend(
+                    bad.rows
+                        .into_iter()
+                        .map(|(b, r)| (b, r.line, Mapped::Json(r))),
+                );
+                return Ok(true);
+            }
         }
-        let row = Row {
+        let line = self.line();
+        if let Err(bad) = self.check_width(line) {
+            out.extend(
+                bad.rows
+                    .into_iter()
+                    .map(|(b, r)| (b, r.line, Mapped::Json(r))),
+            );
+            return Ok(true);
+        }
+        let row = self.row(line);
+        let mut fields: Vec<(&str, Value)> = Vec::new();
+        for (plan, &bucket) in self.plans.iter().zip(&self.bucket_of) {
+            if plan.when.as_ref().is_some_and(|w| !row.holds(w)) {
+                continue;
+            }
+            let fast = self.kinds[bucket].fast;
+            let mapped = match fast_fields(plan, &row, &mut fields).and_then(|()| fast(&mut fields))
+            {
+                Some(cells) => Mapped::Cells(cells),
+                None => match map_row(plan, &row, line) {
+                    Some(r) => Mapped::Json(r),
+                    None => continue,
+                },
+            };
+            fields.clear();
+            out.push((bucket, line, mapped));
+        }
+        Ok(true)
+    }
+
+    fn line(&self) -> u64 {
+        self.record.position().map_or(0, csv::Position::line)
+    }
+
+    /// A record with more or fewer cells than the header is one problem on its line.
+    fn check_width(&self, line: u64) -> Result<(), MappedLine> {
+        if self.record.len() == self.width {
+            return Ok(());
+        }
+        let reason = format!(
+            "has {} cells, the header has {}",
+            self.record.len(),
+            self.width
+        );
+        Err(bad_row(line, reason))
+    }
+
+    fn row(&self, line: u64) -> Row<'_> {
+        Row {
             header: &self.header,
             record: &self.record,
             nulls: &self.mapping.null,
             tables: &self.mapping.tables,
             line,
-        };
+        }
+    }
+
+    fn map_record(&self) -> MappedLine {
+        let line = self.line();
+        if let Err(bad) = self.check_width(line) {
+            return bad;
+        }
+        let row = self.row(line);
         let rows = self
             .plans
             .iter()
@@ -158,8 +240,6 @@ impl<'m, R: Read> LineMapper<'m, R> {
     }
 }
 
-type Header = HashMap<String, usize>;
-
 fn read_header<R: Read>(
     reader: &mut csv::Reader<Source<R>>,
 ) -> Result<(Vec<String>, Header), ImportError> {
@@ -167,7 +247,7 @@ fn read_header<R: Read>(
         .headers()
         .map_err(|e| ImportError::Csv(e.to_string()))?;
     let columns: Vec<String> = headers.iter().map(|h| h.trim().to_string()).collect();
-    let mut index = Header::new();
+    let mut index = Header::default();
     for (i, c) in columns.iter().enumerate() {
         if index.insert(c.clone(), i).is_some() && !c.is_empty() {
             return Err(ImportError::DuplicateColumn { column: c.clone() });
@@ -199,6 +279,32 @@ fn bad_row(line: u64, reason: String) -> MappedLine {
     MappedLine {
         rows: vec![(0, row)],
     }
+}
+
+/// One entity of one row as (field, value) pairs into `out`, null fields left out, the
+/// attributes as one object; None when a cell cannot be converted (the JSON road reports it).
+/// The entity's condition is the caller's.
+fn fast_fields<'p>(plan: &'p Plan, row: &Row, out: &mut Vec<(&'p str, Value)>) -> Option<()> {
+    out.clear();
+    for (name, spec) in &plan.fields {
+        match eval(spec, row).ok()? {
+            Value::Null => {}
+            v => out.push((name.as_str(), v)),
+        }
+    }
+    if let Some(attrs) = &plan.attrs {
+        let mut map = Map::new();
+        for (key, spec) in attrs {
+            match eval(spec, row).ok()? {
+                Value::Null => {}
+                v => {
+                    map.insert(key.clone(), v);
+                }
+            }
+        }
+        out.push(("attributes", Value::Object(map)));
+    }
+    Some(())
 }
 
 /// One entity of one row: its JSON object, or None when the entity's condition fails.

@@ -4,6 +4,7 @@ use serde_json::{json, Value};
 
 use crate::domain::{parse_row, Column, Record, RowProblem, SqlValue};
 
+use super::fields::{fast_store, FastStore};
 use super::ImportError;
 
 /// Parses one row as its entity; returns the entity's key (its id, or its natural key).
@@ -18,7 +19,7 @@ fn parse<T: Record>(row: Value) -> Result<String, Vec<RowProblem>> {
 }
 
 fn to_store<T: Record>(row: Value) -> Result<(String, Vec<SqlValue>), Vec<RowProblem>> {
-    parse_row::<T>(row).map(|r| (r.key(), r.to_values()))
+    parse_row::<T>(row).map(|r| (r.key(), r.into_values()))
 }
 
 /// An importable entity: its names, its columns and its parsers.
@@ -33,6 +34,8 @@ pub struct EntityKind {
     pub key: &'static [&'static str],
     pub(crate) parse: Parser,
     pub(crate) to_store: ToStore,
+    /// [`EntityKind::to_store`] from the row's fields without a JSON object (see `fields`).
+    pub(crate) fast: FastStore,
 }
 
 const fn kind<T: Record>() -> EntityKind {
@@ -43,6 +46,7 @@ const fn kind<T: Record>() -> EntityKind {
         key: T::KEY_COLUMNS,
         parse: parse::<T>,
         to_store: to_store::<T>,
+        fast: fast_store::<T>,
     }
 }
 

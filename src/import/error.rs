@@ -58,10 +58,6 @@ pub enum ImportError {
     #[error("cannot read {}: {reason}", path.display())]
     File { path: PathBuf, reason: String },
 
-    /// The file changed between the check and the write; the write was rolled back.
-    #[error("the file changed while it was imported ({0}); nothing was imported")]
-    Changed(String),
-
     /// Cells of a rollup's files that cannot be read, each with its file; nothing is built.
     #[error("{} bad cell(s); nothing was imported:\n{}", .0.len(), cells(.0))]
     BadCells(Vec<(String, super::LineProblem)>),

@@ -1,5 +1,6 @@
 //! The export as a file on disk: plain or gzip-compressed, its cell separator given or sniffed
-//! from the header line, read as many times as an import needs (once to check, once to write).
+//! from the header line, read as many times as an import needs (once, and again up to the last
+//! line a report of repeated keys names, to spell those keys out).
 
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -78,12 +79,6 @@ impl CsvFile {
     /// Bytes on disk.
     pub fn size(&self) -> u64 {
         self.size
-    }
-
-    /// Size and modification time, to tell whether the file changed between two reads.
-    pub(crate) fn stamp(&self) -> Option<(u64, std::time::SystemTime)> {
-        let m = std::fs::metadata(&self.path).ok()?;
-        Some((m.len(), m.modified().ok()?))
     }
 
     /// A fresh reader from the file's first byte.

@@ -16,6 +16,7 @@ mod engine;
 mod entities;
 mod error;
 mod feed;
+mod fields;
 mod file;
 mod keys;
 mod lookup;
@@ -38,11 +39,11 @@ pub use engine::map_csv;
 pub(crate) use engine::LineMapper;
 pub use entities::{entity_kind, EntityKind};
 pub use error::ImportError;
-pub use feed::{entity_kinds, feed_rows, StoreRow};
+pub use feed::{entity_kinds, StoreRow};
 pub use file::{sniff_delimiter, CsvFile};
 pub use mapping::Mapping;
 pub use rollup::{is_rollup, SnapshotRollup};
-pub use stream::{check_file, CheckReport, Problems, SHOWN_PROBLEMS};
+pub use stream::{check_file, CheckReport, Feed, Problems, SHOWN_PROBLEMS};
 
 /// The rows one import produced for one entity.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,16 +1,18 @@
-//! The first pass of a streaming import: every line of a file of any size mapped and checked,
-//! the first problems kept by line and all of them counted, in memory bounded by a constant.
+//! A streaming import's reading of its file: every line of a file of any size mapped and
+//! checked, the first problems kept by line and all of them counted, in memory bounded by a
+//! constant; and, while no line is bad, every row handed on in chunks to be written.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io;
 use std::sync::atomic::Ordering;
 
 use super::check::{check_row, duplicate};
-use super::engine::{LineMapper, PROGRESS_EVERY};
-use super::entities::{parser, Parser};
+use super::engine::{LineMapper, Mapped, PROGRESS_EVERY};
+use super::entities::{parser, EntityKind, Parser};
+use super::feed::entity_kinds;
 use super::file::CsvFile;
 use super::keys::{key_hash, KeyLog, Repeat};
-use super::{ImportError, LineProblem, Mapping};
+use super::{ImportError, LineProblem, MappedRow, Mapping, StoreRow};
 
 /// How many problems a report spells out; the rest are only counted.
 pub const SHOWN_PROBLEMS: usize = 100;
@@ -30,27 +32,56 @@ pub struct CheckReport {
     pub problems: Problems,
 }
 
+/// Where the rows of a file go while none of its lines is bad: chunks of up to `chunk` rows of
+/// one entity (its index in [`Mapping::entities`]), in file order, handed to `send`, which
+/// returns false when the writer stopped.
+pub struct Feed<'a> {
+    pub chunk: usize,
+    pub send: &'a mut dyn FnMut(usize, Vec<StoreRow>) -> bool,
+}
+
 /// Maps and checks every line of `file` as [`super::check_rows`] does, duplicate keys across
-/// the whole file included. `progress` gets the bytes read from disk now and then.
+/// the whole file included. With a `feed`, the rows are handed to it as they are read until the
+/// first problem is found (a repeated key is only known at the end, so the caller keeps what
+/// it wrote only when the report has no problem); when the feed's writer stops, reading stops
+/// and the report covers only the lines read until then. `progress` gets the bytes read from disk now and then.
 pub fn check_file(
     mapping: &Mapping,
     entity: &str,
     file: &CsvFile,
+    mut feed: Option<Feed>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<CheckReport, ImportError> {
     let opened = file.open()?;
     let mut lines = LineMapper::new(mapping, entity, opened.reader, file.delimiter())?;
     let parsers = parsers(lines.entities());
+    let kinds = entity_kinds(mapping);
     let mut keys = KeyLog::new();
     let mut found = Collector::new(SHOWN_PROBLEMS);
     let mut rows = vec![0u64; parsers.len()];
     let mut count = 0u64;
     let spill = |e: io::Error| ImportError::Csv(format!("cannot write a temporary file: {e}"));
-    while let Some(line) = lines.next_line()? {
-        for (bucket, row) in line.rows {
-            let at = row.line;
+    let mut chunks = Chunks::new(feed.as_ref().map_or(0, |f| f.chunk), parsers.len());
+    let mut line = Vec::new();
+    'lines: while lines.next_cells(&mut line)? {
+        for (bucket, at, mapped) in line.drain(..) {
             rows[bucket] += 1;
-            let (key, problems) = check_row(parsers[bucket], row);
+            let row = match mapped {
+                Mapped::Cells(cells) => Ok(cells),
+                Mapped::Json(row) => json_cells(&kinds[bucket], row),
+            };
+            let (key, problems) = match row {
+                Ok((key, cells)) => {
+                    keys.push(key_hash(bucket, &key), at).map_err(spill)?;
+                    if let Some(f) = feed.as_mut().filter(|_| found.total == 0) {
+                        if !chunks.push(bucket, (key, cells), f) {
+                            break 'lines;
+                        }
+                    }
+                    continue;
+                }
+                Err(row) => check_row(parsers[bucket], row),
+            };
             for p in problems {
                 found.add(p.line, Found::Problem(p));
             }
@@ -63,11 +94,58 @@ pub fn check_file(
             progress(opened.read.load(Ordering::Relaxed));
         }
     }
+    if let Some(f) = feed.as_mut().filter(|_| found.total == 0) {
+        chunks.flush(f);
+    }
     progress(opened.read.load(Ordering::Relaxed));
     keys.repeats(&mut |r| found.add(r.line, Found::Repeat(r)))
         .map_err(spill)?;
     let problems = found.finish(|lines| repeated_keys(mapping, entity, file, lines))?;
     Ok(CheckReport { rows, problems })
+}
+
+/// The cells of a row that took the JSON road (the fast road refused it) when the entity
+/// accepts it as it is; the row back otherwise, for its problems.
+pub(super) fn json_cells(kind: &EntityKind, row: MappedRow) -> Result<StoreRow, MappedRow> {
+    if !row.problems.is_empty() || row.value.is_null() {
+        return Err(row);
+    }
+    (kind.to_store)(row.value.clone()).map_err(|_| row)
+}
+
+/// The rows of each entity not yet handed to the feed.
+struct Chunks {
+    size: usize,
+    buffers: Vec<Vec<StoreRow>>,
+}
+
+impl Chunks {
+    fn new(size: usize, entities: usize) -> Self {
+        Chunks {
+            size,
+            buffers: (0..entities).map(|_| Vec::new()).collect(),
+        }
+    }
+
+    /// Keeps `row`; hands the entity's chunk on when it is full. False when the writer stopped.
+    fn push(&mut self, bucket: usize, row: StoreRow, feed: &mut Feed) -> bool {
+        let buffer = &mut self.buffers[bucket];
+        buffer.push(row);
+        if buffer.len() < self.size {
+            return true;
+        }
+        let full = std::mem::replace(buffer, Vec::with_capacity(self.size));
+        (feed.send)(bucket, full)
+    }
+
+    /// Hands on every row kept.
+    fn flush(&mut self, feed: &mut Feed) {
+        for (bucket, rest) in self.buffers.iter_mut().enumerate() {
+            if !rest.is_empty() && !(feed.send)(bucket, std::mem::take(rest)) {
+                return;
+            }
+        }
+    }
 }
 
 fn parsers(entities: &[String]) -> Vec<Parser> {

@@ -1,12 +1,13 @@
-//! Importing a CRM export. A file goes through two passes: the first maps and checks every line
-//! (nothing is held but the first problems and a log of keys), the second maps the file again
-//! and writes it in chunks through one bulk transaction, all or nothing. Rows already mapped in
-//! memory (a rollup) are checked together, then written the same way.
+//! Importing a CRM export. A file is read once: every line is mapped and checked (nothing is
+//! held but the first problems and a log of keys) and, while no line is bad, its rows are
+//! written in chunks through one bulk transaction, committed only when the whole file checked
+//! clean: all or nothing. Rows already mapped in memory (a rollup) are checked together, then
+//! written the same way.
 
 use std::sync::Arc;
 
 use crate::import::{
-    check_file, check_rows, entity_kind, entity_kinds, feed_rows, CsvFile, EntityKind, EntityRows,
+    check_file, check_rows, entity_kind, entity_kinds, CsvFile, EntityKind, EntityRows, Feed,
     ImportError, Mapping, Problems, StoreRow, SHOWN_PROBLEMS,
 };
 use crate::store::{BulkTable, Store, StoreError, UpsertCounts};
@@ -43,21 +44,12 @@ impl From<StoreError> for ImportFailure {
     }
 }
 
-/// Which pass of an import a progress report is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pass {
-    /// Reading and checking every line.
-    Check,
-    /// Reading again and writing.
-    Write,
-}
+/// Called now and then with the bytes of the file read so far.
+pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
 
-/// Called now and then with the pass and the bytes of the file read so far in it.
-pub type Progress = Arc<dyn Fn(Pass, u64) + Send + Sync>;
-
-/// Imports `file` through `mapping`: checks every line, then, when none is bad, writes every
-/// row of every entity the mapping produces in one transaction. The file is read twice and
-/// never held whole.
+/// Imports `file` through `mapping`: reads it once, checking every line and writing every row
+/// of every entity the mapping produces in one transaction, committed only when no line is bad
+/// (otherwise nothing is written). The file is never held whole.
 pub async fn import_file(
     store: &Store,
     mapping: Arc<Mapping>,
@@ -65,33 +57,18 @@ pub async fn import_file(
     file: Arc<CsvFile>,
     progress: Progress,
 ) -> Result<Vec<ImportOutcome>, ImportFailure> {
-    let stamp = file.stamp();
-    let check = {
-        let (m, e, f, p) = (
-            mapping.clone(),
-            entity.to_string(),
-            file.clone(),
-            progress.clone(),
-        );
-        blocking(move || check_file(&m, &e, &f, &mut |n| p(Pass::Check, n))).await??
-    };
-    if check.problems.total > 0 {
-        return Err(ImportFailure::BadLines(check.problems));
-    }
     let kinds = entity_kinds(&mapping);
     let mut writer = store.begin_bulk(&tables(&kinds)).await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(usize, Vec<StoreRow>)>(kinds.len() + 1);
     let reader = {
-        let (m, e, f, p) = (mapping.clone(), entity.to_string(), file.clone(), progress);
+        let (m, e) = (mapping.clone(), entity.to_string());
         tokio::task::spawn_blocking(move || {
-            feed_rows(
-                &m,
-                &e,
-                &f,
-                CHUNK_ROWS,
-                &mut |at, rows| tx.blocking_send((at, rows)).is_ok(),
-                &mut |n| p(Pass::Write, n),
-            )
+            let mut send = |at, rows| tx.blocking_send((at, rows)).is_ok();
+            let feed = Feed {
+                chunk: CHUNK_ROWS,
+                send: &mut send,
+            };
+            check_file(&m, &e, &file, Some(feed), &mut |n| progress(n))
         })
     };
     while let Some((at, rows)) = rx.recv().await {
@@ -102,14 +79,10 @@ pub async fn import_file(
             return Err(e.into());
         }
     }
-    let written = reader.await.map_err(thread_failed)??;
-    if written != check.rows || file.stamp() != stamp {
-        return Err(ImportError::Changed(format!(
-            "{} rows checked, {} read again",
-            check.rows.iter().sum::<u64>(),
-            written.iter().sum::<u64>()
-        ))
-        .into());
+    let report = reader.await.map_err(thread_failed)??;
+    if report.problems.total > 0 {
+        // Dropping the writer rolls back what was written before the first bad line.
+        return Err(ImportFailure::BadLines(report.problems));
     }
     outcomes(&kinds, writer.commit().await?)
 }
@@ -137,13 +110,6 @@ fn outcomes(
             counts,
         })
         .collect())
-}
-
-/// Runs file reading off the async threads.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ImportFailure> {
-    tokio::task::spawn_blocking(f).await.map_err(thread_failed)
 }
 
 /// A panic in the reading thread is a defect, reported as one.

@@ -21,7 +21,7 @@ pub mod score_file;
 pub mod warm;
 
 pub use demo::{load_demo_world, score_demo_lists};
-pub use import::{import_file, import_rows, ImportFailure, ImportOutcome, Pass, Progress};
+pub use import::{import_file, import_rows, ImportFailure, ImportOutcome, Progress};
 pub use ingest::ingest_raw;
 pub use keyring::{KeyRing, REFRESH_EVERY as KEY_REFRESH_EVERY};
 pub use keys::{

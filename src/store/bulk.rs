@@ -4,12 +4,16 @@
 //! On SQLite the transaction begins with `BEGIN IMMEDIATE` (see `write`): it takes the write lock at once
 //! (waiting out the busy timeout behind other writers) instead of failing with "database is
 //! locked" when its first write finds a reader turned writer. Holding the lock, nothing else
-//! writes, so the inserted rows are the growth of the table's row count. On PostgreSQL other
-//! writers go on meanwhile, so each statement reports, per row written, whether it inserted it
-//! (`xmax = 0`) or updated it.
+//! writes, so the inserted rows are the growth of the table's row count.
+//!
+//! On PostgreSQL rows are loaded with `COPY` into a temporary staging table per table (dropped
+//! at commit), and at commit one `INSERT ... SELECT ... ON CONFLICT` per table moves them in.
+//! Other writers go on meanwhile, so that statement counts, per row written, whether it
+//! inserted it (`xmax = 0`) or updated it.
 
-use sqlx::{AssertSqlSafe, Postgres, Row, Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, Postgres, Sqlite, Transaction};
 
+use super::copy_text;
 use super::records::{bind_cell, UpsertCounts};
 use super::sql::Dialect;
 use super::write::BeginWrite;
@@ -71,6 +75,11 @@ macro_rules! bind_rows {
     }};
 }
 
+/// The staging table of the bulk write's table number `at` (PostgreSQL).
+fn stage(at: usize) -> String {
+    format!("revcast_bulk_stage_{at}")
+}
+
 async fn count_sqlite(tx: &mut Transaction<'static, Sqlite>, table: &str) -> Result<i64> {
     let sql = format!("SELECT COUNT(*) FROM {table}");
     Ok(sqlx::query_scalar(AssertSqlSafe(sql))
@@ -107,7 +116,18 @@ impl Store {
                 }
                 Tx::Sqlite(tx)
             }
-            Pool::Postgres(p) => Tx::Postgres(p.begin_write().await?),
+            Pool::Postgres(p) => {
+                let mut tx = p.begin_write().await?;
+                for (at, t) in tallies.iter().enumerate() {
+                    let sql = format!(
+                        "CREATE TEMPORARY TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP",
+                        stage(at),
+                        t.spec.table
+                    );
+                    sqlx::query(AssertSqlSafe(sql)).execute(&mut *tx).await?;
+                }
+                Tx::Postgres(tx)
+            }
         };
         Ok(BulkWrite {
             tx,
@@ -126,27 +146,39 @@ impl BulkWrite {
     pub async fn write(&mut self, table: usize, rows: Vec<KeyedRow>) -> Result<()> {
         let tally = &mut self.tallies[table];
         let spec = tally.spec;
-        let per_statement = self.dialect.rows_per_statement(spec.columns.len() + 1);
         tally.received += rows.len() as u64;
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<KeyedRow> = rows.by_ref().take(per_statement).collect();
-            let sql = self
-                .dialect
-                .upsert(spec.table, spec.columns, spec.key, chunk.len());
-            match &mut self.tx {
-                Tx::Sqlite(tx) => {
+        match &mut self.tx {
+            Tx::Sqlite(tx) => {
+                let dialect = self.dialect;
+                let per_statement = dialect.rows_per_statement(spec.columns.len() + 1);
+                let upsert = |n| dialect.upsert(spec.table, spec.columns, spec.key, n);
+                let full = upsert(per_statement);
+                let mut rows = rows.into_iter().peekable();
+                while rows.peek().is_some() {
+                    let chunk: Vec<KeyedRow> = rows.by_ref().take(per_statement).collect();
+                    let sql = if chunk.len() == per_statement {
+                        full.clone()
+                    } else {
+                        upsert(chunk.len())
+                    };
                     let q = bind_rows!(sql, chunk);
                     tally.affected += q.execute(&mut **tx).await?.rows_affected();
                 }
-                Tx::Postgres(tx) => {
-                    // The statement returns, per row written, whether it was inserted.
-                    let q = bind_rows!(sql, chunk);
-                    for row in q.fetch_all(&mut **tx).await? {
-                        tally.affected += 1;
-                        tally.inserted += u64::from(row.try_get::<bool, _>(0)?);
-                    }
+            }
+            Tx::Postgres(tx) => {
+                let mut text = Vec::with_capacity(rows.len() * 128);
+                for (key, cells) in &rows {
+                    copy_text::push_row(&mut text, key, cells);
                 }
+                let names: Vec<&str> = spec.columns.iter().map(|c| c.name).collect();
+                let sql = format!(
+                    "COPY {} (id, {}) FROM STDIN",
+                    stage(table),
+                    names.join(", ")
+                );
+                let mut copy = tx.copy_in_raw(&sql).await?;
+                copy.send(text).await?;
+                copy.finish().await?;
             }
         }
         Ok(())
@@ -154,15 +186,29 @@ impl BulkWrite {
 
     /// Commits everything written; returns the counts per table, in the order given.
     pub async fn commit(mut self) -> Result<Vec<UpsertCounts>> {
-        if let Tx::Sqlite(tx) = &mut self.tx {
-            for t in &mut self.tallies {
-                let after = count_sqlite(tx, t.spec.table).await?;
-                t.inserted = u64::try_from(after - t.before).unwrap_or(0);
+        match &mut self.tx {
+            Tx::Sqlite(tx) => {
+                for t in &mut self.tallies {
+                    let after = count_sqlite(tx, t.spec.table).await?;
+                    t.inserted = u64::try_from(after - t.before).unwrap_or(0);
+                }
+                // The connection goes back to the pool with the ordinary cache.
+                sqlx::query("PRAGMA cache_size = -2000")
+                    .execute(&mut **tx)
+                    .await?;
             }
-            // The connection goes back to the pool with the ordinary cache.
-            sqlx::query("PRAGMA cache_size = -2000")
-                .execute(&mut **tx)
-                .await?;
+            Tx::Postgres(tx) => {
+                for (at, t) in self.tallies.iter_mut().enumerate() {
+                    let spec = t.spec;
+                    let sql =
+                        Dialect::upsert_staged(spec.table, &stage(at), spec.columns, spec.key);
+                    let (written, inserted): (i64, i64) = sqlx::query_as(AssertSqlSafe(sql))
+                        .fetch_one(&mut **tx)
+                        .await?;
+                    t.affected = u64::try_from(written).unwrap_or(0);
+                    t.inserted = u64::try_from(inserted).unwrap_or(0);
+                }
+            }
         }
         let mark = super::memo::mark_changed_sql(&self.store.pool);
         match self.tx {

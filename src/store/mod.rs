@@ -7,6 +7,7 @@
 
 mod backtests;
 mod bulk;
+mod copy_text;
 mod errors;
 mod forecasts;
 mod history;
@@ -240,5 +241,7 @@ fn redact(url: &str) -> String {
     }
 }
 
+#[cfg(test)]
+mod bulk_tests;
 #[cfg(test)]
 mod tests;

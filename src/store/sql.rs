@@ -97,21 +97,40 @@ impl Dialect {
             sql.push_str(&cells.join(", "));
             sql.push(')');
         }
-        let sets: Vec<String> = names
-            .iter()
-            .map(|n| format!("{n} = excluded.{n}"))
-            .collect();
-        let changed: Vec<String> = columns.iter().map(|c| self.differs(table, c)).collect();
-        sql.push_str(&format!(
-            " ON CONFLICT ({}) DO UPDATE SET {} WHERE {}",
-            key.join(", "),
-            sets.join(", "),
-            changed.join(" OR ")
-        ));
+        sql.push_str(&self.on_conflict(table, columns, key));
         if self == Dialect::Postgres {
             sql.push_str(" RETURNING (xmax = 0)");
         }
         sql
+    }
+
+    /// ` ON CONFLICT (key columns) DO UPDATE` of every column, for rows whose values changed.
+    fn on_conflict(self, table: &str, columns: &[Column], key: &[&str]) -> String {
+        let sets: Vec<String> = columns
+            .iter()
+            .map(|c| format!("{0} = excluded.{0}", c.name))
+            .collect();
+        let changed: Vec<String> = columns.iter().map(|c| self.differs(table, c)).collect();
+        format!(
+            " ON CONFLICT ({}) DO UPDATE SET {} WHERE {}",
+            key.join(", "),
+            sets.join(", "),
+            changed.join(" OR ")
+        )
+    }
+
+    /// PostgreSQL: the upsert of every row of the staging table `stage` (made `LIKE` `table`)
+    /// into `table`, as [`Dialect::upsert`] writes them, in one statement that returns how many
+    /// rows it wrote and how many of those it inserted.
+    pub fn upsert_staged(table: &str, stage: &str, columns: &[Column], key: &[&str]) -> String {
+        let names: Vec<&str> = columns.iter().map(|c| c.name).collect();
+        let names = names.join(", ");
+        format!(
+            "WITH written AS (INSERT INTO {table} (id, {names}) SELECT id, {names} FROM {stage}{} \
+             RETURNING (xmax = 0) AS inserted) \
+             SELECT COUNT(*), COUNT(*) FILTER (WHERE inserted) FROM written",
+            Dialect::Postgres.on_conflict(table, columns, key)
+        )
     }
 
     /// How many of `n` keys (parameters 1..=n) already have a row in `table`.
