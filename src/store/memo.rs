@@ -114,7 +114,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{parse_batch, Rep};
+    use crate::domain::{parse_batch, Record, Rep};
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[tokio::test]
@@ -141,5 +141,23 @@ mod tests {
         other.upsert(&reps.unwrap()).await.unwrap();
         assert_eq!(*get().await.unwrap(), 2);
         assert_eq!(*get().await.unwrap(), 2);
+        // A bulk write (an import) raises it at its commit; one dropped unfinished does not.
+        let table = crate::store::BulkTable {
+            table: Rep::TABLE,
+            columns: Rep::COLUMNS,
+            key: Rep::KEY_COLUMNS,
+        };
+        let rep = |id: &str| {
+            let r = parse_batch::<Rep>(vec![serde_json::json!({"id": id, "name": "C"})]).unwrap();
+            vec![(r[0].key(), r[0].to_values())]
+        };
+        let mut dropped = store.begin_bulk(&[table]).await.unwrap();
+        dropped.write(0, rep("R-3")).await.unwrap();
+        drop(dropped);
+        assert_eq!(*get().await.unwrap(), 2);
+        let mut bulk = store.begin_bulk(&[table]).await.unwrap();
+        bulk.write(0, rep("R-4")).await.unwrap();
+        bulk.commit().await.unwrap();
+        assert_eq!(*get().await.unwrap(), 3);
     }
 }
