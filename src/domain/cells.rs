@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 
 use super::entities::DealType;
-use super::record::{Attributes, ColType, RecordError, SqlValue};
+use super::record::{Attributes, ColType, Column, RecordError, SqlValue};
 use super::{Id, Money, Period, Timestamp};
 
 /// A field type that is stored in one column.
@@ -16,6 +16,16 @@ pub trait Cell: Sized {
     fn to_cell(&self) -> SqlValue;
     /// The value rebuilt from a cell read back; the reason when the cell cannot be one.
     fn from_cell(v: SqlValue) -> Result<Self, String>;
+    /// Pushes what a database could not hold in this value, as (field, reason) for the field
+    /// `name` (see [`super::storable::problems`]; types whose cell is costly to build read the
+    /// value in place).
+    fn storable(&self, name: &'static str, out: &mut Vec<(String, String)>) {
+        let column = Column {
+            name,
+            ty: Self::TYPE,
+        };
+        out.extend(super::storable::problems(&[column], &[self.to_cell()]));
+    }
 }
 
 /// Rebuilds field `column` of a `table` row from its cell (`None`: the row had no such cell).
@@ -41,7 +51,26 @@ pub fn read_cell<T: Cell>(
 /// Implements [`Cell`] for a type and its `Option`, given the `SqlValue` variant, the column type,
 /// how to write the inner value and how to parse it back.
 macro_rules! cell {
+    ($t:ty, $variant:ident, $ty:expr, |$x:ident| $to:expr, |$y:ident| $from:expr, text) => {
+        cell_impl!($t, $variant, $ty, |$x| $to, |$y| $from, {
+            fn storable(&self, name: &'static str, out: &mut Vec<(String, String)>) {
+                text_storable(name, self.as_ref().map(TextCell::text), out);
+            }
+        }, {
+            fn storable(&self, name: &'static str, out: &mut Vec<(String, String)>) {
+                text_storable(name, Some(self.text()), out);
+            }
+        });
+    };
     ($t:ty, $variant:ident, $ty:expr, |$x:ident| $to:expr, |$y:ident| $from:expr) => {
+        cell_impl!($t, $variant, $ty, |$x| $to, |$y| $from, {}, {});
+    };
+}
+
+/// [`cell!`]'s two impls, with the `storable` methods given (none: the default's).
+macro_rules! cell_impl {
+    ($t:ty, $variant:ident, $ty:expr, |$x:ident| $to:expr, |$y:ident| $from:expr,
+        { $($opt_storable:tt)* }, { $($storable:tt)* }) => {
         impl Cell for Option<$t> {
             const TYPE: ColType = $ty;
             fn to_cell(&self) -> SqlValue {
@@ -53,6 +82,7 @@ macro_rules! cell {
                     other => Err(format!("expected {:?}, got {other:?}", $ty)),
                 }
             }
+            $($opt_storable)*
         }
         impl Cell for $t {
             const TYPE: ColType = $ty;
@@ -63,14 +93,38 @@ macro_rules! cell {
             fn from_cell(v: SqlValue) -> Result<Self, String> {
                 Option::<$t>::from_cell(v)?.ok_or_else(|| "null".to_string())
             }
+            $($storable)*
         }
     };
 }
 
-cell!(String, Text, ColType::Text, |x| x.clone(), |y| Ok(y));
+/// A type stored as text that can lend it, so its storable check builds no cell.
+trait TextCell {
+    fn text(&self) -> &str;
+}
+
+impl TextCell for String {
+    fn text(&self) -> &str {
+        self
+    }
+}
+
+impl TextCell for Id {
+    fn text(&self) -> &str {
+        self.as_str()
+    }
+}
+
+fn text_storable(name: &'static str, v: Option<&str>, out: &mut Vec<(String, String)>) {
+    if let Some(r) = v.and_then(super::storable::text_problem) {
+        out.push((name.to_string(), r));
+    }
+}
+
+cell!(String, Text, ColType::Text, |x| x.clone(), |y| Ok(y), text);
 cell!(Id, Text, ColType::Text, |x| x.as_str().to_string(), |y| {
     Id::parse(y).map_err(|e| e.to_string())
-});
+}, text);
 cell!(Period, Text, ColType::Text, |x| x.to_string(), |y| {
     Period::parse(&y).map_err(|e| e.to_string())
 });
@@ -96,6 +150,9 @@ impl Cell for Attributes {
     const TYPE: ColType = ColType::Json;
     fn to_cell(&self) -> SqlValue {
         SqlValue::Json(serde_json::Value::Object(self.clone()))
+    }
+    fn storable(&self, name: &'static str, out: &mut Vec<(String, String)>) {
+        super::storable::json_column_problems(name, self, out);
     }
     fn from_cell(v: SqlValue) -> Result<Self, String> {
         match v {
@@ -128,6 +185,12 @@ macro_rules! record_columns {
 
         fn to_values(&self) -> Vec<$crate::domain::SqlValue> {
             vec![$($crate::domain::cells::Cell::to_cell(&self.$field)),+]
+        }
+
+        fn storable_problems(&self) -> Vec<(String, String)> {
+            let mut out = Vec::new();
+            $($crate::domain::cells::Cell::storable(&self.$field, stringify!($field), &mut out);)+
+            out
         }
 
         fn from_values(

@@ -72,6 +72,12 @@ pub trait Record: Sized + Serialize + DeserializeOwned + Send + Sync + Unpin + '
     fn key(&self) -> String;
     /// Cell values in the order of `COLUMNS`.
     fn to_values(&self) -> Vec<SqlValue>;
+    /// What a database could not hold of the record (see [`super::storable`]), as (field,
+    /// reason), in the order of `COLUMNS`: the same as the problems of [`Record::to_values`]'s
+    /// cells, without building them.
+    fn storable_problems(&self) -> Vec<(String, String)> {
+        super::storable::problems(Self::COLUMNS, &self.to_values())
+    }
     /// Rebuilds the entity from its key and the cells in the order of `COLUMNS`.
     fn from_values(key: String, values: Vec<SqlValue>) -> Result<Self, RecordError>;
     /// Checks that span fields (dates in order, ranges); each problem is (field, reason).
