@@ -284,7 +284,10 @@ pub fn ndjson(args: &[String]) -> Result<()> {
     let url: String = arg(args, 0, "URL")?;
     let key: String = arg(args, 1, "KEY")?;
     let n: usize = arg(args, 2, "N")?;
-    let pid: Option<u32> = args.get(3).map(|_| arg(args, 3, "SERVER_PID")).transpose()?;
+    let pid: Option<u32> = args
+        .get(3)
+        .map(|_| arg(args, 3, "SERVER_PID"))
+        .transpose()?;
     let (leads, _) = synth::leads(0, n, BODY_SEED);
     let mut body = Vec::with_capacity(n * 256);
     for l in &leads {

@@ -302,12 +302,12 @@ mod tests {
             .map(|v| serde_json::value::to_raw_value(v).unwrap())
             .collect();
         let from_values = parse_batch::<Opportunity>(rows).unwrap_err();
-        let from_raw = parse_raw_batch::<Opportunity>(&raw).unwrap_err();
+        let from_raw = parse_raw_batch::<Opportunity, _>(&raw).unwrap_err();
         assert_eq!(from_values, from_raw);
         let good =
             [serde_json::value::to_raw_value(&json!({"id": "O9", "stage": "Open"})).unwrap()];
         assert_eq!(
-            parse_raw_batch::<Opportunity>(&good).unwrap()[0]
+            parse_raw_batch::<Opportunity, _>(&good).unwrap()[0]
                 .id
                 .as_str(),
             "O9"
@@ -335,7 +335,8 @@ mod tests {
         assert_eq!(want.len(), 7, "{want:?}");
         assert_eq!(lead.storable_problems(), want);
         let clean: Lead =
-            serde_json::from_value(json!({"id": "L2", "attributes": {"a": [1, {"b": "c"}]}})).unwrap();
+            serde_json::from_value(json!({"id": "L2", "attributes": {"a": [1, {"b": "c"}]}}))
+                .unwrap();
         assert!(clean.storable_problems().is_empty());
         let opp: Opportunity = serde_json::from_value(json!({
             "id": "O1", "stage": "Open", "product": "x\u{0}", "attributes": {"n": -1e17}
@@ -350,7 +351,10 @@ mod tests {
     fn a_json_body_parses_in_one_pass_and_its_bad_rows_are_named_as_row_by_row() {
         let good = br#"[{"id": "L1", "source": "web", "attributes": {"visits": 3}}, {"id": "L2"}]"#;
         let leads = parse_json_batch::<Lead>(good, 10).unwrap();
-        assert_eq!(leads, parse_batch::<Lead>(serde_json::from_slice(good).unwrap()).unwrap());
+        assert_eq!(
+            leads,
+            parse_batch::<Lead>(serde_json::from_slice(good).unwrap()).unwrap()
+        );
 
         let rows = vec![
             json!({"id": "O1", "stage": "Won", "amount": -5}),
@@ -387,8 +391,14 @@ mod tests {
         assert_eq!(body_error(b"[{\"id\": "), Category::Eof);
         assert_eq!(body_error(b"[{\"id\": 'x'}]"), Category::Syntax);
         assert_eq!(body_error(br#"{"id": "L1"}"#), Category::Data);
-        assert!(matches!(parse_json_batch::<Lead>(b"[]", 2), Err(BatchError::Size(0))));
+        assert!(matches!(
+            parse_json_batch::<Lead>(b"[]", 2),
+            Err(BatchError::Size(0))
+        ));
         let three = br#"[{"id": "a"}, {"id": "b"}, {"id": "c"}]"#;
-        assert!(matches!(parse_json_batch::<Lead>(three, 2), Err(BatchError::Size(3))));
+        assert!(matches!(
+            parse_json_batch::<Lead>(three, 2),
+            Err(BatchError::Size(3))
+        ));
     }
 }

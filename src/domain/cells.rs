@@ -52,15 +52,23 @@ pub fn read_cell<T: Cell>(
 /// how to write the inner value and how to parse it back.
 macro_rules! cell {
     ($t:ty, $variant:ident, $ty:expr, |$x:ident| $to:expr, |$y:ident| $from:expr, text) => {
-        cell_impl!($t, $variant, $ty, |$x| $to, |$y| $from, {
-            fn storable(&self, name: &'static str, out: &mut Vec<(String, String)>) {
-                text_storable(name, self.as_ref().map(TextCell::text), out);
+        cell_impl!(
+            $t,
+            $variant,
+            $ty,
+            |$x| $to,
+            |$y| $from,
+            {
+                fn storable(&self, name: &'static str, out: &mut Vec<(String, String)>) {
+                    text_storable(name, self.as_ref().map(TextCell::text), out);
+                }
+            },
+            {
+                fn storable(&self, name: &'static str, out: &mut Vec<(String, String)>) {
+                    text_storable(name, Some(self.text()), out);
+                }
             }
-        }, {
-            fn storable(&self, name: &'static str, out: &mut Vec<(String, String)>) {
-                text_storable(name, Some(self.text()), out);
-            }
-        });
+        );
     };
     ($t:ty, $variant:ident, $ty:expr, |$x:ident| $to:expr, |$y:ident| $from:expr) => {
         cell_impl!($t, $variant, $ty, |$x| $to, |$y| $from, {}, {});
@@ -122,9 +130,14 @@ fn text_storable(name: &'static str, v: Option<&str>, out: &mut Vec<(String, Str
 }
 
 cell!(String, Text, ColType::Text, |x| x.clone(), |y| Ok(y), text);
-cell!(Id, Text, ColType::Text, |x| x.as_str().to_string(), |y| {
-    Id::parse(y).map_err(|e| e.to_string())
-}, text);
+cell!(
+    Id,
+    Text,
+    ColType::Text,
+    |x| x.as_str().to_string(),
+    |y| { Id::parse(y).map_err(|e| e.to_string()) },
+    text
+);
 cell!(Period, Text, ColType::Text, |x| x.to_string(), |y| {
     Period::parse(&y).map_err(|e| e.to_string())
 });

@@ -107,7 +107,10 @@ pub fn top_factors(per_feature: &[f64], unit: Unit, p: f64) -> TopFactors {
         Unit::LogOdds => 100.0 * p * (1.0 - p),
         Unit::Probability => 100.0,
     };
-    let (mut pos, mut neg) = ([RawFactor::default(); TOP_FACTORS], [RawFactor::default(); TOP_FACTORS]);
+    let (mut pos, mut neg) = (
+        [RawFactor::default(); TOP_FACTORS],
+        [RawFactor::default(); TOP_FACTORS],
+    );
     let (mut npos, mut nneg) = (0, 0);
     for (feature, c) in per_feature.iter().enumerate() {
         let points = c * scale;
@@ -278,7 +281,19 @@ mod tests {
 
     #[test]
     fn whole_numbers_print_as_float_formatting_prints_them() {
-        for x in [0.0, -0.0, 1.0, -3.0, 14.0, 123456789.0, -999999999999999.0, 2.5, -0.25, 1e15, 1e20] {
+        for x in [
+            0.0f64,
+            -0.0,
+            1.0,
+            -3.0,
+            14.0,
+            123456789.0,
+            -999999999999999.0,
+            2.5,
+            -0.25,
+            1e15,
+            1e20,
+        ] {
             let want = if x.fract() == 0.0 && x.abs() < 1e15 {
                 format!("{x:.0}")
             } else {
@@ -287,7 +302,11 @@ mod tests {
             };
             assert_eq!(crate::ml::row::format_number(x), want, "{x}");
             let r = x.round();
-            let want = if r == 0.0 { "0".to_string() } else { format!("{r:+}") };
+            let want = if r == 0.0 {
+                "0".to_string()
+            } else {
+                format!("{r:+}")
+            };
             assert_eq!(signed_points(x), want, "{x}");
         }
     }

@@ -39,7 +39,7 @@ pub fn score_warnings<'a>(
     attributes: impl Iterator<Item = &'a Attributes>,
     rows: &[FeatureRow],
 ) -> ScoreWarnings {
-    let read: Vec<&str> = spec
+    let read: std::collections::HashSet<&str> = spec
         .features
         .iter()
         .filter_map(|f| f.from.strip_prefix("attributes."))

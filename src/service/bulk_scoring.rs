@@ -298,7 +298,11 @@ mod tests {
         // Ties in shown points (4.0 either way) and more than three each way.
         let contrib = [0.09, -0.07, 0.04, -0.04, 0.01, -0.005, 0.2];
         let raw = RawScore {
-            factors: crate::ml::explain::top_factors(&contrib, crate::ml::algo::Unit::Probability, 0.42),
+            factors: crate::ml::explain::top_factors(
+                &contrib,
+                crate::ml::algo::Unit::Probability,
+                0.42,
+            ),
             ..RawScore::unexplained(0.42)
         };
         let score = raw.in_words(&names, &row);

@@ -307,7 +307,12 @@ async fn accounts_sent_inline_get_the_same_churn_scores_as_stored_ones(app: &Tes
     assert_eq!(probabilities(&none), probabilities(&r));
     assert_compact(&none, &r);
     let ids = |a: &Value| -> Vec<Value> {
-        a["data"].as_array().unwrap().iter().map(|d| d["id"].clone()).collect()
+        a["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].clone())
+            .collect()
     };
     assert_eq!(ids(&none), ids(&r));
 

@@ -9,9 +9,9 @@ use futures_util::StreamExt;
 
 use super::scoring::{batch, CompactScores, ExplainParams, Scores, ScoresAnswer};
 use crate::api::auth::{Authed, ScoreScope};
+use crate::api::body::JsonBytes;
 use crate::api::error::{ApiError, ErrorCode, ErrorResponse};
 use crate::api::AppState;
-use crate::api::body::JsonBytes;
 use crate::domain::AccountSnapshot;
 use crate::service::bulk_scoring::{self, Explain};
 use crate::service::ndjson::{score_stream, StreamKind};

@@ -76,9 +76,9 @@ impl CompactScores {
     /// The scores of whole records (all scored by one model at one time: the first one's model
     /// version and time are said for all), without their factors.
     pub fn of(records: Vec<ScoredRecord>, warnings: Option<ScoreWarnings>) -> Self {
-        let (model_version, scored_at) = records
-            .first()
-            .map_or((String::new(), Utc::now()), |r| (r.model_version.clone(), r.scored_at));
+        let (model_version, scored_at) = records.first().map_or((String::new(), Utc::now()), |r| {
+            (r.model_version.clone(), r.scored_at)
+        });
         let data = records
             .into_iter()
             .map(|r| CompactScore {
