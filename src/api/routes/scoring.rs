@@ -124,9 +124,10 @@ pub struct PrioritizedParams {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ExplainParams {
-    /// `none` (the scores alone, the fastest: each row without factors, model version and time,
-    /// which are said once for the whole answer), `top3` (the three factors that move the score
-    /// most) or `all` (default: up to three raising and three lowering factors).
+    /// `none` (the scores alone, the fastest; a JSON answer then says the model version and
+    /// time once, not on each row, while an NDJSON line stays a whole record), `top3` (the three
+    /// factors that move the score most) or `all` (default: up to three raising and three
+    /// lowering factors).
     #[param(inline)]
     pub explain: Option<Explain>,
 }
