@@ -48,11 +48,15 @@ peers ingest "$RC" "$KEY" "$LEADS" "$WORK/leads.csv" | tag "" ingest
 peers bodies "$WORK" | tag "" bodies
 stop_revcast
 
-# 2. Memory: a fresh server trains the lead model (all candidates) through the API.
+# 2. Memory: a fresh server trains the lead model (all candidates) through the API, with the
+# shipped pipeline on the fields the synthetic leads carry (benches/peers/lead-memory.toml).
 start_revcast
 before=$(kb VmRSS)
+train_body=$("$PY" -c 'import json,sys; print(json.dumps({"spec": open(sys.argv[1]).read()}))' \
+  benches/peers/lead-memory.toml)
 t0=$(date +%s.%N)
-job=$(curl -sf -X POST -H "Authorization: Bearer $KEY" "$RC/v1/models/lead/train" |
+job=$(curl -sf -X POST -H "Authorization: Bearer $KEY" -H 'content-type: application/json' \
+  -d "$train_body" "$RC/v1/models/lead/train" |
   "$PY" -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 while :; do
   status=$(curl -sf -H "Authorization: Bearer $KEY" "$RC/v1/jobs/$job" |
@@ -88,6 +92,9 @@ for round in $(seq "$REPEATS"); do
         tag "$who" "closed_1000_$e"
     done
   done
+  # NDJSON, one request of a million leads (revcast only: the peer has no streaming endpoint).
+  peers ndjson "$RC/v1/score/leads/ndjson?explain=none" "$KEY" 1000000 "$SERVER" |
+    tag revcast ndjson_1m
 done
 stop_revcast
 kill "$PEER_PID"; wait "$PEER_PID" || true

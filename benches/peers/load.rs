@@ -264,3 +264,83 @@ pub fn closed(args: &[String]) -> Result<()> {
     println!("{out}");
     Ok(())
 }
+
+/// Peak resident memory of process `pid` (`VmHWM`), in MB.
+fn hwm_mb(pid: u32) -> Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmHWM")?;
+    Ok(kb / 1024.0)
+}
+
+/// `ndjson URL KEY N [SERVER_PID]`: one request of `N` open synthetic leads, one per line
+/// (`application/x-ndjson`), timed from the first byte sent to the last line received; the
+/// answer is read as it streams and its lines counted. With SERVER_PID, the server's peak
+/// resident memory (`VmHWM`) after the request.
+pub fn ndjson(args: &[String]) -> Result<()> {
+    let url: String = arg(args, 0, "URL")?;
+    let key: String = arg(args, 1, "KEY")?;
+    let n: usize = arg(args, 2, "N")?;
+    let pid: Option<u32> = args
+        .get(3)
+        .map(|_| arg(args, 3, "SERVER_PID"))
+        .transpose()?;
+    let (leads, _) = synth::leads(0, n, BODY_SEED);
+    let mut body = Vec::with_capacity(n * 256);
+    for l in &leads {
+        serde_json::to_writer(&mut body, l)?;
+        body.push(b'\n');
+    }
+    drop(leads);
+    let body_mb = body.len() as f64 / 1e6;
+    let before = pid.map(hwm_mb).transpose()?;
+    let (secs, lines, errors, out_bytes) = runtime()?.block_on(async {
+        let c = client()?;
+        let t = Instant::now();
+        let mut resp = c
+            .post(&url)
+            .bearer_auth(&key)
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+            .await?;
+        let status = resp.status();
+        if !status.is_success() {
+            bail!("{status}: {}", resp.text().await?);
+        }
+        let (mut lines, mut errors, mut bytes) = (0usize, 0usize, 0usize);
+        let mut tail = Vec::new();
+        while let Some(chunk) = resp.chunk().await? {
+            bytes += chunk.len();
+            lines += chunk.iter().filter(|&&b| b == b'\n').count();
+            // An error line ends the stream: look for one in the last bytes only.
+            tail.extend_from_slice(&chunk[chunk.len().saturating_sub(4096)..]);
+            if tail.len() > 8192 {
+                tail.drain(..tail.len() - 4096);
+            }
+        }
+        if String::from_utf8_lossy(&tail).contains("\"error\"") {
+            errors += 1;
+        }
+        anyhow::Ok((t.elapsed().as_secs_f64(), lines, errors, bytes))
+    })?;
+    let mut out = json!({
+        "step": "ndjson",
+        "rows": n,
+        "seconds": secs,
+        "rows_per_s": n as f64 / secs,
+        "lines": lines,
+        "errors": errors,
+        "body_mb": body_mb,
+        "answer_mb": out_bytes as f64 / 1e6,
+    });
+    if let Some(pid) = pid {
+        out["server_hwm_mb_before"] = json!(before);
+        out["server_hwm_mb"] = json!(hwm_mb(pid)?);
+    }
+    println!("{out}");
+    Ok(())
+}

@@ -11,6 +11,8 @@
 //! - `batch URL KEY BODY N`: `N` sequential requests of one body; median and p90 latency.
 //! - `closed URL KEY BODY CONNECTIONS SECS`: closed-loop load (CONNECTIONS requests in flight,
 //!   at most 60 s); requests/s and rows/s (bulk bodies such as `thousand.json`, 1,000 leads).
+//! - `ndjson URL KEY N [SERVER_PID]`: one streamed request of `N` leads, one per line; wall time
+//!   to the last line, and the server's peak resident memory when its PID is given.
 //! - `train N CSV`: full lead pipeline on `N` synthetic leads, then the boosted trees alone on
 //!   the same encoded rows (train on the oldest 80%, AUC on the newest 20%); writes those
 //!   encoded rows to `CSV` for LightGBM.
@@ -22,7 +24,7 @@ use std::process::ExitCode;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: peers ingest|bodies|openloop|batch|closed|train ARGS (see benches/peers/main.rs)"
+        "usage: peers ingest|bodies|openloop|batch|closed|ndjson|train ARGS (see benches/peers/main.rs)"
     );
     ExitCode::FAILURE
 }
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         "openloop" => load::openloop(rest),
         "batch" => load::batch(rest),
         "closed" => load::closed(rest),
+        "ndjson" => load::ndjson(rest),
         "train" => training::run(rest),
         _ => return usage(),
     };

@@ -2,6 +2,7 @@
 //! OpenAPI spec. Handlers extract, parse, make one service call and respond.
 
 pub mod auth;
+pub mod body;
 pub mod error;
 pub mod metrics;
 pub mod openapi;

@@ -2,14 +2,14 @@
 //! ask for `port()`.
 
 use actix_web::dev::Server;
-use actix_web::error::{JsonPayloadError, QueryPayloadError};
+use actix_web::error::QueryPayloadError;
 use actix_web::middleware::{from_fn, Logger};
 use actix_web::{web, App, HttpRequest, HttpServer};
 use std::net::TcpListener;
 use std::sync::Arc;
 
 use super::error::{ApiError, ErrorCode};
-use super::{metrics, openapi, params, routes, AppState};
+use super::{body, metrics, openapi, params, routes, AppState};
 
 /// Largest request body accepted, in bytes (a 50,000-row batch of leads fits).
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -71,6 +71,7 @@ impl Application {
                 App::new()
                     .app_data(data.clone())
                     .app_data(json_config(limit))
+                    .app_data(body::BodyLimit(limit))
                     .app_data(web::QueryConfig::default().error_handler(query_error))
                     .app_data(web::PathConfig::default().error_handler(|e, _| {
                         ApiError::new(ErrorCode::NotFound, e.to_string()).into()
@@ -121,36 +122,7 @@ impl Application {
 fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(limit)
-        .error_handler(|e, _req| json_error(e).into())
-}
-
-/// Maps body errors onto the contract: syntax 400, wrong shape 422, too big 413.
-fn json_error(e: JsonPayloadError) -> ApiError {
-    match e {
-        JsonPayloadError::Overflow { limit }
-        | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
-            ErrorCode::PayloadTooLarge,
-            format!("the body is larger than {limit} bytes; send smaller batches"),
-        ),
-        JsonPayloadError::ContentType => ApiError::new(
-            ErrorCode::UnsupportedMediaType,
-            "send the body as JSON with `Content-Type: application/json`",
-        ),
-        JsonPayloadError::Deserialize(err) | JsonPayloadError::Serialize(err) => {
-            use serde_json::error::Category;
-            match err.classify() {
-                Category::Data => ApiError::new(
-                    ErrorCode::ValidationFailed,
-                    format!("the body has the wrong shape: {err}"),
-                ),
-                _ => ApiError::new(ErrorCode::MalformedJson, format!("malformed JSON: {err}")),
-            }
-        }
-        other => ApiError::new(
-            ErrorCode::MalformedJson,
-            format!("unreadable body: {other}"),
-        ),
-    }
+        .error_handler(|e, _req| body::json_error(e).into())
 }
 
 fn query_error(e: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 
 use super::entities::DealType;
-use super::record::{Attributes, ColType, RecordError, SqlValue};
+use super::record::{Attributes, ColType, Column, RecordError, SqlValue};
 use super::{Id, Money, Period, Timestamp};
 
 /// A field type that is stored in one column.
@@ -20,6 +20,16 @@ pub trait Cell: Sized {
     }
     /// The value rebuilt from a cell read back; the reason when the cell cannot be one.
     fn from_cell(v: SqlValue) -> Result<Self, String>;
+    /// Pushes what a database could not hold in this value, as (field, reason) for the field
+    /// `name` (see [`super::storable::problems`]; types whose cell is costly to build read the
+    /// value in place).
+    fn storable(&self, name: &'static str, out: &mut Vec<(String, String)>) {
+        let column = Column {
+            name,
+            ty: Self::TYPE,
+        };
+        out.extend(super::storable::problems(&[column], &[self.to_cell()]));
+    }
 }
 
 /// Rebuilds field `column` of a `table` row from its cell (`None`: the row had no such cell).
@@ -45,39 +55,40 @@ pub fn read_cell<T: Cell>(
 /// Implements [`Cell`] for a type and its `Option`, given the `SqlValue` variant, the column type,
 /// how to write the inner value and how to parse it back.
 macro_rules! cell {
-    ($t:ty, $variant:ident, $ty:expr, |$x:ident| $to:expr, |$y:ident| $from:expr,
-     into |$z:ident| $into:expr) => {
-        impl Cell for Option<$t> {
-            const TYPE: ColType = $ty;
-            fn to_cell(&self) -> SqlValue {
-                SqlValue::$variant(self.as_ref().map(|$x| $to))
-            }
-            fn into_cell(self) -> SqlValue {
-                SqlValue::$variant(self.map(|$z| $into))
-            }
-            fn from_cell(v: SqlValue) -> Result<Self, String> {
-                match v {
-                    SqlValue::$variant(inner) => inner.map(|$y| $from).transpose(),
-                    other => Err(format!("expected {:?}, got {other:?}", $ty)),
+    ($t:ty, $variant:ident, $ty:expr, |$x:ident| $to:expr, |$y:ident| $from:expr, text) => {
+        cell_impl!(
+            $t,
+            $variant,
+            $ty,
+            |$x| $to,
+            |$y| $from,
+            {
+                fn storable(&self, name: &'static str, out: &mut Vec<(String, String)>) {
+                    text_storable(name, self.as_ref().map(TextCell::text), out);
+                }
+                fn into_cell(self) -> SqlValue {
+                    SqlValue::$variant(self.map(TextCell::into_text))
+                }
+            },
+            {
+                fn storable(&self, name: &'static str, out: &mut Vec<(String, String)>) {
+                    text_storable(name, Some(self.text()), out);
+                }
+                fn into_cell(self) -> SqlValue {
+                    SqlValue::$variant(Some(self.into_text()))
                 }
             }
-        }
-        impl Cell for $t {
-            const TYPE: ColType = $ty;
-            fn to_cell(&self) -> SqlValue {
-                let $x = self;
-                SqlValue::$variant(Some($to))
-            }
-            fn into_cell(self) -> SqlValue {
-                let $z = self;
-                SqlValue::$variant(Some($into))
-            }
-            fn from_cell(v: SqlValue) -> Result<Self, String> {
-                Option::<$t>::from_cell(v)?.ok_or_else(|| "null".to_string())
-            }
-        }
+        );
     };
     ($t:ty, $variant:ident, $ty:expr, |$x:ident| $to:expr, |$y:ident| $from:expr) => {
+        cell_impl!($t, $variant, $ty, |$x| $to, |$y| $from, {}, {});
+    };
+}
+
+/// [`cell!`]'s two impls, with the `storable` methods given (none: the default's).
+macro_rules! cell_impl {
+    ($t:ty, $variant:ident, $ty:expr, |$x:ident| $to:expr, |$y:ident| $from:expr,
+        { $($opt_storable:tt)* }, { $($storable:tt)* }) => {
         impl Cell for Option<$t> {
             const TYPE: ColType = $ty;
             fn to_cell(&self) -> SqlValue {
@@ -89,6 +100,7 @@ macro_rules! cell {
                     other => Err(format!("expected {:?}, got {other:?}", $ty)),
                 }
             }
+            $($opt_storable)*
         }
         impl Cell for $t {
             const TYPE: ColType = $ty;
@@ -99,25 +111,50 @@ macro_rules! cell {
             fn from_cell(v: SqlValue) -> Result<Self, String> {
                 Option::<$t>::from_cell(v)?.ok_or_else(|| "null".to_string())
             }
+            $($storable)*
         }
     };
 }
 
-cell!(
-    String,
-    Text,
-    ColType::Text,
-    |x| x.clone(),
-    |y| Ok(y),
-    into | z | z
-);
+/// A type stored as text that can lend it, so its storable check builds no cell, and give it
+/// up, so its cell moves the text instead of copying it.
+trait TextCell {
+    fn text(&self) -> &str;
+    fn into_text(self) -> String;
+}
+
+impl TextCell for String {
+    fn text(&self) -> &str {
+        self
+    }
+    fn into_text(self) -> String {
+        self
+    }
+}
+
+impl TextCell for Id {
+    fn text(&self) -> &str {
+        self.as_str()
+    }
+    fn into_text(self) -> String {
+        String::from(self)
+    }
+}
+
+fn text_storable(name: &'static str, v: Option<&str>, out: &mut Vec<(String, String)>) {
+    if let Some(r) = v.and_then(super::storable::text_problem) {
+        out.push((name.to_string(), r));
+    }
+}
+
+cell!(String, Text, ColType::Text, |x| x.clone(), |y| Ok(y), text);
 cell!(
     Id,
     Text,
     ColType::Text,
     |x| x.as_str().to_string(),
     |y| { Id::parse(y).map_err(|e| e.to_string()) },
-    into | z | String::from(z)
+    text
 );
 cell!(Period, Text, ColType::Text, |x| x.to_string(), |y| {
     Period::parse(&y).map_err(|e| e.to_string())
@@ -147,6 +184,9 @@ impl Cell for Attributes {
     }
     fn into_cell(self) -> SqlValue {
         SqlValue::Json(serde_json::Value::Object(self))
+    }
+    fn storable(&self, name: &'static str, out: &mut Vec<(String, String)>) {
+        super::storable::json_column_problems(name, self, out);
     }
     fn from_cell(v: SqlValue) -> Result<Self, String> {
         match v {
@@ -183,6 +223,12 @@ macro_rules! record_columns {
 
         fn into_values(self) -> Vec<$crate::domain::SqlValue> {
             vec![$($crate::domain::cells::Cell::into_cell(self.$field)),+]
+        }
+
+        fn storable_problems(&self) -> Vec<(String, String)> {
+            let mut out = Vec::new();
+            $($crate::domain::cells::Cell::storable(&self.$field, stringify!($field), &mut out);)+
+            out
         }
 
         fn from_values(

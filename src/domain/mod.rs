@@ -16,8 +16,8 @@ pub mod text;
 pub(crate) mod values;
 
 pub use batch::{
-    checked_cells, parse_batch, parse_raw_batch, parse_row, parse_row_ref, parse_text_row,
-    RowProblem,
+    checked_cells, parse_batch, parse_json_batch, parse_raw_batch, parse_row, parse_row_ref,
+    parse_text_row, BatchError, RowProblem,
 };
 pub use dates::{days_between, month_end};
 pub use entities::{

@@ -76,6 +76,12 @@ pub trait Record: Sized + Serialize + DeserializeOwned + Send + Sync + Unpin + '
     fn into_values(self) -> Vec<SqlValue> {
         self.to_values()
     }
+    /// What a database could not hold of the record (see [`super::storable`]), as (field,
+    /// reason), in the order of `COLUMNS`: the same as the problems of [`Record::to_values`]'s
+    /// cells, without building them.
+    fn storable_problems(&self) -> Vec<(String, String)> {
+        super::storable::problems(Self::COLUMNS, &self.to_values())
+    }
     /// Rebuilds the entity from its key and the cells in the order of `COLUMNS`.
     fn from_values(key: String, values: Vec<SqlValue>) -> Result<Self, RecordError>;
     /// Checks that span fields (dates in order, ranges); each problem is (field, reason).

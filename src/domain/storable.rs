@@ -53,7 +53,7 @@ pub fn problems(columns: &[Column], cells: &[SqlValue]) -> Vec<(String, String)>
             SqlValue::Timestamp(Some(t)) => date_problem(t.date_naive()),
             SqlValue::Date(Some(d)) => date_problem(*d),
             SqlValue::Json(j) => {
-                json_problems(c.name, j, &mut out);
+                json_problems(&mut c.name.to_string(), j, &mut out);
                 None
             }
             _ => None,
@@ -65,35 +65,66 @@ pub fn problems(columns: &[Column], cells: &[SqlValue]) -> Vec<(String, String)>
     out
 }
 
-fn json_problems(path: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+/// The problems of a JSON column's value (custom fields), named by their path under `name`
+/// (`attributes.notes`), read in place.
+pub fn json_column_problems(
+    name: &str,
+    map: &serde_json::Map<String, serde_json::Value>,
+    out: &mut Vec<(String, String)>,
+) {
+    let mut path = name.to_string();
+    for (k, x) in map {
+        entry_problems(&mut path, k, x, out);
+    }
+}
+
+/// `path` is the value's path; it is grown and cut back in place, so a value without problems
+/// costs no allocation.
+fn json_problems(path: &mut String, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
     use serde_json::Value;
     match v {
         Value::String(s) => {
             if let Some(r) = text_problem(s) {
-                out.push((path.to_string(), r));
+                out.push((path.clone(), r));
             }
         }
         Value::Number(n) => {
             if let Some(r) = n.as_f64().and_then(decimal_problem) {
-                out.push((path.to_string(), r));
+                out.push((path.clone(), r));
             }
         }
         Value::Array(items) => {
             for (i, x) in items.iter().enumerate() {
-                json_problems(&format!("{path}[{i}]"), x, out);
+                let len = path.len();
+                use std::fmt::Write;
+                let _ = write!(path, "[{i}]");
+                json_problems(path, x, out);
+                path.truncate(len);
             }
         }
         Value::Object(map) => {
             for (k, x) in map {
-                let here = format!("{path}.{k}");
-                if let Some(r) = text_problem(k) {
-                    out.push((here.clone(), format!("the key {r}")));
-                }
-                json_problems(&here, x, out);
+                entry_problems(path, k, x, out);
             }
         }
         Value::Null | Value::Bool(_) => {}
     }
+}
+
+fn entry_problems(
+    path: &mut String,
+    k: &str,
+    x: &serde_json::Value,
+    out: &mut Vec<(String, String)>,
+) {
+    let len = path.len();
+    path.push('.');
+    path.push_str(k);
+    if let Some(r) = text_problem(k) {
+        out.push((path.clone(), format!("the key {r}")));
+    }
+    json_problems(path, x, out);
+    path.truncate(len);
 }
 
 #[cfg(test)]

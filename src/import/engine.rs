@@ -315,24 +315,29 @@ fn map_row(plan: &Plan, row: &Row, line: u64) -> Option<MappedRow> {
     }
     let mut problems = Vec::new();
     let mut object = Map::new();
-    let mut put = |into: &mut Map<String, Value>, key: &str, field: String, v| match v {
+    // The field's name is spelt out only for a problem.
+    let mut put = |into: &mut Map<String, Value>, key: &str, attribute: bool, v| match v {
         Ok(Value::Null) => {}
         Ok(v) => {
             into.insert(key.to_string(), v);
         }
         Err(reason) => problems.push(LineProblem {
             line,
-            field,
+            field: if attribute {
+                format!("attributes.{key}")
+            } else {
+                key.to_string()
+            },
             reason,
         }),
     };
     for (name, spec) in &plan.fields {
-        put(&mut object, name, name.clone(), eval(spec, row));
+        put(&mut object, name, false, eval(spec, row));
     }
     if let Some(attrs) = &plan.attrs {
         let mut map = Map::new();
         for (key, spec) in attrs {
-            put(&mut map, key, format!("attributes.{key}"), eval(spec, row));
+            put(&mut map, key, true, eval(spec, row));
         }
         object.insert("attributes".into(), Value::Object(map));
     }

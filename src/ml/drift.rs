@@ -53,10 +53,14 @@ impl Binning {
             Binning::Numeric { edges } => cell
                 .as_num()
                 .map_or(missing, |v| edges.partition_point(|&e| e < v)),
-            Binning::Categorical { levels } => match cell.as_cat() {
-                None => missing,
-                Some(l) => levels.iter().position(|x| *x == l).unwrap_or(levels.len()),
-            },
+            Binning::Categorical { levels } => {
+                let at = |l: &str| levels.iter().position(|x| x == l).unwrap_or(levels.len());
+                match cell {
+                    Cell::Cat(l) => at(l),
+                    Cell::Missing => missing,
+                    Cell::Num(_) => cell.as_cat().map_or(missing, |l| at(&l)),
+                }
+            }
         }
     }
 
@@ -128,14 +132,21 @@ impl Profile {
 
     /// The bin of each feature of `row`, then of `score`.
     pub fn bins_of(&self, row: &FeatureRow, score: f64) -> Vec<u8> {
-        let mut out: Vec<u8> = self
-            .features
-            .iter()
-            .enumerate()
-            .map(|(j, f)| f.binning.bin(row.cells.get(j).unwrap_or(&Cell::Missing)) as u8)
-            .collect();
-        out.push(self.score.binning.bin(&Cell::Num(score)) as u8);
+        let mut out = Vec::with_capacity(self.features.len() + 1);
+        self.bins_into(row, score, &mut out);
         out
+    }
+
+    /// [`Profile::bins_of`] into `out` (cleared first), reusing its memory.
+    pub fn bins_into(&self, row: &FeatureRow, score: f64, out: &mut Vec<u8>) {
+        out.clear();
+        out.extend(
+            self.features
+                .iter()
+                .enumerate()
+                .map(|(j, f)| f.binning.bin(row.cells.get(j).unwrap_or(&Cell::Missing)) as u8),
+        );
+        out.push(self.score.binning.bin(&Cell::Num(score)) as u8);
     }
 }
 
@@ -234,14 +245,17 @@ mod tests {
         assert!(r.features.iter().all(|f| f.psi < 0.05), "{r:?}");
         assert!(r.score_psi < 0.05 && r.alerts.is_empty(), "{r:?}");
         let mut moved = DriftWindow::new(&profile, 3000);
+        let mut moved_rows = DriftWindow::new(&profile, 3000);
         // More rows than the window: only the last 3000 (all shifted) count.
         for r in rows(&mut rng, 1000, 0.0)
             .iter()
             .chain(&rows(&mut rng, 3000, 5.0))
         {
             moved.push(profile.bins_of(r, 0.9));
+            moved_rows.push_row(&profile, r, 0.9);
         }
         let r = moved.report(&profile);
+        assert_eq!(moved_rows.report(&profile), r, "push_row bins as push does");
         assert_eq!(r.window_rows, 3000);
         assert!(r.features[0].psi > 0.2, "{r:?}");
         assert_eq!(r.alerts, vec!["visits", "source", "score"], "{r:?}");

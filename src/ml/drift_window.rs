@@ -54,6 +54,21 @@ impl DriftWindow {
         }
     }
 
+    /// Bins a scored row and adds it, as [`DriftWindow::push`] of [`Profile::bins_of`] does,
+    /// reusing the memory of the row that leaves a full window.
+    pub fn push_row(&mut self, profile: &Profile, row: &super::FeatureRow, score: f64) {
+        let mut bins = Vec::new();
+        if self.rows.len() == self.capacity {
+            if let Some(old) = self.rows.pop_front() {
+                self.count(&old, false);
+                bins = old;
+            }
+        }
+        profile.bins_into(row, score, &mut bins);
+        self.count(&bins, true);
+        self.rows.push_back(bins);
+    }
+
     /// Adds one row's bins (from [`Profile::bins_of`]); the oldest row leaves a full window.
     pub fn push(&mut self, bins: Vec<u8>) {
         if self.rows.len() == self.capacity {

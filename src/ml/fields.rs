@@ -140,12 +140,31 @@ pub(crate) fn derive_cell(
 ) -> Cell {
     let Some(t) = t else { return Cell::Missing };
     match d {
-        Derive::DayOfWeek => Cell::Cat(t.weekday().to_string().to_lowercase()),
+        Derive::DayOfWeek => {
+            // chrono's weekday names, lowercased.
+            const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+            Cell::Cat(DAYS[t.weekday().num_days_from_monday() as usize].to_string())
+        }
         Derive::Month => Cell::Num(f64::from(t.month())),
         Derive::Hour => Cell::Num(f64::from(t.hour())),
         Derive::HoursAfterCreated => match created {
             Some(c) => Cell::Num((t - c).num_seconds() as f64 / 3600.0),
             None => Cell::Missing,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_weekday_reads_as_chrono_names_it_lowercased() {
+        for day in 1..=7 {
+            let t = Utc.with_ymd_and_hms(2026, 6, day, 12, 0, 0).unwrap();
+            let want = Cell::Cat(t.weekday().to_string().to_lowercase());
+            assert_eq!(derive_cell(Derive::DayOfWeek, Some(t), None), want);
+        }
     }
 }

@@ -11,7 +11,7 @@ use super::coverage::FeatureCoverage;
 use super::drift::Profile;
 use super::encoder::Encoder;
 use super::error::{MlError, Result};
-use super::explain::{factors, Factor};
+use super::explain::{top_factors, Factor, TopFactors};
 use super::history::OwnerHistory;
 use super::metrics::{self, Metrics};
 use super::pipeline::CandidateReport;
@@ -107,6 +107,41 @@ pub struct Score {
     pub factors: Vec<Factor>,
 }
 
+/// A score whose factors are not yet in words (see [`TrainedModel::score_raw`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RawScore {
+    /// Calibrated probability of the positive outcome, 0..=1.
+    pub probability: f64,
+    /// The probability in percent, rounded and kept in 1..=99.
+    pub score: u8,
+    pub grade: Grade,
+    /// Top positive and negative reasons, largest first (none when unexplained).
+    pub factors: TopFactors,
+}
+
+impl RawScore {
+    /// A score without factors, rounded as an explained one.
+    pub fn unexplained(probability: f64) -> RawScore {
+        let score = (probability * 100.0).round().clamp(1.0, 99.0) as u8;
+        RawScore {
+            probability,
+            score,
+            grade: Grade::of(score),
+            factors: TopFactors::default(),
+        }
+    }
+
+    /// The score with its factors in words, for the spec's feature `names` and the scored row.
+    pub fn in_words(&self, names: &[String], row: &FeatureRow) -> Score {
+        Score {
+            probability: self.probability,
+            score: self.score,
+            grade: self.grade,
+            factors: self.factors.in_words(names, row),
+        }
+    }
+}
+
 /// A fitted pipeline: spec, encoder, model, calibrator and the metrics it was judged by.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainedModel {
@@ -190,14 +225,24 @@ impl TrainedModel {
 
     /// Scores with explanations. Missing cells and unseen categories are handled, never errors.
     pub fn score(&self, rows: &[FeatureRow]) -> Vec<Score> {
-        in_parallel(rows, |chunk| self.score_serial(chunk))
+        let names = self.spec.feature_names();
+        self.score_raw(rows)
+            .iter()
+            .zip(rows)
+            .map(|(s, r)| s.in_words(&names, r))
+            .collect()
     }
 
-    fn score_serial(&self, rows: &[FeatureRow]) -> Vec<Score> {
+    /// [`TrainedModel::score`] with the factors not yet in words (feature indices and points):
+    /// for callers that write them out themselves ([`super::explain::FactorWords`]).
+    pub fn score_raw(&self, rows: &[FeatureRow]) -> Vec<RawScore> {
+        in_parallel(rows, |chunk| self.score_raw_serial(chunk))
+    }
+
+    fn score_raw_serial(&self, rows: &[FeatureRow]) -> Vec<RawScore> {
         let width = self.encoder.width();
         let (mut buf, mut contrib) = (vec![0.0; width], vec![0.0; width]);
-        let names = self.spec.feature_names();
-        let mut per_feature = vec![0.0; names.len()];
+        let mut per_feature = vec![0.0; self.spec.features.len()];
         rows.iter()
             .map(|r| {
                 self.encoder.encode_into(r, &mut buf);
@@ -208,13 +253,9 @@ impl TrainedModel {
                 for (c, &f) in contrib.iter().zip(&self.encoder.column_feature) {
                     per_feature[f] += c;
                 }
-                let score = (p * 100.0).round().clamp(1.0, 99.0) as u8;
-                let factors = factors(&names, r, &per_feature, self.model.unit(), p);
-                Score {
-                    probability: p,
-                    score,
-                    grade: Grade::of(score),
-                    factors,
+                RawScore {
+                    factors: top_factors(&per_feature, self.model.unit(), p),
+                    ..RawScore::unexplained(p)
                 }
             })
             .collect()

@@ -68,15 +68,45 @@ impl Cell {
     pub fn display(&self) -> String {
         self.as_cat().unwrap_or_else(|| "(missing)".to_string())
     }
+
+    /// [`Cell::display`], written in place.
+    pub fn shown(&self) -> impl std::fmt::Display + '_ {
+        struct Shown<'a>(&'a Cell);
+        impl std::fmt::Display for Shown<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match self.0 {
+                    Cell::Cat(s) => f.write_str(s),
+                    Cell::Num(x) => Number(*x).fmt(f),
+                    Cell::Missing => f.write_str("(missing)"),
+                }
+            }
+        }
+        Shown(self)
+    }
 }
 
 /// Prints integers without decimals and other numbers with at most 2.
 pub fn format_number(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{x:.0}")
-    } else {
-        let s = format!("{x:.2}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    Number(x).to_string()
+}
+
+/// [`format_number`], written in place (integers without allocating).
+struct Number(f64);
+
+impl std::fmt::Display for Number {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let x = self.0;
+        if x.fract() == 0.0 && x.abs() < 1e15 {
+            // As `{x:.0}` prints it (exact in an i64 below 1e15), without float formatting.
+            if x == 0.0 && x.is_sign_negative() {
+                f.write_str("-0")
+            } else {
+                write!(f, "{}", x as i64)
+            }
+        } else {
+            let s = format!("{x:.2}");
+            f.write_str(s.trim_end_matches('0').trim_end_matches('.'))
+        }
     }
 }
 

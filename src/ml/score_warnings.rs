@@ -39,18 +39,23 @@ pub fn score_warnings<'a>(
     attributes: impl Iterator<Item = &'a Attributes>,
     rows: &[FeatureRow],
 ) -> ScoreWarnings {
-    let read: Vec<&str> = spec
+    let read: std::collections::HashSet<&str> = spec
         .features
         .iter()
         .filter_map(|f| f.from.strip_prefix("attributes."))
         .collect();
     let mut w = ScoreWarnings::default();
+    // Counted by the key as sent; the paths are spelt once per key, not once per record.
+    let mut unread: std::collections::HashMap<&str, usize> = Default::default();
     for attrs in attributes {
         for key in attrs.keys().filter(|k| !read.contains(&k.as_str())) {
-            *w.unrecognised_fields
-                .entry(format!("attributes.{key}"))
-                .or_default() += 1;
+            *unread.entry(key.as_str()).or_default() += 1;
         }
+    }
+    for (key, n) in unread {
+        *w.unrecognised_fields
+            .entry(format!("attributes.{key}"))
+            .or_default() += n;
     }
     for (j, f) in spec.features.iter().enumerate() {
         let n = rows

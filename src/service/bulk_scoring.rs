@@ -6,12 +6,13 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
+use super::batch_scores::{BatchScores, RowRef};
 use super::churn::score_accounts;
-use super::models::scoring::{active, record, unexplained, FactorView};
+use super::models::scoring::{active, FactorView};
 use super::models::{self, ModelRegistry, ScoredBatch, ScoredRecord};
 use super::Result;
 use crate::domain::{Account, AccountSnapshot, Lead, Opportunity};
-use crate::ml::{Grade, ModelKind, Score};
+use crate::ml::{Grade, ModelKind, RawScore};
 
 /// How many reasons each score carries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
@@ -59,51 +60,100 @@ impl Explain {
 /// Scores leads with the explanation asked for, says what the model could not use and counts
 /// the batch in the model's monitor (as [`models::score_leads_checked`]); `Explain::None` runs
 /// the model's probability path only (no per-feature contributions are computed).
+pub fn lead_scores<'a>(
+    registry: &ModelRegistry,
+    leads: &'a [Lead],
+    explain: Explain,
+) -> Result<BatchScores<'a>> {
+    let m = active(registry, ModelKind::Lead)?;
+    let rows: Vec<_> = leads.iter().map(|l| m.model.lead_row(l)).collect();
+    let scores: Vec<RawScore> = if explain == Explain::None {
+        m.model
+            .predict(&rows)
+            .into_iter()
+            .map(RawScore::unexplained)
+            .collect()
+    } else {
+        m.model.score_raw(&rows)
+    };
+    let attrs = leads.iter().map(|l| &l.attributes);
+    let warnings = registry.monitor(&m.version).observe(
+        &m,
+        attrs,
+        &rows,
+        scores.iter().map(|s| s.probability),
+    );
+    let refs = leads
+        .iter()
+        .map(|l| RowRef {
+            id: l.id.as_str(),
+            owner_id: l.owner_id.as_ref().map(|o| o.as_str()),
+            amount: None,
+        })
+        .collect();
+    Ok(BatchScores::new(
+        refs,
+        rows,
+        m.model.spec.feature_names(),
+        scores,
+        explain,
+        warnings,
+        &m.version,
+        Utc::now(),
+    ))
+}
+
+/// Scores open deals as of now with the explanation asked for (see [`lead_scores`]).
+pub fn opportunity_scores<'a>(
+    registry: &ModelRegistry,
+    opps: &'a [Opportunity],
+    explain: Explain,
+) -> Result<BatchScores<'a>> {
+    let d = models::scoring::observed_deal_scores(registry, opps, &[], explain != Explain::None)?;
+    let refs = opps
+        .iter()
+        .map(|o| RowRef {
+            id: o.id.as_str(),
+            owner_id: o.owner_id.as_ref().map(|x| x.as_str()),
+            amount: o.amount.map(|a| a.get()),
+        })
+        .collect();
+    Ok(BatchScores::new(
+        refs,
+        d.rows,
+        d.model.model.spec.feature_names(),
+        d.scores,
+        explain,
+        d.warnings,
+        &d.model.version,
+        Utc::now(),
+    ))
+}
+
+/// [`lead_scores`] as owned records.
 pub fn score_leads(
     registry: &ModelRegistry,
     leads: &[Lead],
     explain: Explain,
 ) -> Result<ScoredBatch> {
-    if explain != Explain::None {
-        let mut b = models::score_leads_checked(registry, leads)?;
-        b.data.iter_mut().for_each(|r| explain.apply(r));
-        return Ok(b);
-    }
-    let m = active(registry, ModelKind::Lead)?;
-    let rows: Vec<_> = leads.iter().map(|l| m.model.lead_row(l)).collect();
-    let scores: Vec<Score> = m
-        .model
-        .predict(&rows)
-        .into_iter()
-        .map(unexplained)
-        .collect();
-    let attrs = leads.iter().map(|l| &l.attributes);
-    let warnings = registry
-        .monitor(&m.version)
-        .observe(&m, attrs, &rows, &scores);
-    let data = leads
-        .iter()
-        .zip(&scores)
-        .map(|(l, s)| {
-            let owner = l.owner_id.as_ref().map(|o| o.to_string());
-            record(l.id.to_string(), s, &m.version, owner, None)
-        })
-        .collect();
-    Ok(ScoredBatch { data, warnings })
+    Ok(owned(lead_scores(registry, leads, explain)?))
 }
 
-/// Scores open deals as of now with the explanation asked for (see [`score_leads`]).
+/// [`opportunity_scores`] as owned records.
 pub fn score_opportunities(
     registry: &ModelRegistry,
     opps: &[Opportunity],
     explain: Explain,
 ) -> Result<ScoredBatch> {
-    if explain == Explain::None {
-        return models::scoring::score_opportunities_unexplained(registry, opps);
+    Ok(owned(opportunity_scores(registry, opps, explain)?))
+}
+
+fn owned(mut b: BatchScores<'_>) -> ScoredBatch {
+    let warnings = std::mem::take(&mut b.warnings);
+    ScoredBatch {
+        data: b.into_records(),
+        warnings,
     }
-    let mut b = models::score_opportunities_checked(registry, opps, &[])?;
-    b.data.iter_mut().for_each(|r| explain.apply(r));
-    Ok(b)
 }
 
 /// Churn scores of accounts from health snapshots sent inline: one score per account (in the
@@ -171,6 +221,12 @@ fn bare_account(s: &AccountSnapshot) -> Account {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ml::{Score, ScoreWarnings};
+    use crate::service::models::scoring::record;
+
+    fn unexplained(p: f64) -> Score {
+        RawScore::unexplained(p).in_words(&[], &crate::ml::FeatureRow { cells: Vec::new() })
+    }
 
     fn factor(points: f64) -> FactorView {
         FactorView {
@@ -219,6 +275,86 @@ mod tests {
             let s = unexplained(p);
             assert_eq!(s.score, score, "{p}");
             assert_eq!(s.grade, Grade::of(score));
+        }
+    }
+
+    #[test]
+    fn batch_scores_serialise_as_the_records_at_every_explain_level() {
+        let names: Vec<String> = ["source", "visits", "size", "region", "a", "b", "c"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let row = crate::ml::FeatureRow {
+            cells: vec![
+                crate::ml::Cell::Cat("web \"form\"".into()),
+                crate::ml::Cell::Num(14.0),
+                crate::ml::Cell::Num(2.345),
+                crate::ml::Cell::Missing,
+                crate::ml::Cell::Num(1.0),
+                crate::ml::Cell::Num(-3.5),
+                crate::ml::Cell::Num(1e20),
+            ],
+        };
+        // Ties in shown points (4.0 either way) and more than three each way.
+        let contrib = [0.09, -0.07, 0.04, -0.04, 0.01, -0.005, 0.2];
+        let raw = RawScore {
+            factors: crate::ml::explain::top_factors(
+                &contrib,
+                crate::ml::algo::Unit::Probability,
+                0.42,
+            ),
+            ..RawScore::unexplained(0.42)
+        };
+        let score = raw.in_words(&names, &row);
+        assert_eq!(score.factors.len(), 6);
+        let at = Utc::now();
+        for explain in [Explain::None, Explain::Top3, Explain::All] {
+            for (owner, amount) in [(None, None), (Some("R-1"), Some(1000.0))] {
+                let b = BatchScores::new(
+                    vec![RowRef {
+                        id: "L\"1",
+                        owner_id: owner,
+                        amount,
+                    }],
+                    vec![row.clone()],
+                    names.clone(),
+                    vec![raw],
+                    explain,
+                    ScoreWarnings::default(),
+                    "lead-v1",
+                    at,
+                );
+                let mut want = record(
+                    "L\"1".into(),
+                    &score,
+                    "lead-v1",
+                    owner.map(str::to_string),
+                    amount,
+                );
+                want.scored_at = at;
+                explain.apply(&mut want);
+                let got = serde_json::to_string(&b.record(0)).unwrap();
+                assert_eq!(got, serde_json::to_string(&want).unwrap(), "{explain:?}");
+                let body: serde_json::Value = serde_json::from_slice(&b.to_json()).unwrap();
+                let mut whole = serde_json::to_value(&want).unwrap();
+                if explain == Explain::None {
+                    // The compact answer: what every row shares said once, beside the rows.
+                    assert_eq!(body["model_version"], "lead-v1");
+                    assert_eq!(body["scored_at"], serde_json::to_value(at).unwrap());
+                    let row = whole.as_object_mut().unwrap();
+                    for key in [
+                        "positive_factors",
+                        "negative_factors",
+                        "model_version",
+                        "scored_at",
+                    ] {
+                        row.remove(key);
+                    }
+                }
+                assert_eq!(body["data"][0], whole, "{explain:?}");
+                let owned = serde_json::to_string(&b.into_records()[0]).unwrap();
+                assert_eq!(owned, got, "{explain:?}");
+            }
         }
     }
 }

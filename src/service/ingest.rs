@@ -30,7 +30,7 @@ pub async fn ingest_raw<T: Record>(
     rows: &[Box<RawValue>],
 ) -> Result<UpsertCounts> {
     check_size(rows.len())?;
-    let records = parse_raw_batch::<T>(rows).map_err(ServiceError::Invalid)?;
+    let records = parse_raw_batch::<T, _>(rows).map_err(ServiceError::Invalid)?;
     let counts = store.upsert(&records).await?;
     if let Some(kind) = T::FEEDS {
         rescorer.mark(kind);

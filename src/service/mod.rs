@@ -3,6 +3,7 @@
 //! writes back. Knows neither actix nor clap.
 
 pub mod attainment;
+pub mod batch_scores;
 pub mod bulk_scoring;
 pub mod churn;
 mod demo;

@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::sync::Arc;
 
 use super::bulk_scoring::{self, Explain};
-use super::models::{scoring::active, ModelRegistry, ScoredRecord};
+use super::models::{scoring::active, ModelRegistry};
 use super::Result;
 use crate::domain::{parse_text_row, Lead, Opportunity, Record, RowProblem};
 use crate::ml::ModelKind;
@@ -132,11 +132,11 @@ where
 /// Scores the block's lines up to the first bad one; a bad line (or the row limit) ends the stream.
 fn score_block<S>(st: &mut State<S>, block: &[u8]) -> Vec<u8> {
     match st.kind {
-        StreamKind::Leads => score_lines::<S, Lead>(st, block, |r, rows, e| {
-            bulk_scoring::score_leads(r, rows, e).map(|b| b.data)
+        StreamKind::Leads => score_lines::<S, Lead>(st, block, |r, rows, e, out| {
+            bulk_scoring::lead_scores(r, rows, e).map(|b| b.write_lines(out))
         }),
-        StreamKind::Opportunities => score_lines::<S, Opportunity>(st, block, |r, rows, e| {
-            bulk_scoring::score_opportunities(r, rows, e).map(|b| b.data)
+        StreamKind::Opportunities => score_lines::<S, Opportunity>(st, block, |r, rows, e, out| {
+            bulk_scoring::opportunity_scores(r, rows, e).map(|b| b.write_lines(out))
         }),
     }
 }
@@ -144,7 +144,7 @@ fn score_block<S>(st: &mut State<S>, block: &[u8]) -> Vec<u8> {
 fn score_lines<S, T: Record>(
     st: &mut State<S>,
     block: &[u8],
-    score: impl Fn(&ModelRegistry, &[T], Explain) -> Result<Vec<ScoredRecord>>,
+    score: impl Fn(&ModelRegistry, &[T], Explain, &mut Vec<u8>) -> Result<()>,
 ) -> Vec<u8> {
     let mut parsed = Vec::new();
     let mut failure = None;
@@ -177,13 +177,8 @@ fn score_lines<S, T: Record>(
         st.rows += 1;
     }
     let mut out = Vec::with_capacity(parsed.len() * 200);
-    match score(&st.registry, &parsed, st.explain) {
-        Ok(records) => {
-            for r in &records {
-                serde_json::to_writer(&mut out, r).expect("a score serialises");
-                out.push(b'\n');
-            }
-        }
+    match score(&st.registry, &parsed, st.explain, &mut out) {
+        Ok(()) => {}
         Err(e) => {
             out.extend(fail(st, "", e.to_string()));
             return out;

@@ -7,6 +7,7 @@
 use std::io::Write;
 use std::sync::atomic::Ordering;
 
+use super::batch_scores::BatchScores;
 use super::bulk_scoring::{self, Explain};
 use super::models::{ModelRegistry, ScoredRecord};
 use super::ServiceError;
@@ -113,15 +114,21 @@ pub fn score_file(
     match kind {
         FileKind::Leads => run.rows::<Lead>(
             |_| None,
-            |r, rows, e| Ok(bulk_scoring::score_leads(r, rows, e)?.data),
+            |r, rows, e, w| write_batch(w, &bulk_scoring::lead_scores(r, rows, e)?),
         )?,
         FileKind::Opportunities => run.rows::<Opportunity>(
             |_| None,
-            |r, rows, e| Ok(bulk_scoring::score_opportunities(r, rows, e)?.data),
+            |r, rows, e, w| write_batch(w, &bulk_scoring::opportunity_scores(r, rows, e)?),
         )?,
         FileKind::Accounts => run.rows::<AccountSnapshot>(
             |s| Some(s.account_id.to_string()),
-            bulk_scoring::score_account_snapshots,
+            |r, rows, e, w| {
+                let scored = bulk_scoring::score_account_snapshots(r, rows, e)?;
+                for r in &scored {
+                    write_score(w, r)?;
+                }
+                Ok(scored.len())
+            },
         )?,
     }
     let summary = run.summary;
@@ -129,7 +136,9 @@ pub fn score_file(
     Ok(summary)
 }
 
-type Scorer<T> = fn(&ModelRegistry, &[T], Explain) -> super::Result<Vec<ScoredRecord>>;
+/// Scores a block and writes its rows; returns how many.
+type Scorer<T, W> =
+    fn(&ModelRegistry, &[T], Explain, &mut csv::Writer<W>) -> Result<usize, ScoreFileError>;
 
 struct Run<'a, W: Write> {
     registry: &'a ModelRegistry,
@@ -149,7 +158,7 @@ impl<W: Write> Run<'_, W> {
     fn rows<T: Record>(
         &mut self,
         group: fn(&T) -> Option<String>,
-        score: Scorer<T>,
+        score: Scorer<T, W>,
     ) -> Result<(), ScoreFileError> {
         let opened = self.file.open()?;
         let mut lines = LineMapper::new(
@@ -208,15 +217,12 @@ impl<W: Write> Run<'_, W> {
         Ok(())
     }
 
-    fn score<T>(&mut self, block: &mut Vec<T>, score: Scorer<T>) -> Result<(), ScoreFileError> {
+    fn score<T>(&mut self, block: &mut Vec<T>, score: Scorer<T, W>) -> Result<(), ScoreFileError> {
         if block.is_empty() {
             return Ok(());
         }
-        let scored = score(self.registry, block, self.explain)?;
-        for r in &scored {
-            write_score(self.writer, r)?;
-        }
-        self.summary.scored += scored.len() as u64;
+        let written = score(self.registry, block, self.explain, self.writer)?;
+        self.summary.scored += written as u64;
         block.clear();
         Ok(())
     }
@@ -228,6 +234,41 @@ fn same_group<T>(block: &[T], r: &T, group: fn(&T) -> Option<String>) -> bool {
         (Some(a), Some(b)) => a == b,
         _ => false,
     }
+}
+
+/// Writes a scored block as [`write_score`] writes each record, without building them.
+fn write_batch<W: Write>(
+    w: &mut csv::Writer<W>,
+    b: &BatchScores<'_>,
+) -> Result<usize, ScoreFileError> {
+    use std::fmt::Write as _;
+    let (mut number, mut factors) = (String::new(), String::new());
+    for i in 0..b.len() {
+        let r = b.record(i);
+        w.write_field(r.id)?;
+        number.clear();
+        let _ = write!(number, "{}", r.score);
+        w.write_field(&number)?;
+        number.clear();
+        let _ = write!(number, "{}", r.probability);
+        w.write_field(&number)?;
+        w.write_field(r.grade)?;
+        factors.clear();
+        for (k, f) in r
+            .positive_factors
+            .iter()
+            .chain(r.negative_factors.iter())
+            .enumerate()
+        {
+            if k > 0 {
+                factors.push_str("; ");
+            }
+            let _ = write!(factors, "{}", f.text());
+        }
+        w.write_field(&factors)?;
+        w.write_record(None::<&[u8]>)?;
+    }
+    Ok(b.len())
 }
 
 fn write_score<W: Write>(w: &mut csv::Writer<W>, r: &ScoredRecord) -> Result<(), ScoreFileError> {

@@ -93,6 +93,26 @@ fn probabilities(body: &Value) -> Vec<f64> {
         .collect()
 }
 
+/// An `explain=none` answer: the scores alone, the model version and time said once for all.
+fn assert_compact(none: &Value, explained: &Value) {
+    assert_eq!(
+        none["model_version"], explained["data"][0]["model_version"],
+        "{none}"
+    );
+    assert!(none["scored_at"].is_string(), "{none}");
+    for r in none["data"].as_array().unwrap() {
+        for key in [
+            "positive_factors",
+            "negative_factors",
+            "model_version",
+            "scored_at",
+        ] {
+            assert!(r.get(key).is_none(), "{key} in {r}");
+        }
+        assert!(r["score"].is_u64() && r["grade"].is_string(), "{r}");
+    }
+}
+
 fn factor_count(r: &Value) -> usize {
     r["positive_factors"].as_array().unwrap().len()
         + r["negative_factors"].as_array().unwrap().len()
@@ -114,7 +134,7 @@ async fn explain_none_gives_the_same_probabilities_as_all(app: &TestApp) {
     assert_eq!(probabilities(&answers[2]), all, "none");
     assert_eq!(probabilities(&answers[3]), all, "top3");
     let rows = |i: usize| answers[i]["data"].as_array().unwrap().clone();
-    assert!(rows(2).iter().all(|r| factor_count(r) == 0));
+    assert_compact(&answers[2], &answers[1]);
     assert!(
         rows(1).iter().any(|r| factor_count(r) > 3),
         "some scores carry more than three"
@@ -285,11 +305,16 @@ async fn accounts_sent_inline_get_the_same_churn_scores_as_stored_ones(app: &Tes
         )
         .await;
     assert_eq!(probabilities(&none), probabilities(&r));
-    assert!(none["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|d| factor_count(d) == 0));
+    assert_compact(&none, &r);
+    let ids = |a: &Value| -> Vec<Value> {
+        a["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].clone())
+            .collect()
+    };
+    assert_eq!(ids(&none), ids(&r));
 
     let bad = json!([{"account_id": "A-1", "as_of": "2026-10-31", "arr": 1000},
                      {"account_id": "A-2", "as_of": "soon", "arr": -5}]);
@@ -354,11 +379,7 @@ async fn deals_get_the_same_probabilities_at_every_explain_level_and_streamed(ap
         .unwrap()
         .iter()
         .any(|r| factor_count(r) > 0));
-    assert!(none["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|r| factor_count(r) == 0));
+    assert_compact(&none, &all);
     // Deals are scored as of the request's moment (their age in days), so the three calls may
     // differ by the seconds between them: far below any rounding of a probability.
     let all = probabilities(&all);

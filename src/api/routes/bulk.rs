@@ -6,14 +6,14 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::web::{self, Bytes, Json};
 use actix_web::{HttpRequest, HttpResponse};
 use futures_util::StreamExt;
-use serde_json::value::RawValue;
 
-use super::scoring::{batch, ExplainParams, Scores};
+use super::scoring::{batch, CompactScores, ExplainParams, Scores, ScoresAnswer};
 use crate::api::auth::{Authed, ScoreScope};
+use crate::api::body::JsonBytes;
 use crate::api::error::{ApiError, ErrorCode, ErrorResponse};
 use crate::api::AppState;
-use crate::domain::{parse_raw_batch, AccountSnapshot};
-use crate::service::bulk_scoring;
+use crate::domain::AccountSnapshot;
+use crate::service::bulk_scoring::{self, Explain};
 use crate::service::ndjson::{score_stream, StreamKind};
 
 /// Churn scores of 1 to 10,000 account health snapshots as the CRM has them: one score per
@@ -23,7 +23,7 @@ use crate::service::ndjson::{score_stream, StreamKind};
     params(ExplainParams),
     request_body(content = Vec<AccountSnapshot>),
     responses(
-        (status = 200, description = "One churn score per account, in order of first appearance", body = Scores),
+        (status = 200, description = "One churn score per account, in order of first appearance (with `explain=none`, the compact answer)", body = ScoresAnswer),
         (status = 400, description = "Malformed JSON or batch size", body = ErrorResponse),
         (status = 401, description = "No or unknown API key", body = ErrorResponse),
         (status = 403, description = "The key lacks the score scope", body = ErrorResponse),
@@ -37,17 +37,18 @@ pub async fn score_accounts(
     _auth: Authed<ScoreScope>,
     state: web::Data<AppState>,
     explain: Query<ExplainParams>,
-    body: Json<Vec<Box<RawValue>>>,
-) -> Result<Json<Scores>, ApiError> {
-    let rows = body.into_inner();
-    batch(&rows)?;
-    let snapshots = parse_raw_batch::<AccountSnapshot>(&rows).map_err(ApiError::validation)?;
+    body: JsonBytes,
+) -> Result<Json<ScoresAnswer>, ApiError> {
+    let snapshots = batch::<AccountSnapshot>(&body.0)?;
     let explain = explain.explain.unwrap_or_default();
     let data = bulk_scoring::score_account_snapshots(&state.registry, &snapshots, explain)?;
-    Ok(Json(Scores {
+    if explain == Explain::None && !data.is_empty() {
+        return Ok(Json(ScoresAnswer::Compact(CompactScores::of(data, None))));
+    }
+    Ok(Json(ScoresAnswer::Explained(Scores {
         data,
         warnings: None,
-    }))
+    })))
 }
 
 fn ndjson_body(req: &HttpRequest) -> Result<(), ApiError> {

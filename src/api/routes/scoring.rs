@@ -1,20 +1,25 @@
 //! Scores: inline batches from a CRM, stored records, and the prioritized call lists.
 
 use crate::api::params::Query;
+use actix_web::error::JsonPayloadError;
+use actix_web::http::header::ContentType;
 use actix_web::web::{self, Json, Path};
+use actix_web::HttpResponse;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::auth::{Authed, ReadScope, ScoreScope};
+use crate::api::body::{json_error, JsonBytes};
 use crate::api::error::{ApiError, ErrorResponse};
 use crate::api::params::path_text;
 use crate::api::AppState;
-use crate::domain::{parse_raw_batch, Lead, Opportunity};
+use crate::domain::{parse_json_batch, BatchError, Lead, Opportunity, Record};
 use crate::ml::ModelKind;
 use crate::ml::ScoreWarnings;
+use crate::service::batch_scores::BatchScores;
 use crate::service::bulk_scoring::{self, Explain};
 use crate::service::models::{self, ScoredBatch, ScoredRecord};
-use serde_json::value::RawValue;
 
 /// The most records one scoring request may carry.
 pub const MAX_SCORE_BATCH: usize = 10_000;
@@ -26,6 +31,72 @@ pub struct Scores {
     /// missing, counted over the batch (the scores are computed all the same).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warnings: Option<ScoreWarnings>,
+}
+
+/// The answer to `explain=none`: each row's score alone, and what every row shares said once.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CompactScores {
+    /// The model version that scored every row.
+    pub model_version: String,
+    /// When the rows were scored.
+    pub scored_at: DateTime<Utc>,
+    pub data: Vec<CompactScore>,
+    /// As in the answer with factors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<ScoreWarnings>,
+}
+
+/// One row's score without factors.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CompactScore {
+    pub id: String,
+    /// The probability in percent, 1..=99.
+    pub score: u8,
+    /// Calibrated probability of the outcome, 0..=1.
+    pub probability: f64,
+    /// A (70..=99), B (40..=69), C (20..=39), D (1..=19).
+    pub grade: String,
+    /// For opportunities: probability x amount; for accounts: the revenue at risk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_value: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+}
+
+/// A scoring answer: whole records with their factors (`explain=top3|all`), or the scores
+/// alone (`explain=none`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ScoresAnswer {
+    Explained(Scores),
+    Compact(CompactScores),
+}
+
+impl CompactScores {
+    /// The scores of whole records (all scored by one model at one time: the first one's model
+    /// version and time are said for all), without their factors.
+    pub fn of(records: Vec<ScoredRecord>, warnings: Option<ScoreWarnings>) -> Self {
+        let (model_version, scored_at) = records.first().map_or((String::new(), Utc::now()), |r| {
+            (r.model_version.clone(), r.scored_at)
+        });
+        let data = records
+            .into_iter()
+            .map(|r| CompactScore {
+                id: r.id,
+                score: r.score,
+                probability: r.probability,
+                grade: r.grade,
+                expected_value: r.expected_value,
+                owner_id: r.owner_id,
+            })
+            .collect();
+        CompactScores {
+            model_version,
+            scored_at,
+            data,
+            warnings,
+        }
+    }
 }
 
 impl From<ScoredBatch> for Scores {
@@ -53,20 +124,32 @@ pub struct PrioritizedParams {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ExplainParams {
-    /// `none` (probabilities only, the fastest), `top3` (the three factors that move the score
-    /// most) or `all` (default: up to three raising and three lowering factors).
+    /// `none` (the scores alone, the fastest; a JSON answer then says the model version and
+    /// time once, not on each row, while an NDJSON line stays a whole record), `top3` (the three
+    /// factors that move the score most) or `all` (default: up to three raising and three
+    /// lowering factors).
     #[param(inline)]
     pub explain: Option<Explain>,
 }
 
-pub(crate) fn batch(rows: &[Box<RawValue>]) -> Result<(), ApiError> {
-    if rows.is_empty() || rows.len() > MAX_SCORE_BATCH {
-        return Err(ApiError::bad_request(
+/// The rows of a scoring request's JSON array body: 1 to [`MAX_SCORE_BATCH`] of them, all valid,
+/// or the error naming every bad row.
+pub(crate) fn batch<T: Record>(body: &[u8]) -> Result<Vec<T>, ApiError> {
+    parse_json_batch(body, MAX_SCORE_BATCH).map_err(|e| match e {
+        BatchError::Body(e) => json_error(JsonPayloadError::Deserialize(e)),
+        BatchError::Size(n) => ApiError::bad_request(
             "body",
-            format!("send 1 to {MAX_SCORE_BATCH} records, not {}", rows.len()),
-        ));
-    }
-    Ok(())
+            format!("send 1 to {MAX_SCORE_BATCH} records, not {n}"),
+        ),
+        BatchError::Rows(problems) => ApiError::validation(problems),
+    })
+}
+
+/// A scored batch as the answer's body (the same JSON as [`Scores`]).
+pub(crate) fn scores_response(scores: &BatchScores<'_>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(scores.to_json())
 }
 
 /// Score 1 to 10,000 leads as the CRM has them. Missing fields and unseen categories are handled;
@@ -75,7 +158,7 @@ pub(crate) fn batch(rows: &[Box<RawValue>]) -> Result<(), ApiError> {
     params(ExplainParams),
     request_body(content = Vec<Lead>),
     responses(
-        (status = 200, description = "One score per lead, in order", body = Scores),
+        (status = 200, description = "One score per lead, in order (with `explain=none`, the compact answer)", body = ScoresAnswer),
         (status = 400, description = "Malformed JSON or batch size", body = ErrorResponse),
         (status = 401, description = "No or unknown API key", body = ErrorResponse),
         (status = 403, description = "The key lacks the score scope", body = ErrorResponse),
@@ -89,14 +172,12 @@ pub async fn score_leads(
     _auth: Authed<ScoreScope>,
     state: web::Data<AppState>,
     explain: Query<ExplainParams>,
-    body: Json<Vec<Box<RawValue>>>,
-) -> Result<Json<Scores>, ApiError> {
-    let rows = body.into_inner();
-    batch(&rows)?;
-    let leads = parse_raw_batch::<Lead>(&rows).map_err(ApiError::validation)?;
+    body: JsonBytes,
+) -> Result<HttpResponse, ApiError> {
+    let leads = batch::<Lead>(&body.0)?;
     let explain = explain.explain.unwrap_or_default();
-    let data = bulk_scoring::score_leads(&state.registry, &leads, explain)?;
-    Ok(Json(data.into()))
+    let scores = bulk_scoring::lead_scores(&state.registry, &leads, explain)?;
+    Ok(scores_response(&scores))
 }
 
 /// Win probability of 1 to 10,000 open deals as the CRM has them, as of now.
@@ -104,7 +185,7 @@ pub async fn score_leads(
     params(ExplainParams),
     request_body(content = Vec<Opportunity>),
     responses(
-        (status = 200, description = "One win probability per deal, in order", body = Scores),
+        (status = 200, description = "One win probability per deal, in order (with `explain=none`, the compact answer)", body = ScoresAnswer),
         (status = 400, description = "Malformed JSON or batch size", body = ErrorResponse),
         (status = 401, description = "No or unknown API key", body = ErrorResponse),
         (status = 403, description = "The key lacks the score scope", body = ErrorResponse),
@@ -118,14 +199,12 @@ pub async fn score_opportunities(
     _auth: Authed<ScoreScope>,
     state: web::Data<AppState>,
     explain: Query<ExplainParams>,
-    body: Json<Vec<Box<RawValue>>>,
-) -> Result<Json<Scores>, ApiError> {
-    let rows = body.into_inner();
-    batch(&rows)?;
-    let opps = parse_raw_batch::<Opportunity>(&rows).map_err(ApiError::validation)?;
+    body: JsonBytes,
+) -> Result<HttpResponse, ApiError> {
+    let opps = batch::<Opportunity>(&body.0)?;
     let explain = explain.explain.unwrap_or_default();
-    let data = bulk_scoring::score_opportunities(&state.registry, &opps, explain)?;
-    Ok(Json(data.into()))
+    let scores = bulk_scoring::opportunity_scores(&state.registry, &opps, explain)?;
+    Ok(scores_response(&scores))
 }
 
 /// The score of a stored lead, computed now.

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use crate::domain::Attributes;
 use crate::ml::score_warnings::score_warnings;
-use crate::ml::{DriftReport, DriftWindow, FeatureRow, Score, ScoreWarnings};
+use crate::ml::{DriftReport, DriftWindow, FeatureRow, ScoreWarnings};
 
 use super::registry::ActiveModel;
 
@@ -40,7 +40,7 @@ impl Monitor {
         m: &ActiveModel,
         attributes: impl Iterator<Item = &'a Attributes>,
         rows: &[FeatureRow],
-        scores: &[Score],
+        probabilities: impl Iterator<Item = f64>,
     ) -> ScoreWarnings {
         let w = score_warnings(&m.model.spec, attributes, rows);
         self.unrecognised
@@ -53,8 +53,8 @@ impl Monitor {
             let window = guard.get_or_insert_with(|| DriftWindow::new(profile, DRIFT_WINDOW));
             // Only the last DRIFT_WINDOW rows of a large batch can stay in the window.
             let skip = rows.len().saturating_sub(DRIFT_WINDOW);
-            for (r, s) in rows.iter().zip(scores).skip(skip) {
-                window.push(profile.bins_of(r, s.probability));
+            for (r, p) in rows.iter().zip(probabilities).skip(skip) {
+                window.push_row(profile, r, p);
             }
         }
         w

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::registry::{ActiveModel, ModelRegistry};
 use crate::domain::{Lead, Opportunity, StageEvent};
-use crate::ml::{Factor, FeatureRow, ModelKind, Score, ScoreWarnings};
+use crate::ml::{Factor, FeatureRow, ModelKind, RawScore, Score, ScoreWarnings};
 use crate::service::{Result, ServiceError};
 use crate::store::{ScoreRow, Store};
 use std::sync::Arc;
@@ -109,9 +109,12 @@ pub fn score_leads(registry: &ModelRegistry, leads: &[Lead]) -> Result<Vec<Score
 pub fn score_leads_checked(registry: &ModelRegistry, leads: &[Lead]) -> Result<ScoredBatch> {
     let (m, rows, scores) = lead_scores(registry, leads)?;
     let attrs = leads.iter().map(|l| &l.attributes);
-    let warnings = registry
-        .monitor(&m.version)
-        .observe(&m, attrs, &rows, &scores);
+    let warnings = registry.monitor(&m.version).observe(
+        &m,
+        attrs,
+        &rows,
+        scores.iter().map(|s| s.probability),
+    );
     Ok(ScoredBatch {
         data: lead_records(&m, leads, &scores),
         warnings,
@@ -162,47 +165,63 @@ pub fn score_opportunities_checked(
     deal_batch(registry, opps, events, true)
 }
 
-/// [`score_opportunities_checked`] without the factors: the model's probability path only.
-pub(crate) fn score_opportunities_unexplained(
-    registry: &ModelRegistry,
-    opps: &[Opportunity],
-) -> Result<ScoredBatch> {
-    deal_batch(registry, opps, &[], false)
-}
-
-/// A score without factors, rounded as the model rounds explained scores.
-pub(crate) fn unexplained(probability: f64) -> Score {
-    let score = (probability * 100.0).round().clamp(1.0, 99.0) as u8;
-    Score {
-        probability,
-        score,
-        grade: crate::ml::Grade::of(score),
-        factors: Vec::new(),
-    }
-}
-
 fn deal_batch(
     registry: &ModelRegistry,
     opps: &[Opportunity],
     events: &[StageEvent],
     explain: bool,
 ) -> Result<ScoredBatch> {
+    let d = observed_deal_scores(registry, opps, events, explain)?;
+    let names = d.model.model.spec.feature_names();
+    let scores: Vec<Score> = d
+        .scores
+        .iter()
+        .zip(&d.rows)
+        .map(|(s, r)| s.in_words(&names, r))
+        .collect();
+    Ok(ScoredBatch {
+        data: deal_records(&d.model, opps, &scores),
+        warnings: d.warnings,
+    })
+}
+
+/// Open deals scored by [`observed_deal_scores`].
+pub(crate) struct DealScores {
+    pub model: Arc<ActiveModel>,
+    pub rows: Vec<FeatureRow>,
+    pub scores: Vec<RawScore>,
+    pub warnings: ScoreWarnings,
+}
+
+/// Scores open deals as of now (with factors when `explain`) and counts the batch in the
+/// model's monitor: the model, the feature rows and scores in order, and the batch's warnings.
+pub(crate) fn observed_deal_scores(
+    registry: &ModelRegistry,
+    opps: &[Opportunity],
+    events: &[StageEvent],
+    explain: bool,
+) -> Result<DealScores> {
     let (m, rows) = deal_rows(registry, opps, events)?;
     let scores = if explain {
-        m.model.score(&rows)
+        m.model.score_raw(&rows)
     } else {
         m.model
             .predict(&rows)
             .into_iter()
-            .map(unexplained)
+            .map(RawScore::unexplained)
             .collect()
     };
     let attrs = opps.iter().map(|o| &o.attributes);
-    let warnings = registry
-        .monitor(&m.version)
-        .observe(&m, attrs, &rows, &scores);
-    Ok(ScoredBatch {
-        data: deal_records(&m, opps, &scores),
+    let warnings = registry.monitor(&m.version).observe(
+        &m,
+        attrs,
+        &rows,
+        scores.iter().map(|s| s.probability),
+    );
+    Ok(DealScores {
+        model: m,
+        rows,
+        scores,
         warnings,
     })
 }
