@@ -1,7 +1,7 @@
 //! Values derived from the stored records, kept in memory between requests while the records
 //! do not change: the CRM copy a forecast reads, a day's forecast, a quarter's KPIs.
 //!
-//! Every write of CRM records raises the data revision (`mark_changed`), from any process that
+//! Every write of CRM records raises the data revision ([`mark_changed_sql`]), from any process that
 //! writes to the database (a server, a replica, `revcast import`), so a value computed at
 //! revision r is served again only while the revision is still r. Reading the revision is one
 //! small query per use.
@@ -11,6 +11,9 @@
 //! inside the transaction (should the process die before its commit is followed up) and once
 //! after the commit, so a reader that loaded the records between the two bumps cannot keep
 //! what it read under the final revision.
+//!
+//! Values are kept whole (the CRM copy as a forecast or the KPIs load it anyway), at most
+//! [`MAX_SLOTS`] per store; the first value kept at a newer revision drops every older one.
 
 use sqlx::AssertSqlSafe;
 use std::any::{Any, TypeId};
@@ -20,7 +23,7 @@ use std::sync::{Arc, Mutex};
 
 use super::{on_pool, Pool, Result, Store};
 
-/// The most values kept; past it, the values of older revisions go first, then all.
+/// The most values kept for one revision; past it, all are dropped.
 const MAX_SLOTS: usize = 64;
 
 type Slot = (i64, Arc<dyn Any + Send + Sync>);
@@ -48,11 +51,10 @@ impl Memo {
 
     fn put(&self, key: (TypeId, String), revision: i64, value: Arc<dyn Any + Send + Sync>) {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        // Values of older revisions are never served again.
+        slots.retain(|_, (at, _)| *at >= revision);
         if slots.len() >= MAX_SLOTS && !slots.contains_key(&key) {
-            slots.retain(|_, (at, _)| *at == revision);
-            if slots.len() >= MAX_SLOTS {
-                slots.clear();
-            }
+            slots.clear();
         }
         slots.insert(key, (revision, value));
     }
