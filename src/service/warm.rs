@@ -2,7 +2,7 @@
 //! records or the active win model change and then stay still for a moment, the serving process
 //! forecasts the current quarter by team (the forecast page) and the next one by owner (the
 //! quota page's plan) and computes the KPIs of the eight quarters the pipeline and KPI pages open
-//! on. They are kept per data revision (see
+//! on; then the other groupings those pages offer. They are kept per data revision (see
 //! [`crate::store::Store::memoized`]), so a manager's first visit is served from memory. The
 //! forecasts are recorded in the accuracy ledger as if the pages had been opened.
 
@@ -14,6 +14,7 @@ use super::models::ModelRegistry;
 use super::Result;
 use crate::domain::Period;
 use crate::forecast::GroupBy;
+use crate::kpi::KpiGroup;
 use crate::ml::ModelKind;
 use crate::store::Store;
 
@@ -26,22 +27,37 @@ pub async fn state(store: &Store, registry: &ModelRegistry) -> Result<(i64, Opti
     Ok((store.data_revision().await?, model))
 }
 
-/// Computes (and keeps) the default pages' numbers for today.
+/// Computes (and keeps) the default pages' numbers for today, then the same pages' other
+/// groupings (the forecast by owner, region and product; the KPIs by rep, team, region, source
+/// and product), so that picking one in a page's filter is served from memory too.
 pub async fn warm(store: &Store, registry: &ModelRegistry) -> Result<()> {
     let quarter = Period::quarter_of(Utc::now().date_naive());
-    let query = ForecastQuery {
-        period: quarter.to_string(),
-        group_by: Some(HOME_GROUPING),
+    let forecast_of = |period: Period, group_by: GroupBy| ForecastQuery {
+        period: period.to_string(),
+        group_by: Some(group_by),
         ..ForecastQuery::default()
     };
-    forecast::forecast(store, registry, &query).await?;
-    let plan = ForecastQuery {
-        period: quarter.next().to_string(),
-        group_by: Some(GroupBy::Owner),
-        ..ForecastQuery::default()
-    };
-    forecast::forecast(store, registry, &plan).await?;
+    forecast::forecast(store, registry, &forecast_of(quarter, HOME_GROUPING)).await?;
+    forecast::forecast(
+        store,
+        registry,
+        &forecast_of(quarter.next(), GroupBy::Owner),
+    )
+    .await?;
     kpis_by_quarter(store, quarter, MAX_QUARTERS, None).await?;
     kpis_by_quarter(store, quarter.previous(), MAX_QUARTERS, None).await?;
+    for g in [GroupBy::Owner, GroupBy::Region, GroupBy::Product] {
+        forecast::forecast(store, registry, &forecast_of(quarter, g)).await?;
+    }
+    kpis_by_quarter(store, quarter, MAX_QUARTERS, Some(KpiGroup::Rep)).await?;
+    for g in [
+        KpiGroup::Rep,
+        KpiGroup::Team,
+        KpiGroup::Region,
+        KpiGroup::Source,
+        KpiGroup::Product,
+    ] {
+        kpis_by_quarter(store, quarter.previous(), MAX_QUARTERS, Some(g)).await?;
+    }
     Ok(())
 }
