@@ -13,8 +13,11 @@
 //! 1,000,000), REVCAST_BENCH_RUNS (default 3), REVCAST_DATA_DIR (default `../shared/data`).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+
+#[path = "support/process.rs"]
+mod process;
+use process::{measure, median};
+use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_revcast");
 
@@ -48,39 +51,6 @@ fn generate(source: &Path, path: &Path, rows: usize) {
         w.write_record(&row).unwrap();
     }
     w.flush().unwrap();
-}
-
-/// Runs `cmd` to its end; returns the wall time and the peak resident set in bytes.
-fn measure(cmd: &mut Command) -> (Duration, u64) {
-    let start = Instant::now();
-    let mut child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let status_path = format!("/proc/{}/status", child.id());
-    let mut peak = 0u64;
-    loop {
-        if let Ok(text) = std::fs::read_to_string(&status_path) {
-            if let Some(kb) = text
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            {
-                peak = peak.max(kb * 1024);
-            }
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "{cmd:?} failed");
-            return (start.elapsed(), peak);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs[xs.len() / 2]
 }
 
 fn artifact() -> PathBuf {
