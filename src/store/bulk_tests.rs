@@ -12,19 +12,7 @@ async fn sqlite() -> (Store, tempfile::TempDir) {
 }
 
 async fn postgres() -> Option<Store> {
-    let Ok(base) = std::env::var("REVCAST_TEST_DATABASE_URL") else {
-        eprintln!("REVCAST_TEST_DATABASE_URL not set: PostgreSQL case not run");
-        return None;
-    };
-    let name = format!("revcast_test_{}", uuid::Uuid::new_v4().simple());
-    let admin = Store::connect_lazy(&base).unwrap();
-    admin.create_database(&name).await.unwrap();
-    admin.close().await;
-    let url = match base.rsplit_once('/') {
-        Some((head, _)) => format!("{head}/{name}"),
-        None => base,
-    };
-    Some(Store::connect(&url).await.unwrap())
+    super::tests::fresh_postgres().await
 }
 
 fn table<T: Record>() -> BulkTable {

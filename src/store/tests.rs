@@ -110,11 +110,12 @@ async fn old_keys_with_a_separator_inside_are_rewritten_on_sqlite() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[tokio::test]
-async fn old_keys_with_a_separator_inside_are_rewritten_on_postgres() {
+/// A fresh, migrated database on the test PostgreSQL server (`REVCAST_TEST_DATABASE_URL`);
+/// None, saying so, when it is not set.
+pub(super) async fn fresh_postgres() -> Option<Store> {
     let Ok(base) = std::env::var("REVCAST_TEST_DATABASE_URL") else {
         eprintln!("REVCAST_TEST_DATABASE_URL not set: PostgreSQL case not run");
-        return;
+        return None;
     };
     let name = format!("revcast_test_{}", uuid::Uuid::new_v4().simple());
     let admin = Store::connect_lazy(&base).unwrap();
@@ -124,7 +125,14 @@ async fn old_keys_with_a_separator_inside_are_rewritten_on_postgres() {
         Some((head, _)) => format!("{head}/{name}"),
         None => base,
     };
-    let store = Store::connect(&url).await.unwrap();
+    Some(Store::connect(&url).await.unwrap())
+}
+
+#[tokio::test]
+async fn old_keys_with_a_separator_inside_are_rewritten_on_postgres() {
+    let Some(store) = fresh_postgres().await else {
+        return;
+    };
     migrate_old_keys(&store).await;
     store.close().await;
 }

@@ -180,30 +180,16 @@ pub fn error_of(status: u16, body: &Value, expected_status: u16, code: &str) -> 
 #[macro_export]
 macro_rules! both_backends {
     (ignore = $why:literal, $name:ident, $case:path) => {
-        mod $name {
-            use super::*;
-            #[tokio::test]
-            #[ignore = $why]
-            async fn on_sqlite() {
-                let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite)
-                    .await
-                    .expect("sqlite always runs");
-                $case(&app).await;
-            }
-            #[tokio::test]
-            #[ignore = $why]
-            async fn on_postgres() {
-                match $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
-                    Some(app) => $case(&app).await,
-                    None => eprintln!("REVCAST_TEST_DATABASE_URL not set: PostgreSQL case not run"),
-                }
-            }
-        }
+        $crate::both_backends!(@cases [#[ignore = $why]] $name, $case);
     };
     ($name:ident, $case:path) => {
+        $crate::both_backends!(@cases [] $name, $case);
+    };
+    (@cases [$(#[$attr:meta])*] $name:ident, $case:path) => {
         mod $name {
             use super::*;
             #[tokio::test]
+            $(#[$attr])*
             async fn on_sqlite() {
                 let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite)
                     .await
@@ -211,6 +197,7 @@ macro_rules! both_backends {
                 $case(&app).await;
             }
             #[tokio::test]
+            $(#[$attr])*
             async fn on_postgres() {
                 match $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
                     Some(app) => $case(&app).await,

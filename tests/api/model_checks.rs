@@ -296,16 +296,7 @@ async fn load_accounts(app: &TestApp, w: &World) {
         .await;
     app.ingest("accounts", serde_json::to_value(&w.accounts).unwrap())
         .await;
-    app.ingest(
-        "account-snapshots",
-        serde_json::to_value(&w.snapshots).unwrap(),
-    )
-    .await;
-    app.ingest(
-        "churn-events",
-        serde_json::to_value(&w.churn_events).unwrap(),
-    )
-    .await;
+    crate::models::load_book(app, w).await;
 }
 
 async fn churn_labels_stop_a_horizon_before_the_end_of_an_export_that_ended_a_year_ago(

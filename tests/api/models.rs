@@ -32,9 +32,14 @@ pub async fn load(app: &TestApp, w: &World) {
     .await;
 }
 
-/// [`load`], then the customer book: account snapshots and churn events.
+/// [`load`], then the customer book.
 pub async fn load_with_book(app: &TestApp, w: &World) {
     load(app, w).await;
+    load_book(app, w).await;
+}
+
+/// The customer book: account snapshots and churn events.
+pub async fn load_book(app: &TestApp, w: &World) {
     app.ingest(
         "account-snapshots",
         serde_json::to_value(&w.snapshots).unwrap(),
