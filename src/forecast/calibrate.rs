@@ -12,6 +12,12 @@
 //! 80% but, with the four to eight past forecasts there are, it is the largest score or next to
 //! it, and the ranges held 92% and 100% of the synthetic world's quarterly and monthly replays:
 //! wider than honest.
+//!
+//! A past period is scored only if it lies inside the data (one that began before the data's
+//! first day has only part of its actual) and its replay day knew a won deal (before that, a
+//! young CRM's only closed deals are quick losses and the replay forecasts nothing): with four to
+//! six past forecasts the rank is the largest score, so one such replay, missing by thousands of
+//! times its range of width one, set every later range to the widest calibration.
 
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -20,7 +26,7 @@ use std::collections::HashMap;
 use super::backtest::WinModel;
 use super::engine::forecast_with;
 use super::groups::won_in;
-use super::pipeline::pipeline_as_of;
+use super::pipeline::{data_start, pipeline_as_of};
 use super::types::{Forecast, ForecastInput, Quantiles};
 use super::ForecastError;
 use crate::domain::Period;
@@ -133,8 +139,10 @@ fn past_scores(
 ) -> Result<Vec<f64>, ForecastError> {
     let mut scores = Vec::new();
     let mut past = latest.previous();
+    // A period that began before the data's first day has only part of its actual in the data.
+    let first_day = data_start(input.opportunities, input.events);
     for _ in 0..LOOKBACK * 2 {
-        if scores.len() >= LOOKBACK {
+        if scores.len() >= LOOKBACK || first_day.is_none_or(|d| past.start() < d) {
             break;
         }
         let Some(as_of) = past.end().checked_sub_days(Days::new(lead(past) as u64)) else {
@@ -149,6 +157,7 @@ fn past_scores(
                 &q,
                 won_in(input.opportunities, &HashMap::new(), past, None, ""),
             )),
+            // Nothing won yet by that day: that forecast had nothing to learn a win from.
             Err(ForecastError::NoHistory { .. }) => break,
             Err(e) => return Err(e),
         }

@@ -36,9 +36,12 @@ pub(crate) fn forecast_with(
     check(input)?;
     let known = StageEvent::by_deal(input.events, |e| e.entered_at.date() <= input.as_of);
     let rates = StageWinRates::learn_known(input.opportunities, &known, input.as_of);
-    if rates.closed_deals() == 0 {
+    if rates.won_deals() == 0 {
+        // Every deal closed so far was lost (or none closed): a win rate of zero learned from
+        // the quick losses of a young CRM is no forecast.
         return Err(ForecastError::NoHistory {
             opportunities: input.opportunities.len(),
+            closed: rates.closed_deals(),
             as_of: input.as_of,
         });
     }

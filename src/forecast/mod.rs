@@ -71,11 +71,14 @@ pub enum ForecastError {
     #[error("simulations must be between 1 and {max}, got {got}")]
     Simulations { got: usize, max: usize },
     #[error(
-        "no history: none of the {opportunities} opportunities closed on or before {as_of}; \
-         the forecast learns close timing from closed deals, so load the closed history first"
+        "no history: none of the {opportunities} opportunities {} on or before {as_of}; the \
+         forecast learns win rates and close timing from won and lost deals, so load the closed \
+         history first",
+        if *closed == 0 { "closed".to_string() } else { format!("was won ({closed} closed, all lost)") }
     )]
     NoHistory {
         opportunities: usize,
+        closed: usize,
         as_of: NaiveDate,
     },
     #[error(

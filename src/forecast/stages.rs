@@ -23,6 +23,7 @@ pub struct StageWinRates {
     by_stage: HashMap<String, (f64, usize)>,
     overall: f64,
     closed: usize,
+    won: usize,
 }
 
 impl StageWinRates {
@@ -74,6 +75,7 @@ impl StageWinRates {
             by_stage,
             overall,
             closed,
+            won,
         }
     }
 
@@ -91,6 +93,11 @@ impl StageWinRates {
     /// Closed deals learned from.
     pub fn closed_deals(&self) -> usize {
         self.closed
+    }
+
+    /// Won deals among them.
+    pub fn won_deals(&self) -> usize {
+        self.won
     }
 }
 

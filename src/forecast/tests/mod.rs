@@ -149,6 +149,30 @@ fn bad_input_is_rejected_with_the_field_named() {
         ),
         "{e}"
     );
+    // A young CRM whose only closed deals are quick losses: a win rate of zero is no forecast.
+    let lost = |id: &str| {
+        opp(
+            id,
+            "r0",
+            day(2024, 1, 5),
+            Some((day(2024, 2, 1), false)),
+            10.0,
+        )
+    };
+    let all_lost = (vec![lost("a"), lost("b"), none.0[0].clone()], vec![]);
+    let e = forecast(&input(&all_lost, &w.reps, "2024-Q3", as_of), &half).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ForecastError::NoHistory {
+                opportunities: 3,
+                closed: 2,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("all lost"), "{e}");
     let e = forecast(&input(&k, &w.reps, "2026-Q3", as_of), &half).unwrap_err();
     assert!(matches!(e, ForecastError::TooFarAhead { .. }), "{e}");
 }
@@ -201,6 +225,64 @@ fn backtest_on_a_simulated_world_is_calibrated_and_beats_the_crm_weighting() {
         .rows
         .iter()
         .all(|x| x.as_of < x.period.end() - Days::new(6)));
+}
+
+/// A past period is scored for the calibration only if it lies inside the data and its replay
+/// day knew a won deal. The demo's first quarter began before its data and its first month's
+/// replay knew only quick losses: each forecast nothing, missed by 23,900 in units of a range of
+/// width 1, and set every later range to the widest calibration (10x).
+#[test]
+fn calibration_skips_periods_before_the_data_and_replays_before_the_first_win() {
+    let w = world(3, day(2024, 1, 1), 700, 3.0);
+    let calibrated_on = |young: Vec<Opportunity>| {
+        let mut opps = w.opps.clone();
+        opps.extend(young);
+        let as_of = day(2024, 4, 20);
+        let k = (
+            pipeline_as_of(&opps, &w.events, &[], as_of),
+            w.events.clone(),
+        );
+        let p = stage_model(&k.0, &k.1, as_of);
+        let mut i = input(&k, &w.reps, "2024-04", as_of);
+        i.group_by = None;
+        let mut f = forecast(&i, &*p).unwrap();
+        let model = |d: NaiveDate| -> WinModel {
+            stage_model(&pipeline_as_of(&opps, &w.events, &[], d), &w.events, d)
+        };
+        calibrate(&mut f, &i, &model).unwrap();
+        f.calibration.unwrap()
+    };
+    let lost = |i: u32| {
+        opp(
+            &format!("y{i}"),
+            "r0",
+            day(2023, 12, i),
+            Some((day(2023, 12, i + 4), false)),
+            9_000.0,
+        )
+    };
+    // A big deal won on December 28th, after the replay day of December (the 21st).
+    let late_win = opp(
+        "big",
+        "r0",
+        day(2023, 12, 2),
+        Some((day(2023, 12, 28), true)),
+        500_000.0,
+    );
+    // December is inside the data (from the 1st), but its replay knew only losses.
+    let c = calibrated_on(vec![lost(1), lost(2), lost(3), late_win.clone()]);
+    assert_eq!(c.past_forecasts, 3, "{c:?}");
+    assert!(c.factor < 10.0, "{c:?}");
+    // December began before the data (from the 10th): not replayed, though a win was known.
+    let early_win = opp(
+        "small",
+        "r0",
+        day(2023, 12, 10),
+        Some((day(2023, 12, 12), true)),
+        1_000.0,
+    );
+    let c = calibrated_on(vec![lost(11), lost(12), early_win, late_win]);
+    assert_eq!(c.past_forecasts, 3, "{c:?}");
 }
 
 #[test]
