@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::lookup::Table;
-use super::parse::{parse_bool, parse_int, parse_number, Parsed};
+use super::parse::{number, parse_bool, parse_int, parse_number, Parsed};
 use super::spec::{Condition, FieldSpec, Kind, Offset, Unmapped};
 use crate::domain::{truncate_for_message as quote, Timestamp};
 
@@ -182,10 +182,10 @@ fn parse_as(kind: Kind, format: Option<&str>, text: &str) -> Result<Parsed, Stri
         Kind::Bool => Parsed::Bool(parse_bool(text)?),
         Kind::Date => Parsed::Date(parse_date(text, format)?),
         Kind::Timestamp => Parsed::Ts(parse_timestamp(text, format)?),
-        Kind::Auto => match parse_number(text) {
-            Ok(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => Parsed::Int(x as i64),
-            Ok(x) => Parsed::Num(x),
-            Err(_) => Parsed::Text(text.to_string()),
+        Kind::Auto => match number(text) {
+            Some(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => Parsed::Int(x as i64),
+            Some(x) => Parsed::Num(x),
+            None => Parsed::Text(text.to_string()),
         },
     })
 }

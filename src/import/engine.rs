@@ -9,9 +9,11 @@ use std::io::Read;
 use super::cell::{eval, Header, Row};
 use super::entities::{entity_kind, EntityKind};
 use super::feed::StoreRow;
+use super::fields::fast_record;
 use super::plan::Plan;
 use super::source::{csv_reader_with, Source};
 use super::{EntityRows, ImportError, LineProblem, MappedRow, Mapping};
+use crate::domain::Record;
 
 /// How many rows pass between two progress calls.
 pub(crate) const PROGRESS_EVERY: u64 = 1000;
@@ -142,11 +144,11 @@ impl<'m, R: Read> LineMapper<'m, R> {
 
     /// The next record's rows, or None at the end of the file.
     pub fn next_line(&mut self) -> Result<Option<MappedLine>, ImportError> {
-        match self.reader.read_record(&mut self.record) {
-            Ok(false) => Ok(None),
-            Ok(true) => Ok(Some(self.map_record())),
-            Err(e) => Ok(Some(bad_row(bad_line(&e)?, e.to_string()))),
-        }
+        Ok(match self.advance()? {
+            None => None,
+            Some(Ok(line)) => Some(self.map_record(line)),
+            Some(Err(bad)) => Some(bad),
+        })
     }
 
     /// The next record's rows into `out` (cleared first), each with its entity's index and its
@@ -154,11 +156,10 @@ impl<'m, R: Read> LineMapper<'m, R> {
     /// [`LineMapper::next_line`] gives it. False at the end of the file.
     pub fn next_cells(&mut self, out: &mut Vec<(usize, u64, Mapped)>) -> Result<bool, ImportError> {
         out.clear();
-        match self.reader.read_record(&mut self.record) {
-            Ok(false) => return Ok(false),
-            Ok(true) => {}
-            Err(e) => {
-                let bad = bad_row(bad_line(&e)?, e.to_string());
+        let line = match self.advance()? {
+            None => return Ok(false),
+            Some(Ok(line)) => line,
+            Some(Err(bad)) => {
                 out.extend(
                     bad.rows
                         .into_iter()
@@ -166,16 +167,7 @@ impl<'m, R: Read> LineMapper<'m, R> {
                 );
                 return Ok(true);
             }
-        }
-        let line = self.line();
-        if let Err(bad) = self.check_width(line) {
-            out.extend(
-                bad.rows
-                    .into_iter()
-                    .map(|(b, r)| (b, r.line, Mapped::Json(r))),
-            );
-            return Ok(true);
-        }
+        };
         let row = self.row(line);
         let mut fields: Vec<(&str, Value)> = Vec::new();
         for (plan, &bucket) in self.plans.iter().zip(&self.bucket_of) {
@@ -195,6 +187,62 @@ impl<'m, R: Read> LineMapper<'m, R> {
             out.push((bucket, line, mapped));
         }
         Ok(true)
+    }
+
+    /// The next record's rows of entity `bucket` alone into `out` (cleared first), each with its
+    /// line: the record when the entity accepts the row as it is, else the row as
+    /// [`LineMapper::next_line`] gives it. A record that could not be read at all gives its one
+    /// row of the main entity whatever `bucket` is. False at the end of the file.
+    pub fn next_records<T: Record>(
+        &mut self,
+        bucket: usize,
+        out: &mut Vec<(u64, Result<T, MappedRow>)>,
+    ) -> Result<bool, ImportError> {
+        out.clear();
+        let line = match self.advance()? {
+            None => return Ok(false),
+            Some(Ok(line)) => line,
+            Some(Err(bad)) => {
+                out.extend(bad.rows.into_iter().map(|(_, r)| (r.line, Err(r))));
+                return Ok(true);
+            }
+        };
+        let row = self.row(line);
+        let mut fields: Vec<(&str, Value)> = Vec::new();
+        for (plan, _) in self
+            .plans
+            .iter()
+            .zip(&self.bucket_of)
+            .filter(|p| *p.1 == bucket)
+        {
+            if plan.when.as_ref().is_some_and(|w| !row.holds(w)) {
+                continue;
+            }
+            let read = match fast_fields(plan, &row, &mut fields)
+                .and_then(|()| fast_record::<T>(&mut fields))
+            {
+                Some(record) => Ok(record),
+                None => match map_row(plan, &row, line) {
+                    Some(r) => Err(r),
+                    None => continue,
+                },
+            };
+            fields.clear();
+            out.push((line, read));
+        }
+        Ok(true)
+    }
+
+    /// Reads the next record: None at the end of the file, its line when it can be mapped, and
+    /// otherwise its one problem as a row of the main entity.
+    fn advance(&mut self) -> Result<Option<Result<u64, MappedLine>>, ImportError> {
+        match self.reader.read_record(&mut self.record) {
+            Ok(false) => return Ok(None),
+            Ok(true) => {}
+            Err(e) => return Ok(Some(Err(bad_row(bad_line(&e)?, e.to_string())))),
+        }
+        let line = self.line();
+        Ok(Some(self.check_width(line).map(|()| line)))
     }
 
     fn line(&self) -> u64 {
@@ -224,11 +272,7 @@ impl<'m, R: Read> LineMapper<'m, R> {
         }
     }
 
-    fn map_record(&self) -> MappedLine {
-        let line = self.line();
-        if let Err(bad) = self.check_width(line) {
-            return bad;
-        }
+    fn map_record(&self, line: u64) -> MappedLine {
         let row = self.row(line);
         let rows = self
             .plans
@@ -293,7 +337,7 @@ fn fast_fields<'p>(plan: &'p Plan, row: &Row, out: &mut Vec<(&'p str, Value)>) -
         }
     }
     if let Some(attrs) = &plan.attrs {
-        let mut map = Map::new();
+        let mut map = Map::with_capacity(attrs.len());
         for (key, spec) in attrs {
             match eval(spec, row).ok()? {
                 Value::Null => {}
@@ -314,7 +358,7 @@ fn map_row(plan: &Plan, row: &Row, line: u64) -> Option<MappedRow> {
         return None;
     }
     let mut problems = Vec::new();
-    let mut object = Map::new();
+    let mut object = Map::with_capacity(plan.fields.len() + 1);
     // The field's name is spelt out only for a problem.
     let mut put = |into: &mut Map<String, Value>, key: &str, attribute: bool, v| match v {
         Ok(Value::Null) => {}
@@ -335,7 +379,7 @@ fn map_row(plan: &Plan, row: &Row, line: u64) -> Option<MappedRow> {
         put(&mut object, name, false, eval(spec, row));
     }
     if let Some(attrs) = &plan.attrs {
-        let mut map = Map::new();
+        let mut map = Map::with_capacity(attrs.len());
         for (key, spec) in attrs {
             put(&mut map, key, true, eval(spec, row));
         }

@@ -26,6 +26,17 @@ pub(crate) fn fast_store<T: Record>(fields: &mut Vec<(&str, Value)>) -> Option<S
     checked_cells(record)
 }
 
+/// [`fast_store`]'s reading kept as the record (for scoring a file without storing it): None
+/// when the entity rejects it, as [`crate::domain::parse_row_ref`] would.
+pub(crate) fn fast_record<T: Record>(fields: &mut Vec<(&str, Value)>) -> Option<T> {
+    let record = T::deserialize(Fields {
+        pairs: fields.drain(..),
+        pending: None,
+    })
+    .ok()?;
+    (record.check().is_empty() && record.storable_problems().is_empty()).then_some(record)
+}
+
 /// The pairs as a map, in order, to a struct's deserializer.
 struct Fields<'v, 'n> {
     pairs: std::vec::Drain<'v, (&'n str, Value)>,

@@ -34,10 +34,12 @@ impl Parsed {
 
 /// A finite decimal number.
 pub(crate) fn parse_number(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(x) if x.is_finite() => Ok(x),
-        _ => Err(format!("`{}` is not a number", quote(text, 40))),
-    }
+    number(text).ok_or_else(|| format!("`{}` is not a number", quote(text, 40)))
+}
+
+/// [`parse_number`] without the message (a cell that may be text asks this first).
+pub(crate) fn number(text: &str) -> Option<f64> {
+    text.trim().parse::<f64>().ok().filter(|x| x.is_finite())
 }
 
 /// A whole number; a decimal with no fraction (`15.0`) is accepted.

@@ -19,8 +19,8 @@ use crate::import::{
 /// Rows scored together: large enough for the model's parallel path, small enough to keep
 /// memory flat.
 const BLOCK_ROWS: usize = 16_384;
-/// Records read between two progress calls.
-const PROGRESS_EVERY: u64 = 4096;
+/// Blocks read ahead of the one being scored.
+const BLOCKS_AHEAD: usize = 1;
 
 /// What a file holds, as the mapping names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,14 +154,16 @@ struct Run<'a, W: Write> {
 impl<W: Write> Run<'_, W> {
     /// Reads, checks and scores every row. `group` names the record a row belongs to when
     /// several rows make one score (an account's snapshots): a block is then only cut between
-    /// two groups, so consecutive rows of one account are scored together.
-    fn rows<T: Record>(
+    /// two groups, so consecutive rows of one account are scored together. The file is read
+    /// and mapped on a thread of its own while the blocks before are scored and written; at
+    /// most [`BLOCKS_AHEAD`] blocks wait between the two.
+    fn rows<T: Record + Send>(
         &mut self,
         group: fn(&T) -> Option<String>,
         score: Scorer<T, W>,
     ) -> Result<(), ScoreFileError> {
         let opened = self.file.open()?;
-        let mut lines = LineMapper::new(
+        let lines = LineMapper::new(
             self.mapping,
             self.kind.entity(),
             opened.reader,
@@ -175,46 +177,26 @@ impl<W: Write> Run<'_, W> {
                 entity: self.kind.entity(),
                 rows: self.kind.scored_rows(),
             })?;
-        let mut block: Vec<T> = Vec::with_capacity(BLOCK_ROWS);
-        let mut records = 0u64;
-        while let Some(line) = lines.next_line()? {
-            for (b, row) in line.rows {
-                // A line that could not be read at all comes back on the main entity.
-                let unreadable = b == 0 && row.value.is_null();
-                if b != bucket && !unreadable {
-                    continue;
+        let rows = self.kind.scored_rows();
+        let read = &opened.read;
+        std::thread::scope(|s| {
+            let (send, blocks) = std::sync::mpsc::sync_channel::<Vec<T>>(BLOCKS_AHEAD);
+            let reader = s.spawn(move || read_blocks(lines, bucket, rows, group, &send));
+            let mut scored = Ok(());
+            for mut block in blocks {
+                scored = self.score(&mut block, score);
+                if scored.is_err() {
+                    break;
                 }
-                let parsed = (row.problems.is_empty() && !row.value.is_null())
-                    .then(|| parse_row_ref::<T>(&row.value).ok())
-                    .flatten();
-                let Some(r) = parsed else {
-                    // The import's own report of the row: the mapping's problems, then the
-                    // entity's, each field once.
-                    let line = row.line;
-                    let found = row_problems(self.kind.scored_rows(), row);
-                    if found.is_empty() {
-                        self.summary.problem(LineProblem {
-                            line,
-                            field: String::new(),
-                            reason: "the row cannot be read".into(),
-                        });
-                    }
-                    found.into_iter().for_each(|p| self.summary.problem(p));
-                    continue;
-                };
-                if block.len() >= BLOCK_ROWS && !same_group(&block, &r, group) {
-                    self.score(&mut block, score)?;
-                }
-                block.push(r);
+                (self.progress)(read.load(Ordering::Relaxed));
             }
-            records += 1;
-            if records.is_multiple_of(PROGRESS_EVERY) {
-                (self.progress)(opened.read.load(Ordering::Relaxed));
-            }
-        }
-        self.score(&mut block, score)?;
-        (self.progress)(opened.read.load(Ordering::Relaxed));
-        Ok(())
+            // Dropping the receiver first stops a reader still sending after a failed write.
+            let problems = reader.join().expect("the file reader does not panic")?;
+            scored?;
+            self.summary.problems = problems;
+            (self.progress)(read.load(Ordering::Relaxed));
+            Ok(())
+        })
     }
 
     fn score<T>(&mut self, block: &mut Vec<T>, score: Scorer<T, W>) -> Result<(), ScoreFileError> {
@@ -226,6 +208,61 @@ impl<W: Write> Run<'_, W> {
         block.clear();
         Ok(())
     }
+}
+
+/// Maps every line, sends the accepted rows on in blocks of about [`BLOCK_ROWS`] (cut only
+/// between two records of `group`) and returns the bad lines, reported as the import reports
+/// them. Stops early when the blocks are no longer taken.
+fn read_blocks<T: Record, R: std::io::Read>(
+    mut lines: LineMapper<'_, R>,
+    bucket: usize,
+    rows: &'static str,
+    group: fn(&T) -> Option<String>,
+    send: &std::sync::mpsc::SyncSender<Vec<T>>,
+) -> Result<Problems, ScoreFileError> {
+    let mut found = FileScores::default();
+    let mut block: Vec<T> = Vec::with_capacity(BLOCK_ROWS);
+    let mut line = Vec::new();
+    while lines.next_records::<T>(bucket, &mut line)? {
+        for (_, read) in line.drain(..) {
+            let row = match read {
+                Ok(r) => Ok(r),
+                // The fast road refused it: the ordinary one says why (or, rarely, takes it).
+                Err(row) => (row.problems.is_empty() && !row.value.is_null())
+                    .then(|| parse_row_ref::<T>(&row.value).ok())
+                    .flatten()
+                    .ok_or(row),
+            };
+            let r = match row {
+                Ok(r) => r,
+                Err(row) => {
+                    // The mapping's problems, then the entity's, each field once.
+                    let line = row.line;
+                    let problems = row_problems(rows, row);
+                    if problems.is_empty() {
+                        found.problem(LineProblem {
+                            line,
+                            field: String::new(),
+                            reason: "the row cannot be read".into(),
+                        });
+                    }
+                    problems.into_iter().for_each(|p| found.problem(p));
+                    continue;
+                }
+            };
+            if block.len() >= BLOCK_ROWS && !same_group(&block, &r, group) {
+                let full = std::mem::replace(&mut block, Vec::with_capacity(BLOCK_ROWS));
+                if send.send(full).is_err() {
+                    return Ok(found.problems);
+                }
+            }
+            block.push(r);
+        }
+    }
+    if !block.is_empty() {
+        let _ = send.send(block);
+    }
+    Ok(found.problems)
 }
 
 /// True when `r` belongs to the same record as the block's last row.
