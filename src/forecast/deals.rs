@@ -4,7 +4,7 @@ use chrono::{Days, NaiveDate};
 use std::collections::{BTreeMap, HashMap};
 
 use super::newdeals::cents;
-use super::stages::StageWinRates;
+use super::stages::{EventsByDeal, StageWinRates};
 use super::timing::{CloseTiming, OpenState, Window};
 use super::types::{GroupBy, OpenPipeline, Parts};
 use super::ForecastError;
@@ -78,7 +78,7 @@ pub(crate) struct OpenDeal<'a> {
 
 /// The history the per-deal assessment needs.
 pub(crate) struct Learned<'a> {
-    pub known: HashMap<&'a str, Vec<&'a StageEvent>>,
+    pub known: EventsByDeal<'a>,
     pub rates: StageWinRates,
     pub timing: CloseTiming,
     /// The first day the data knows: an undated deal without stage history is open from it.
@@ -164,16 +164,68 @@ fn open_state<'o>(
 
 /// The CRM's weight for a deal: its forecast category's, else its stage's historical win rate.
 fn crm_weight(o: &Opportunity, rates: &StageWinRates) -> f64 {
-    match o.forecast_category.as_deref().map(normalise).as_deref() {
-        Some("commit") => 0.9,
-        Some("best_case") | Some("bestcase") => 0.6,
-        Some("pipeline") => 0.25,
-        Some("omitted") => 0.0,
+    match o.forecast_category.as_deref().map(category) {
+        Some(Category::Commit) => 0.9,
+        Some(Category::BestCase) => 0.6,
+        Some(Category::Pipeline) => 0.25,
+        Some(Category::Omitted) => 0.0,
         _ => rates.rate(&o.stage),
     }
 }
 
-pub(crate) fn normalise(category: &str) -> String {
+/// The forecast categories the CRM weight and the parts know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Category {
+    Commit,
+    BestCase,
+    Pipeline,
+    Omitted,
+    Other,
+}
+
+/// A CRM forecast category as written by any CRM: trimmed, any case, words joined by a space,
+/// a hyphen or an underscore (`Best Case`, `best-case`, `bestcase`).
+pub(crate) fn category(raw: &str) -> Category {
+    let t = raw.trim();
+    if !t.is_ascii() {
+        // Rare: the general rule (Unicode lower case) decides.
+        return category_of(&normalise(t));
+    }
+    // ASCII: compare in place, without the copies `normalise` makes.
+    let is = |word: &str| {
+        t.len() == word.len()
+            && t.bytes().zip(word.bytes()).all(|(a, b)| {
+                let a = match a.to_ascii_lowercase() {
+                    b' ' | b'-' => b'_',
+                    x => x,
+                };
+                a == b
+            })
+    };
+    if is("commit") {
+        Category::Commit
+    } else if is("best_case") || is("bestcase") {
+        Category::BestCase
+    } else if is("pipeline") {
+        Category::Pipeline
+    } else if is("omitted") {
+        Category::Omitted
+    } else {
+        Category::Other
+    }
+}
+
+fn category_of(normalised: &str) -> Category {
+    match normalised {
+        "commit" => Category::Commit,
+        "best_case" | "bestcase" => Category::BestCase,
+        "pipeline" => Category::Pipeline,
+        "omitted" => Category::Omitted,
+        _ => Category::Other,
+    }
+}
+
+fn normalise(category: &str) -> String {
     category.trim().to_lowercase().replace([' ', '-'], "_")
 }
 
@@ -186,10 +238,10 @@ pub(crate) fn add_open(parts: &mut Parts, d: &OpenDeal) {
     if d.expected_in_period {
         p.crm_weighted += d.amount * d.crm_weight;
         let c = &mut parts.categories;
-        match d.opp.forecast_category.as_deref().map(normalise).as_deref() {
-            Some("commit") => c.commit += d.amount,
-            Some("best_case") | Some("bestcase") => c.best_case += d.amount,
-            Some("pipeline") => c.pipeline += d.amount,
+        match d.opp.forecast_category.as_deref().map(category) {
+            Some(Category::Commit) => c.commit += d.amount,
+            Some(Category::BestCase) => c.best_case += d.amount,
+            Some(Category::Pipeline) => c.pipeline += d.amount,
             _ => {}
         }
     }
@@ -212,4 +264,35 @@ pub(crate) fn closed_by_group(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_category_is_read_as_the_general_rule_reads_it() {
+        let cases = [
+            ("commit", Category::Commit),
+            (" Commit ", Category::Commit),
+            ("Best Case", Category::BestCase),
+            ("best-case", Category::BestCase),
+            ("BESTCASE", Category::BestCase),
+            ("best_case", Category::BestCase),
+            ("Pipeline", Category::Pipeline),
+            ("omitted", Category::Omitted),
+            ("closed", Category::Other),
+            ("best  case", Category::Other),
+            ("commits", Category::Other),
+            ("", Category::Other),
+            // Not ASCII: the Unicode lower case of the Kelvin sign is `k`, of `\u{130}` is not `i`.
+            ("PIPEL\u{130}NE", Category::Other),
+            ("\u{212a}ommit", Category::Other),
+            ("\u{a0}commit\u{a0}", Category::Commit),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(category(raw), want, "{raw:?}");
+            assert_eq!(category(raw), category_of(&normalise(raw)), "{raw:?}");
+        }
+    }
 }

@@ -6,11 +6,11 @@ use super::newdeals::NewDeals;
 use super::pipeline::{data_start, is_undated};
 use super::runrate::run_rate;
 use super::spread::pipeline_spread;
-use super::stages::StageWinRates;
+use super::stages::{events_by_deal, StageWinRates};
 use super::timing::CloseTiming;
 use super::types::{DealContribution, Forecast, ForecastInput, GroupForecast, Parts};
 use super::{ForecastError, MAX_SIMULATIONS};
-use crate::domain::{Opportunity, Period, StageEvent};
+use crate::domain::{Opportunity, Period};
 
 /// Open deals listed in [`Forecast::deals`].
 const TOP_DEALS: usize = 50;
@@ -34,7 +34,28 @@ pub(crate) fn forecast_with(
     with_run_rate: bool,
 ) -> Result<Forecast, ForecastError> {
     check(input)?;
-    let known = StageEvent::by_deal(input.events, |e| e.entered_at.date() <= input.as_of);
+    // The run-rate check reads only the closed deals: it runs beside the rest.
+    std::thread::scope(|scope| {
+        let (opps, period, as_of) = (input.opportunities, input.period, input.as_of);
+        let run_rate = with_run_rate.then(|| scope.spawn(move || run_rate(opps, period, as_of)));
+        let mut f = forecast_pipeline(input, p_win)?;
+        if let Some(r) = run_rate {
+            let r = r.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (f.run_rate, f.run_rate_note) = match r {
+                Ok(r) => (Some(r), None),
+                Err(note) => (None, Some(note)),
+            };
+        }
+        Ok(f)
+    })
+}
+
+/// The forecast without its run-rate check.
+fn forecast_pipeline(
+    input: &ForecastInput,
+    p_win: &dyn Fn(&Opportunity) -> f64,
+) -> Result<Forecast, ForecastError> {
+    let known = events_by_deal(input.events, |e| e.entered_at.date() <= input.as_of);
     let rates = StageWinRates::learn_known(input.opportunities, &known, input.as_of);
     if rates.won_deals() == 0 {
         // Every deal closed so far was lost (or none closed): a win rate of zero learned from
@@ -76,12 +97,6 @@ pub(crate) fn forecast_with(
         input.seed,
     );
     let mut f = assemble(input, &keys, &open, &closed, &new, &sims);
-    if with_run_rate {
-        (f.run_rate, f.run_rate_note) = match run_rate(opps, period, as_of) {
-            Ok(r) => (Some(r), None),
-            Err(note) => (None, Some(note)),
-        };
-    }
     f.undated_note = undated_note(&open, &learned);
     Ok(f)
 }

@@ -45,22 +45,37 @@ impl NewDeals {
             return NewDeals::default();
         };
         let offset = (as_of - period.start()).num_days();
-        let mut counts = Vec::new();
-        let mut pool = Vec::new();
+        // The past periods looked at, newest first, each with as_of shifted into it.
         let mut seen = Vec::new();
+        let mut shifted = Vec::new();
         let mut past = period.previous();
-        while counts.len() < LOOKBACK && past.end() > first {
-            let shifted = shift(past.start(), offset);
-            if past.end() <= as_of.succ_opt().unwrap_or(as_of) && shifted >= first {
-                let n0 = pool.len();
-                for o in opps.iter().filter(|o| is_new_win(o, past, shifted, as_of)) {
-                    pool.push((cents(o.amount), group_of(o)));
-                }
-                counts.push((pool.len() - n0) as f64);
+        while seen.len() < LOOKBACK && past.end() > first {
+            let s = shift(past.start(), offset);
+            if past.end() <= as_of.succ_opt().unwrap_or(as_of) && s >= first {
                 seen.push(past);
+                shifted.push(s);
             }
             past = past.previous();
         }
+        // One pass over the deals: each won deal closes in at most one of those periods.
+        let mut wins: Vec<Vec<&Opportunity>> = vec![Vec::new(); seen.len()];
+        for o in opps.iter().filter(|o| o.won == Some(true)) {
+            let Some(closed) = closed_by(o, as_of) else {
+                continue;
+            };
+            let Some(i) = seen.iter().position(|p| p.contains(closed)) else {
+                continue;
+            };
+            if o.created_at.is_some_and(|c| c.date() > shifted[i]) {
+                wins[i].push(o);
+            }
+        }
+        let counts: Vec<f64> = wins.iter().map(|w| w.len() as f64).collect();
+        let pool = wins
+            .into_iter()
+            .flatten()
+            .map(|o| (cents(o.amount), group_of(o)))
+            .collect();
         let mut nd = NewDeals::from_counts(&counts, pool);
         if nd.mean > 0.0 {
             if let Some(f) = flow_factors(opps, period, as_of, &seen) {
@@ -188,12 +203,6 @@ impl CountSampler {
         };
         Poisson::new(rate).map_or(0, |p| p.sample(rng) as u64)
     }
-}
-
-fn is_new_win(o: &Opportunity, past: Period, shifted_as_of: NaiveDate, as_of: NaiveDate) -> bool {
-    o.won == Some(true)
-        && closed_by(o, as_of).is_some_and(|c| past.contains(c))
-        && o.created_at.is_some_and(|c| c.date() > shifted_as_of)
 }
 
 fn shift(d: NaiveDate, days: i64) -> NaiveDate {

@@ -36,7 +36,7 @@ pub(crate) struct Obs {
 }
 
 /// The estimator for one population on a daily grid.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Survival {
     /// `surv[t]` = P(open at the start of day t), t in 0..=len.
     surv: Vec<f64>,
@@ -48,34 +48,100 @@ pub(crate) struct Survival {
     supported_until: usize,
 }
 
-impl Survival {
-    /// From the observations that stayed at least `from` days (all of them for 0).
-    pub fn learn(obs: &[Obs], from: i64) -> Self {
-        let kept = obs.iter().filter(|o| o.stayed >= from);
-        let len = obs
-            .iter()
-            .map(|o| o.days.clamp(0, MAX_DAYS) + 2)
-            .max()
-            .unwrap_or(1) as usize;
-        // Events on day t; censored observations leave the risk set at their age.
-        let (mut won, mut lost, mut leave) = (vec![0u32; len], vec![0u32; len], vec![0u32; len]);
-        let mut n = 0u32;
-        for o in kept {
-            let d = o.days.clamp(0, MAX_DAYS) as usize;
-            n += 1;
-            match o.outcome {
-                Outcome::Won => won[d] += 1,
-                Outcome::Lost => lost[d] += 1,
-                Outcome::Open => leave[d.max(1)] += 1,
+/// Closes (won, lost) and departures of observations still open, by day: the counts a
+/// [`Survival`] is estimated from.
+#[derive(Debug, Clone)]
+struct Counts {
+    won: Vec<u32>,
+    lost: Vec<u32>,
+    leave: Vec<u32>,
+    n: u32,
+}
+
+impl Counts {
+    fn new(len: usize) -> Self {
+        Counts {
+            won: vec![0; len],
+            lost: vec![0; len],
+            leave: vec![0; len],
+            n: 0,
+        }
+    }
+
+    fn add(&mut self, o: &Obs) {
+        let d = o.days.clamp(0, MAX_DAYS) as usize;
+        self.n += 1;
+        match o.outcome {
+            Outcome::Won => self.won[d] += 1,
+            Outcome::Lost => self.lost[d] += 1,
+            // Censored observations leave the risk set at their age.
+            Outcome::Open => self.leave[d.max(1)] += 1,
+        }
+    }
+
+    fn add_counts(&mut self, other: &Counts) {
+        for (a, b) in [
+            (&mut self.won, &other.won),
+            (&mut self.lost, &other.lost),
+            (&mut self.leave, &other.leave),
+        ] {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
             }
         }
+        self.n += other.n;
+    }
+}
+
+/// The days of the grid for `obs`: past the oldest observation.
+fn grid_len(obs: &[Obs]) -> usize {
+    obs.iter()
+        .map(|o| o.days.clamp(0, MAX_DAYS) + 2)
+        .max()
+        .unwrap_or(1) as usize
+}
+
+impl Survival {
+    /// From the observations that stayed at least `from` days (all of them for 0): the
+    /// reference [`Self::learn_each`] is checked against.
+    #[cfg(test)]
+    pub fn learn(obs: &[Obs], from: i64) -> Self {
+        let mut c = Counts::new(grid_len(obs));
+        for o in obs.iter().filter(|o| o.stayed >= from) {
+            c.add(o);
+        }
+        Self::from_counts(&c)
+    }
+
+    /// [`Self::learn`] for each of `froms` (ascending), in one pass over `obs`: the counts of
+    /// the observations that stayed at least `froms[i]` are those of the ones whose longest
+    /// reached class is `i` or a later one.
+    pub fn learn_each(obs: &[Obs], froms: &[i64]) -> Vec<Self> {
+        let len = grid_len(obs);
+        let mut classes = vec![Counts::new(len); froms.len()];
+        for o in obs {
+            let reached = froms.partition_point(|&f| f <= o.stayed);
+            if reached > 0 {
+                classes[reached - 1].add(o);
+            }
+        }
+        for i in (1..classes.len()).rev() {
+            let (head, tail) = classes.split_at_mut(i);
+            head[i - 1].add_counts(&tail[0]);
+        }
+        classes.iter().map(Self::from_counts).collect()
+    }
+
+    fn from_counts(c: &Counts) -> Self {
+        let len = c.won.len();
+        let (won, lost, leave) = (&c.won, &c.lost, &c.leave);
         let mut s = Survival {
             surv: vec![1.0; len + 1],
             won: vec![0.0; len + 1],
             at_risk: vec![0; len + 1],
             supported_until: 0,
         };
-        s.at_risk[0] = n;
+        s.at_risk[0] = c.n;
         for t in 0..len {
             let r = s.at_risk[t];
             let (hw, hl) = if r == 0 {
@@ -158,6 +224,40 @@ mod tests {
         assert!((fresh - 0.4).abs() < 1e-12, "{fresh}");
         let (old, inside) = s.won_from(150, 0, 30);
         assert_eq!((old, inside), (0.0, 0.0));
+    }
+
+    #[test]
+    fn one_pass_over_the_age_classes_learns_what_each_class_learns_alone() {
+        // Won, lost and open deals of every age, some of which left the stage early, and one
+        // closed before it started (negative: in no class).
+        let mut o = Vec::new();
+        let mut x = 7u64;
+        for i in 0..600 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let days = (x >> 33) as i64 % 400;
+            let stayed = if i % 3 == 0 { days / 2 } else { days };
+            let outcome = [Outcome::Won, Outcome::Lost, Outcome::Open][(x >> 20) as usize % 3];
+            o.push(Obs {
+                days: days.max(i64::from(outcome == Outcome::Open)),
+                stayed,
+                outcome,
+            });
+        }
+        o.push(Obs {
+            days: -3,
+            stayed: -3,
+            outcome: Outcome::Won,
+        });
+        let froms = [0, 7, 30, 90, 180, 365, 730];
+        let each = Survival::learn_each(&o, &froms);
+        assert_eq!(each.len(), froms.len());
+        for (f, s) in froms.iter().zip(&each) {
+            assert_eq!(*s, Survival::learn(&o, *f), "from {f}");
+        }
+        assert_eq!(each[0].support(), 600);
+        assert!(each[3].support() < each[2].support() && each[6].support() == 0);
     }
 
     #[test]

@@ -19,9 +19,9 @@
 use chrono::NaiveDate;
 use std::collections::HashMap;
 
-use super::stages::closed_by;
+use super::stages::{closed_by, EventsByDeal};
 use super::survival::{Obs, Outcome, Survival};
-use crate::domain::{Opportunity, StageEvent};
+use crate::domain::Opportunity;
 
 /// Fewest observations an estimate needs; an older deal is compared with the 5 oldest.
 const MIN_SUPPORT: usize = 5;
@@ -76,7 +76,7 @@ impl CloseTiming {
     /// `data_start` is when a deal without a creation date or stage history counts from.
     pub fn learn(
         opps: &[Opportunity],
-        known: &HashMap<&str, Vec<&StageEvent>>,
+        known: &EventsByDeal,
         as_of: NaiveDate,
         data_start: NaiveDate,
     ) -> Self {
@@ -201,7 +201,8 @@ fn observe(
 fn by_age(obs: &[Obs]) -> ByAge {
     AGE_CLASSES
         .iter()
-        .map(|&from| (from, Survival::learn(obs, from)))
+        .copied()
+        .zip(Survival::learn_each(obs, &AGE_CLASSES))
         .take_while(|(_, s)| s.support() >= MIN_SUPPORT as u32)
         .collect()
 }

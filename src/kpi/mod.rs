@@ -190,24 +190,39 @@ impl std::str::FromStr for KpiGroup {
 
 /// Every KPI over `window`, and per group when `group_by` is set (see the module docs).
 pub fn compute(data: &KpiData, window: Window, group_by: Option<KpiGroup>) -> KpiReport {
+    let mut reports = compute_each(data, &[window], group_by);
+    reports
+        .pop()
+        .unwrap_or_else(|| unreachable!("one report per window"))
+}
+
+/// [`compute`] for each of `windows`, in their order: the records are scoped, the stage order
+/// learned and the groups split once for all of them.
+pub fn compute_each(
+    data: &KpiData,
+    windows: &[Window],
+    group_by: Option<KpiGroup>,
+) -> Vec<KpiReport> {
     let all = scope::Scope::all(data);
-    let kpis = all_kpis(&all, &window);
-    let groups = match group_by {
-        None => Vec::new(),
-        Some(g) => groups::split(&all, data, g)
-            .into_iter()
-            .map(|(key, scope)| GroupReport {
-                key,
-                kpis: groups::mark_not_applicable(g, all_kpis(&scope, &window)),
-            })
-            .collect(),
-    };
-    KpiReport {
-        window,
-        group_by,
-        kpis,
-        groups,
-    }
+    let split = group_by.map(|g| (g, groups::split(&all, data, g)));
+    windows
+        .iter()
+        .map(|&window| KpiReport {
+            window,
+            group_by,
+            kpis: all_kpis(&all, &window),
+            groups: match &split {
+                None => Vec::new(),
+                Some((g, scopes)) => scopes
+                    .iter()
+                    .map(|(key, scope)| GroupReport {
+                        key: key.clone(),
+                        kpis: groups::mark_not_applicable(*g, all_kpis(scope, &window)),
+                    })
+                    .collect(),
+            },
+        })
+        .collect()
 }
 
 fn all_kpis(s: &scope::Scope, w: &Window) -> Vec<Kpi> {

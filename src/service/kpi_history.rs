@@ -32,6 +32,7 @@ pub async fn kpis_by_quarter(
                 group_by,
                 ..KpiQuery::default()
             })
+            .map(|(window, _)| window)
         })
         .collect::<Result<Vec<_>>>()?;
     // The reports are kept per data revision: the web app's pipeline and KPI pages ask for the
@@ -41,12 +42,7 @@ pub async fn kpis_by_quarter(
         .memoized(key, || async {
             let stored = KpiRecords::load(store).await?;
             let data = stored.data();
-            Ok::<_, ServiceError>(
-                windows
-                    .into_iter()
-                    .map(|(window, group)| kpi::compute(&data, window, group))
-                    .collect::<Vec<KpiReport>>(),
-            )
+            Ok::<_, ServiceError>(kpi::compute_each(&data, &windows, group_by))
         })
         .await?;
     Ok(Vec::clone(&reports))

@@ -69,16 +69,38 @@ impl KpiRecords {
     }
 
     async fn read(store: &Store) -> Result<Self> {
+        // The tables are read at once on as many connections.
+        let (
+            leads,
+            opportunities,
+            stage_events,
+            reps,
+            quotas,
+            accounts,
+            snapshots,
+            churn_events,
+            spend,
+        ) = tokio::try_join!(
+            store.all::<Lead>(),
+            store.all::<Opportunity>(),
+            store.all::<StageEvent>(),
+            store.all::<Rep>(),
+            store.all::<Quota>(),
+            store.all::<Account>(),
+            store.all::<AccountSnapshot>(),
+            store.all::<ChurnEvent>(),
+            store.all::<Spend>(),
+        )?;
         Ok(KpiRecords {
-            leads: store.all::<Lead>().await?,
-            opportunities: store.all::<Opportunity>().await?,
-            stage_events: store.all::<StageEvent>().await?,
-            reps: store.all::<Rep>().await?,
-            quotas: store.all::<Quota>().await?,
-            accounts: store.all::<Account>().await?,
-            snapshots: store.all::<AccountSnapshot>().await?,
-            churn_events: store.all::<ChurnEvent>().await?,
-            spend: store.all::<Spend>().await?,
+            leads,
+            opportunities,
+            stage_events,
+            reps,
+            quotas,
+            accounts,
+            snapshots,
+            churn_events,
+            spend,
         })
     }
 

@@ -1,6 +1,7 @@
 //! Tests of the close-timing model.
 
 use super::*;
+use crate::domain::StageEvent;
 use crate::forecast::testworld::{day, event, opp};
 
 /// Won deals that entered "demo" on Jan 1 and closed 10..=49 days later (one per day),
@@ -24,7 +25,7 @@ fn uniform_history() -> (Vec<Opportunity>, Vec<StageEvent>) {
 }
 
 fn learn(opps: &[Opportunity], evs: &[StageEvent], as_of: NaiveDate) -> CloseTiming {
-    let known = StageEvent::by_deal(evs, |e| e.entered_at.date() <= as_of);
+    let known = crate::forecast::stages::events_by_deal(evs, |e| e.entered_at.date() <= as_of);
     CloseTiming::learn(opps, &known, as_of, day(2026, 1, 1))
 }
 

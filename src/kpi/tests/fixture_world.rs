@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::fixture::world;
-use crate::kpi::{compute, KpiGroup, KpiReport, Window, UNASSIGNED};
+use crate::kpi::{compute, compute_each, KpiGroup, KpiReport, Window, UNASSIGNED};
 
 fn q1() -> Window {
     let d = |m| NaiveDate::from_ymd_opt(2026, m, 1).unwrap();
@@ -231,4 +231,31 @@ fn grouped_reports_split_the_deals_and_say_what_does_not_apply() {
     close(v(&by_rep, "R2", "churn_rate").unwrap(), 0.5, "R2 churn");
     // The overall KPIs do not change with the grouping.
     assert_eq!(by_rep.kpis, compute(&w.data(), q1(), None).kpis);
+}
+
+#[test]
+fn several_windows_at_once_are_each_window_alone() {
+    let w = world();
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let windows = [
+        Window::new(day(2025, 10, 1), day(2026, 1, 1)).unwrap(),
+        q1(),
+        Window::new(day(2026, 2, 1), day(2026, 3, 15)).unwrap(),
+        Window::new(day(2026, 3, 1), day(2026, 3, 1)).unwrap(),
+    ];
+    for g in [
+        None,
+        Some(KpiGroup::Rep),
+        Some(KpiGroup::Team),
+        Some(KpiGroup::Product),
+    ] {
+        let each = compute_each(&w.data(), &windows, g);
+        assert_eq!(each.len(), windows.len());
+        for (r, window) in each.iter().zip(windows) {
+            // Debug text: a NaN equals itself there.
+            let alone = compute(&w.data(), window, g);
+            assert_eq!(format!("{r:?}"), format!("{alone:?}"), "{g:?} {window:?}");
+        }
+        assert_ne!(format!("{:?}", each[0].kpis), format!("{:?}", each[1].kpis));
+    }
 }
