@@ -6,6 +6,15 @@
 //! locked" when its first write finds a reader turned writer. Holding the lock, nothing else
 //! writes, so the inserted rows are the growth of the table's row count.
 //!
+//! A SQLite table's plain (non-unique) indexes are dropped within the transaction once the rows
+//! received outnumber the rows the table held when it began, and built again, each in one sorted
+//! pass, just before it commits: inserting a million keys one by one at random places of an
+//! index costs several times more than sorting them once, and rebuilding is bounded by twice
+//! the rows written. It all happens in the one transaction: a write that fails or is killed
+//! leaves the indexes as they were, and readers (WAL) keep seeing them meanwhile. Unique indexes
+//! stay (upserts match on them). Not on PostgreSQL, where dropping an index would lock readers
+//! out of the table for the whole import.
+//!
 //! On PostgreSQL rows are loaded with `COPY` into a temporary staging table per table (dropped
 //! at commit), and at commit one `INSERT ... SELECT ... ON CONFLICT` per table moves them in.
 //! Other writers go on meanwhile, so that statement counts, per row written, whether it
@@ -50,6 +59,9 @@ struct Tally {
     affected: u64,
     /// Rows inserted (PostgreSQL; on SQLite known at commit).
     inserted: u64,
+    /// SQLite: the `CREATE INDEX` statements of the plain indexes dropped for the load, to run
+    /// again before the commit (None while they are in place).
+    deferred: Option<Vec<String>>,
 }
 
 /// An open bulk write; dropped without [`BulkWrite::commit`], it writes nothing.
@@ -80,6 +92,29 @@ fn stage(at: usize) -> String {
     format!("revcast_bulk_stage_{at}")
 }
 
+/// Drops the plain (not unique) indexes of `table` in the transaction; returns the statements
+/// that make them again.
+async fn drop_plain_indexes(
+    tx: &mut Transaction<'static, Sqlite>,
+    table: &str,
+) -> Result<Vec<String>> {
+    let sql = format!(
+        "SELECT m.name, m.sql FROM sqlite_master AS m JOIN pragma_index_list('{table}') AS l \
+         ON l.name = m.name WHERE m.type = 'index' AND l.\"unique\" = 0 AND l.origin = 'c' \
+         ORDER BY m.name"
+    );
+    let indexes: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(sql))
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut again = Vec::with_capacity(indexes.len());
+    for (name, create) in indexes {
+        let drop = format!("DROP INDEX \"{}\"", name.replace('"', "\"\""));
+        sqlx::query(AssertSqlSafe(drop)).execute(&mut **tx).await?;
+        again.push(create);
+    }
+    Ok(again)
+}
+
 async fn count_sqlite(tx: &mut Transaction<'static, Sqlite>, table: &str) -> Result<i64> {
     let sql = format!("SELECT COUNT(*) FROM {table}");
     Ok(sqlx::query_scalar(AssertSqlSafe(sql))
@@ -98,6 +133,7 @@ impl Store {
                 received: 0,
                 affected: 0,
                 inserted: 0,
+                deferred: None,
             })
             .collect();
         let turn = self.writer_turn().await;
@@ -149,6 +185,11 @@ impl BulkWrite {
         tally.received += rows.len() as u64;
         match &mut self.tx {
             Tx::Sqlite(tx) => {
+                if tally.deferred.is_none()
+                    && tally.received > u64::try_from(tally.before).unwrap_or(0)
+                {
+                    tally.deferred = Some(drop_plain_indexes(tx, spec.table).await?);
+                }
                 let dialect = self.dialect;
                 let per_statement = dialect.rows_per_statement(spec.columns.len() + 1);
                 let upsert = |n| dialect.upsert(spec.table, spec.columns, spec.key, n);
@@ -189,6 +230,11 @@ impl BulkWrite {
         match &mut self.tx {
             Tx::Sqlite(tx) => {
                 for t in &mut self.tallies {
+                    for create in t.deferred.take().unwrap_or_default() {
+                        sqlx::query(AssertSqlSafe(create))
+                            .execute(&mut **tx)
+                            .await?;
+                    }
                     let after = count_sqlite(tx, t.spec.table).await?;
                     t.inserted = u64::try_from(after - t.before).unwrap_or(0);
                 }

@@ -95,6 +95,102 @@ async fn upsert_over_stored_rows_matches_the_ordinary_upsert(bulk: &Store, plain
     );
 }
 
+/// A deal's history as (amount, stage, owner) per state, oldest first, after checking that the
+/// moments never go back.
+async fn states(store: &Store, id: &str) -> Vec<(Option<f64>, String, Option<String>)> {
+    let changes = store.deal_history(id).await.unwrap();
+    for pair in changes.windows(2) {
+        assert!(pair[0].changed_at <= pair[1].changed_at, "{changes:?}");
+    }
+    changes
+        .into_iter()
+        .map(|c| {
+            assert_eq!(c.opportunity_id.as_str(), id);
+            (
+                c.amount.map(crate::domain::Money::get),
+                c.stage,
+                c.owner_id.map(|o| o.as_str().to_string()),
+            )
+        })
+        .collect()
+}
+
+/// Three rounds of writes through the bulk write and through the ordinary upsert record the same
+/// deal history: a state per new deal, one more per change of a tracked field, none for a write
+/// that changes nothing or only an untracked field; read one deal at a time and all at once.
+async fn history_matches_the_ordinary_upsert(bulk: &Store, plain: &Store) {
+    let rounds = [
+        serde_json::json!([
+            {"id": "D1", "stage": "Open", "amount": 10, "owner_id": "R1"},
+            {"id": "D2", "stage": "Open", "amount": 20},
+            {"id": "D3", "stage": "Open", "amount": 30}
+        ]),
+        serde_json::json!([
+            {"id": "D1", "stage": "Open", "amount": 10, "owner_id": "R1"},
+            {"id": "D2", "stage": "Proposal", "amount": 20},
+            {"id": "D3", "stage": "Open", "amount": 30, "product": "untracked"},
+            {"id": "D4", "stage": "Open"}
+        ]),
+        serde_json::json!([
+            {"id": "D1", "stage": "Open", "amount": 15, "owner_id": "R2"},
+            {"id": "D2", "stage": "Won", "amount": 25},
+            {"id": "D4", "stage": "Open"}
+        ]),
+    ];
+    for round in &rounds {
+        let rows = deals(round.clone());
+        plain.upsert(&rows).await.unwrap();
+        bulk_write_all(bulk, &rows).await;
+    }
+    let s = |stage: &str| stage.to_string();
+    let r = |owner: &str| Some(owner.to_string());
+    let expected = [
+        (
+            "D1",
+            vec![
+                (Some(10.0), s("Open"), r("R1")),
+                (Some(15.0), s("Open"), r("R2")),
+            ],
+        ),
+        (
+            "D2",
+            vec![
+                (Some(20.0), s("Open"), None),
+                (Some(20.0), s("Proposal"), None),
+                (Some(25.0), s("Won"), None),
+            ],
+        ),
+        ("D3", vec![(Some(30.0), s("Open"), None)]),
+        ("D4", vec![(None, s("Open"), None)]),
+    ];
+    for (id, want) in &expected {
+        assert_eq!(&states(plain, id).await, want, "{id}, ordinary upsert");
+        assert_eq!(&states(bulk, id).await, want, "{id}, bulk write");
+    }
+    assert!(bulk.deal_history("D9").await.unwrap().is_empty());
+    let all = |changes: Vec<crate::domain::DealChange>| -> Vec<(String, Option<f64>, String)> {
+        changes
+            .into_iter()
+            .map(|c| {
+                (
+                    c.opportunity_id.as_str().to_string(),
+                    c.amount.map(crate::domain::Money::get),
+                    c.stage,
+                )
+            })
+            .collect()
+    };
+    let everything = all(bulk.all_deal_changes().await.unwrap());
+    assert_eq!(everything, all(plain.all_deal_changes().await.unwrap()));
+    let mut want = Vec::new();
+    for (id, states) in &expected {
+        for (amount, stage, _) in states {
+            want.push((id.to_string(), *amount, stage.clone()));
+        }
+    }
+    assert_eq!(everything, want);
+}
+
 /// A write whose second chunk the database refuses (a stage event's required stage is null)
 /// rolls back the first chunk too, in both tables.
 async fn a_failure_midway_writes_nothing(store: &Store) {
@@ -119,6 +215,79 @@ async fn a_failure_midway_writes_nothing(store: &Store) {
     assert!(store.all::<StageEvent>().await.unwrap().is_empty());
 }
 
+/// SQLite: the indexes of the deals' table, as (name, statement).
+async fn sqlite_indexes(store: &Store) -> Vec<(String, Option<String>)> {
+    let super::Pool::Sqlite(p) = &store.pool else {
+        unreachable!()
+    };
+    sqlx::query_as(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'opportunities' \
+         ORDER BY name",
+    )
+    .fetch_all(p)
+    .await
+    .unwrap()
+}
+
+/// SQLite drops the plain indexes of a table that a bulk write more than refills and builds them
+/// again before it commits: after a write they are all there and whole, the rows found through
+/// them; after a failed write they are all there too.
+async fn indexes_are_rebuilt_whole(store: &Store) {
+    let before = sqlite_indexes(store).await;
+    assert!(
+        before
+            .iter()
+            .any(|(n, _)| n == "opportunities_owner_id_idx"),
+        "{before:?}"
+    );
+    let rows: Vec<Opportunity> = (0..3000)
+        .map(|i| {
+            let owner = format!("R{}", i % 7);
+            deals(serde_json::json!([{"id": format!("D{i}"), "stage": "Open", "owner_id": owner}]))
+                .remove(0)
+        })
+        .collect();
+    let mut w = store.begin_bulk(&[table::<Opportunity>()]).await.unwrap();
+    w.write(0, cells(&rows[..1000])).await.unwrap();
+    drop(w);
+    assert_eq!(
+        sqlite_indexes(store).await,
+        before,
+        "after a write dropped unfinished"
+    );
+    for chunk in rows.chunks(1000) {
+        let mut w = store.begin_bulk(&[table::<Opportunity>()]).await.unwrap();
+        w.write(0, cells(chunk)).await.unwrap();
+        w.commit().await.unwrap();
+    }
+    assert_eq!(sqlite_indexes(store).await, before, "after written");
+    let super::Pool::Sqlite(p) = &store.pool else {
+        unreachable!()
+    };
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(p)
+        .await
+        .unwrap();
+    assert_eq!(check, "ok");
+    let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+        "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM opportunities WHERE owner_id = 'R3'",
+    )
+    .fetch_all(p)
+    .await
+    .unwrap();
+    assert!(
+        plan.iter()
+            .any(|r| r.3.contains("opportunities_owner_id_idx")),
+        "{plan:?}"
+    );
+    let by_owner: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM opportunities WHERE owner_id = 'R3'")
+            .fetch_one(p)
+            .await
+            .unwrap();
+    assert_eq!(by_owner, (0..3000).filter(|i| i % 7 == 3).count() as i64);
+}
+
 #[tokio::test]
 async fn bulk_writes_on_sqlite() {
     let (store, _dir) = sqlite().await;
@@ -128,6 +297,11 @@ async fn bulk_writes_on_sqlite() {
     upsert_over_stored_rows_matches_the_ordinary_upsert(&bulk, &plain).await;
     let (store, _d3) = sqlite().await;
     a_failure_midway_writes_nothing(&store).await;
+    let (bulk, _d4) = sqlite().await;
+    let (plain, _d5) = sqlite().await;
+    history_matches_the_ordinary_upsert(&bulk, &plain).await;
+    let (store, _d6) = sqlite().await;
+    indexes_are_rebuilt_whole(&store).await;
 }
 
 #[tokio::test]
@@ -139,4 +313,6 @@ async fn bulk_writes_by_copy_on_postgres() {
     let (bulk, plain) = (postgres().await.unwrap(), postgres().await.unwrap());
     upsert_over_stored_rows_matches_the_ordinary_upsert(&bulk, &plain).await;
     a_failure_midway_writes_nothing(&postgres().await.unwrap()).await;
+    let (bulk, plain) = (postgres().await.unwrap(), postgres().await.unwrap());
+    history_matches_the_ordinary_upsert(&bulk, &plain).await;
 }

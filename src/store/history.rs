@@ -1,9 +1,18 @@
-//! Deal history: the opportunities' tracked fields after each change, written by the database's
-//! triggers (migration 0005) on every write path, read here; and history loaded as such (a
-//! synthetic world's past, a CRM's field-history export) written with its own moments.
+//! Deal history: the opportunities' tracked fields after each change, kept by the database on
+//! every write path, read here; and history loaded as such (a synthetic world's past, a CRM's
+//! field-history export) written with its own moments.
+//!
+//! A deal's latest state is the deal itself, with the moment it was recorded (`recorded_at`, set
+//! by the database when the deal is inserted or a tracked field changes); the states it replaced
+//! are rows of `deal_changes`, archived by the update trigger (migration 0008). So an import of new
+//! deals writes no second row per deal. Deals stored before 0008 have their whole history in
+//! `deal_changes` and `recorded_at` NULL until their next change. A deal's history is its
+//! `deal_changes` rows and then, when `recorded_at` is set, the deal itself: the same states, in
+//! the same order, as when every state was a row.
 
 use sqlx::{AssertSqlSafe, Row};
 
+use super::sql::Dialect;
 use super::write::BeginWrite;
 use super::{on_pool, Result, Store, StoreError};
 use crate::domain::{DealChange, Id, Money};
@@ -32,13 +41,51 @@ macro_rules! decode_change {
     }};
 }
 
+/// Orders the deal itself after every archived state recorded at the same moment (it was
+/// recorded after them).
+const LATEST_SEQ: &str = "9223372036854775807";
+
+/// The history rows (`seq` and [`COLUMNS`]): archived states and the deals' latest, filtered by
+/// `deal_changes_where` and `deals_where` (either empty).
+fn history_rows(d: Dialect, deal_changes_where: &str, deals_where: &str) -> String {
+    let recorded_at = match d {
+        Dialect::Sqlite => "strftime('%Y-%m-%dT%H:%M:%fZ', recorded_at)",
+        Dialect::Postgres => "recorded_at",
+    };
+    let and = |w: &str| {
+        if w.is_empty() {
+            String::new()
+        } else {
+            format!(" AND {w}")
+        }
+    };
+    let only = |w: &str| {
+        if w.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {w}")
+        }
+    };
+    format!(
+        "SELECT seq, {COLUMNS} FROM deal_changes{} \
+         UNION ALL \
+         SELECT {LATEST_SEQ}, id, {recorded_at}, amount, expected_close_date, stage, \
+         forecast_category, owner_id FROM opportunities WHERE recorded_at IS NOT NULL{}",
+        only(deal_changes_where),
+        and(deals_where)
+    )
+}
+
 impl Store {
     /// One deal's changes, oldest first (empty for an unknown deal).
     pub async fn deal_history(&self, opportunity_id: &str) -> Result<Vec<DealChange>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM deal_changes WHERE opportunity_id = {} ORDER BY changed_at, seq",
-            self.dialect().param(1)
+        let d = self.dialect();
+        let rows = history_rows(
+            d,
+            &format!("opportunity_id = {}", d.param(1)),
+            &format!("id = {}", d.param(1)),
         );
+        let sql = format!("SELECT {COLUMNS} FROM ({rows}) AS h ORDER BY changed_at, seq");
         on_pool!(self, p => {
             let rows = sqlx::query(AssertSqlSafe(sql))
                 .bind(opportunity_id)
@@ -54,8 +101,9 @@ impl Store {
 
     /// Every deal's changes, by deal and oldest first.
     pub async fn all_deal_changes(&self) -> Result<Vec<DealChange>> {
+        let rows = history_rows(self.dialect(), "", "");
         let sql =
-            format!("SELECT {COLUMNS} FROM deal_changes ORDER BY opportunity_id, changed_at, seq");
+            format!("SELECT {COLUMNS} FROM ({rows}) AS h ORDER BY opportunity_id, changed_at, seq");
         on_pool!(self, p => {
             let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(p).await?;
             let mut out = Vec::with_capacity(rows.len());

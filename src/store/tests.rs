@@ -1,10 +1,11 @@
-//! The composite-key migration (0003) rewrites the keys that older versions joined without
-//! escaping, so that every stored id is again the record's key.
+//! Migrations over data already stored: the composite-key migration (0003) rewrites the keys that
+//! older versions joined without escaping, so that every stored id is again the record's key; the
+//! deal-history migration (0008) keeps the history recorded before it.
 
 use sqlx::AssertSqlSafe;
 
 use super::Store;
-use crate::domain::{AccountSnapshot, ChurnEvent, Quota, Record, Spend, StageEvent};
+use crate::domain::{AccountSnapshot, ChurnEvent, Opportunity, Quota, Record, Spend, StageEvent};
 
 /// Puts a migrated database back in the state 0003 found: the old indexes, and ids joined with a
 /// bare `|` (`set_ids` gives each table's old ids by its rows' fields).
@@ -134,5 +135,157 @@ async fn old_keys_with_a_separator_inside_are_rewritten_on_postgres() {
         return;
     };
     migrate_old_keys(&store).await;
+    store.close().await;
+}
+
+/// The migrations before 0008, in order, for a database in the state 0008 finds.
+fn migrations_before_0008(backend: &str) -> [&'static str; 7] {
+    macro_rules! files {
+        ($dir:literal) => {
+            [
+                include_str!(concat!("migrations/", $dir, "/0001_crm.sql")),
+                include_str!(concat!("migrations/", $dir, "/0002_models.sql")),
+                include_str!(concat!("migrations/", $dir, "/0003_composite_keys.sql")),
+                include_str!(concat!("migrations/", $dir, "/0004_readiness.sql")),
+                include_str!(concat!("migrations/", $dir, "/0005_deal_history.sql")),
+                include_str!(concat!("migrations/", $dir, "/0006_data_revision.sql")),
+                include_str!(concat!("migrations/", $dir, "/0007_backtests.sql")),
+            ]
+        };
+    }
+    match backend {
+        "sqlite" => files!("sqlite"),
+        _ => files!("postgres"),
+    }
+}
+
+/// A deal's history as (amount, stage), oldest first.
+async fn amounts(store: &Store, id: &str) -> Vec<(Option<f64>, String)> {
+    let changes = store.deal_history(id).await.unwrap();
+    for pair in changes.windows(2) {
+        assert!(pair[0].changed_at <= pair[1].changed_at, "{changes:?}");
+    }
+    changes
+        .into_iter()
+        .map(|c| (c.amount.map(crate::domain::Money::get), c.stage))
+        .collect()
+}
+
+/// 0008 keeps the history recorded before it (whole rows per state, 0005's triggers): the same
+/// answers after it as before, and a deal's next changes follow on in order.
+async fn history_survives_0008(store: &Store) {
+    let old = migrations_before_0008(store.backend());
+    let deals = |rows: serde_json::Value| {
+        crate::domain::parse_batch::<Opportunity>(rows.as_array().unwrap().clone()).unwrap()
+    };
+    on_pool!(store, p => {
+        for m in old {
+            sqlx::raw_sql(AssertSqlSafe(m)).execute(p).await.unwrap();
+        }
+    });
+    store
+        .upsert(&deals(serde_json::json!([
+            {"id": "A", "stage": "Open", "amount": 10},
+            {"id": "B", "stage": "Open", "amount": 5}
+        ])))
+        .await
+        .unwrap();
+    store
+        .upsert(&deals(
+            serde_json::json!([{"id": "A", "stage": "Open", "amount": 20}]),
+        ))
+        .await
+        .unwrap();
+    // Read as the code before 0008 read it.
+    let before: Vec<(String, Option<f64>, String)> = on_pool!(store, p => {
+        sqlx::query_as(
+            "SELECT opportunity_id, amount, stage FROM deal_changes \
+             ORDER BY opportunity_id, changed_at, seq",
+        )
+        .fetch_all(p)
+        .await
+        .unwrap()
+    });
+    let s = |stage: &str| stage.to_string();
+    let a = |amount: f64| ("A".to_string(), Some(amount), s("Open"));
+    assert_eq!(
+        before,
+        [a(10.0), a(20.0), ("B".to_string(), Some(5.0), s("Open"))]
+    );
+
+    let migration = match store.backend() {
+        "sqlite" => include_str!("migrations/sqlite/0008_deal_history_latest.sql"),
+        _ => include_str!("migrations/postgres/0008_deal_history_latest.sql"),
+    };
+    on_pool!(store, p => {
+        sqlx::raw_sql(AssertSqlSafe(migration)).execute(p).await.unwrap();
+    });
+    let after: Vec<(String, Option<f64>, String)> = store
+        .all_deal_changes()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| {
+            let id = c.opportunity_id.as_str().to_string();
+            (id, c.amount.map(crate::domain::Money::get), c.stage)
+        })
+        .collect();
+    assert_eq!(after, before);
+    assert_eq!(store.all::<Opportunity>().await.unwrap().len(), 2);
+
+    // A stored deal changes twice, an untouched one not at all, a new one arrives and changes.
+    store
+        .upsert(&deals(serde_json::json!([
+            {"id": "A", "stage": "Won", "amount": 30},
+            {"id": "C", "stage": "Open", "amount": 1}
+        ])))
+        .await
+        .unwrap();
+    store
+        .upsert(&deals(serde_json::json!([
+            {"id": "A", "stage": "Won", "amount": 35},
+            {"id": "C", "stage": "Open", "amount": 2}
+        ])))
+        .await
+        .unwrap();
+    assert_eq!(
+        amounts(store, "A").await,
+        [
+            (Some(10.0), s("Open")),
+            (Some(20.0), s("Open")),
+            (Some(30.0), s("Won")),
+            (Some(35.0), s("Won"))
+        ]
+    );
+    assert_eq!(amounts(store, "B").await, [(Some(5.0), s("Open"))]);
+    assert_eq!(
+        amounts(store, "C").await,
+        [(Some(1.0), s("Open")), (Some(2.0), s("Open"))]
+    );
+    assert_eq!(store.all_deal_changes().await.unwrap().len(), 7);
+}
+
+#[tokio::test]
+async fn deal_history_survives_migration_0008_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("h.db").display());
+    let store = Store::connect_lazy(&url).unwrap();
+    history_survives_0008(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn deal_history_survives_migration_0008_on_postgres() {
+    let Ok(base) = std::env::var("REVCAST_TEST_DATABASE_URL") else {
+        eprintln!("REVCAST_TEST_DATABASE_URL not set: PostgreSQL case not run");
+        return;
+    };
+    let name = format!("revcast_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = Store::connect_lazy(&base).unwrap();
+    admin.create_database(&name).await.unwrap();
+    admin.close().await;
+    let (head, _) = base.rsplit_once('/').unwrap();
+    let store = Store::connect_lazy(&format!("{head}/{name}")).unwrap();
+    history_survives_0008(&store).await;
     store.close().await;
 }
