@@ -189,21 +189,21 @@ impl<'m, R: Read> LineMapper<'m, R> {
         Ok(true)
     }
 
-    /// The next record's rows of entity `bucket` alone into `out` (cleared first), each with its
-    /// line: the record when the entity accepts the row as it is, else the row as
-    /// [`LineMapper::next_line`] gives it. A record that could not be read at all gives its one
-    /// row of the main entity whatever `bucket` is. False at the end of the file.
+    /// The next record's rows of entity `bucket` alone into `out` (cleared first): the record
+    /// when the entity accepts the row as it is, else the row as [`LineMapper::next_line`] gives
+    /// it. A record that could not be read at all gives its one row of the main entity whatever
+    /// `bucket` is. False at the end of the file.
     pub fn next_records<T: Record>(
         &mut self,
         bucket: usize,
-        out: &mut Vec<(u64, Result<T, MappedRow>)>,
+        out: &mut Vec<Result<T, MappedRow>>,
     ) -> Result<bool, ImportError> {
         out.clear();
         let line = match self.advance()? {
             None => return Ok(false),
             Some(Ok(line)) => line,
             Some(Err(bad)) => {
-                out.extend(bad.rows.into_iter().map(|(_, r)| (r.line, Err(r))));
+                out.extend(bad.rows.into_iter().map(|(_, r)| Err(r)));
                 return Ok(true);
             }
         };
@@ -228,7 +228,7 @@ impl<'m, R: Read> LineMapper<'m, R> {
                 },
             };
             fields.clear();
-            out.push((line, read));
+            out.push(read);
         }
         Ok(true)
     }

@@ -224,7 +224,7 @@ fn read_blocks<T: Record, R: std::io::Read>(
     let mut block: Vec<T> = Vec::with_capacity(BLOCK_ROWS);
     let mut line = Vec::new();
     while lines.next_records::<T>(bucket, &mut line)? {
-        for (_, read) in line.drain(..) {
+        for read in line.drain(..) {
             let row = match read {
                 Ok(r) => Ok(r),
                 // The fast road refused it: the ordinary one says why (or, rarely, takes it).
