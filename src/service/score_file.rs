@@ -18,7 +18,7 @@ use crate::import::{
 
 /// Rows scored together: large enough for the model's parallel path, small enough to keep
 /// memory flat.
-const BLOCK_ROWS: usize = 16_384;
+const BLOCK_ROWS: usize = 8_192;
 /// Blocks read ahead of the one being scored.
 const BLOCKS_AHEAD: usize = 1;
 
