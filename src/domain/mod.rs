@@ -7,6 +7,7 @@ mod batch;
 pub(crate) mod cells;
 mod dates;
 mod entities;
+mod id_hash;
 mod model_kind;
 mod period;
 mod reason;
@@ -21,9 +22,11 @@ pub use batch::{
 };
 pub use dates::{days_between, month_end};
 pub use entities::{
-    Account, AccountSnapshot, ChurnEvent, DealChange, DealType, Lead, Opportunity, Quota, Rep,
-    Spend, StageEvent,
+    Account, AccountSnapshot, ChurnEvent, DealChange, DealType, EventsByDeal, Lead, Opportunity,
+    Quota, Rep, Spend, StageEvent,
 };
+pub(crate) use id_hash::mix64;
+pub use id_hash::{IdHasher, IdHashing};
 pub use model_kind::ModelKind;
 pub use period::{Period, PeriodError};
 pub use reason::FactorView;

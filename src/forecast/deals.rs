@@ -4,11 +4,11 @@ use chrono::{Days, NaiveDate};
 use std::collections::{BTreeMap, HashMap};
 
 use super::newdeals::cents;
-use super::stages::{EventsByDeal, StageWinRates};
+use super::stages::StageWinRates;
 use super::timing::{CloseTiming, OpenState, Window};
 use super::types::{GroupBy, OpenPipeline, Parts};
 use super::ForecastError;
-use crate::domain::{Money, Opportunity, Period, Rep, StageEvent};
+use crate::domain::{EventsByDeal, Money, Opportunity, Period, Rep, StageEvent};
 
 use super::groups::NO_KEY;
 

@@ -6,11 +6,11 @@ use super::newdeals::NewDeals;
 use super::pipeline::{data_start, is_undated};
 use super::runrate::run_rate;
 use super::spread::pipeline_spread;
-use super::stages::{events_by_deal, StageWinRates};
+use super::stages::StageWinRates;
 use super::timing::CloseTiming;
 use super::types::{DealContribution, Forecast, ForecastInput, GroupForecast, Parts};
 use super::{ForecastError, MAX_SIMULATIONS};
-use crate::domain::{Opportunity, Period};
+use crate::domain::{Opportunity, Period, StageEvent};
 
 /// Open deals listed in [`Forecast::deals`].
 const TOP_DEALS: usize = 50;
@@ -55,7 +55,7 @@ fn forecast_pipeline(
     input: &ForecastInput,
     p_win: &dyn Fn(&Opportunity) -> f64,
 ) -> Result<Forecast, ForecastError> {
-    let known = events_by_deal(input.events, |e| e.entered_at.date() <= input.as_of);
+    let known = StageEvent::by_deal(input.events, |e| e.entered_at.date() <= input.as_of);
     let rates = StageWinRates::learn_known(input.opportunities, &known, input.as_of);
     if rates.won_deals() == 0 {
         // Every deal closed so far was lost (or none closed): a win rate of zero learned from

@@ -19,13 +19,7 @@ pub(crate) fn splitmix(z: u64) -> u64 {
     mix64(z.wrapping_add(GAMMA))
 }
 
-/// SplitMix64's finaliser (Stafford's variant 13): a bijective scramble of one 64-bit word.
-#[inline(always)]
-pub(crate) fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
+pub(crate) use crate::domain::mix64;
 
 /// Deterministic generator for one stream of one seed.
 #[derive(Debug, Clone)]

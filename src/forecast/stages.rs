@@ -2,74 +2,8 @@
 
 use chrono::NaiveDate;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
 
-use super::rng::mix64;
-use crate::domain::{Opportunity, StageEvent};
-
-/// Each deal's stage events, oldest first, by deal id (see [`events_by_deal`]).
-pub(crate) type EventsByDeal<'a> = HashMap<&'a str, Vec<&'a StageEvent>, IdHashing>;
-
-/// Each deal's events among `events` that pass `keep`, oldest first (events entered at the same
-/// moment keep their order): [`StageEvent::by_deal`] with a cheaper hash of the ids, for the
-/// forecast's learning, which looks every deal up several times.
-pub(crate) fn events_by_deal<'a>(
-    events: &'a [StageEvent],
-    keep: impl Fn(&StageEvent) -> bool,
-) -> EventsByDeal<'a> {
-    let mut by = EventsByDeal::with_capacity_and_hasher(events.len() / 2, IdHashing::new());
-    for e in events.iter().filter(|e| keep(e)) {
-        by.entry(e.opportunity_id.as_str()).or_default().push(e);
-    }
-    for v in by.values_mut() {
-        v.sort_by_key(|e| e.entered_at);
-    }
-    by
-}
-
-/// Hashes ids eight bytes at a time through [`mix64`], from a key drawn once per map (so that
-/// ids chosen to collide in one process do not collide in another).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct IdHashing(u64);
-
-impl IdHashing {
-    fn new() -> Self {
-        IdHashing(std::collections::hash_map::RandomState::new().hash_one(0u64))
-    }
-}
-
-impl BuildHasher for IdHashing {
-    type Hasher = IdHasher;
-    fn build_hasher(&self) -> IdHasher {
-        IdHasher(self.0)
-    }
-}
-
-pub(crate) struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.0 = mix64(self.0 ^ u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        let mut w = [0u8; 8];
-        w[..rest.len()].copy_from_slice(rest);
-        // The length in the top byte keeps "a" and "a\0" apart.
-        self.0 = mix64(self.0 ^ u64::from_le_bytes(w) ^ ((rest.len() as u64) << 56));
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.0 = mix64(self.0 ^ u64::from(i));
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
+use crate::domain::{EventsByDeal, Opportunity, StageEvent};
 
 /// Fewest closed deals that entered a stage before its own win rate is trusted over the overall rate.
 const MIN_STAGE_SUPPORT: usize = 5;
@@ -96,12 +30,12 @@ impl StageWinRates {
     /// Learns from deals closed on or before `as_of` only. Stages a deal entered come from its
     /// events; a deal without events counts under its current stage.
     pub fn learn(opps: &[Opportunity], events: &[StageEvent], as_of: NaiveDate) -> Self {
-        let known = events_by_deal(events, |e| e.entered_at.date() <= as_of);
+        let known = StageEvent::by_deal(events, |e| e.entered_at.date() <= as_of);
         Self::learn_known(opps, &known, as_of)
     }
 
     /// [`Self::learn`] from the events known on `as_of`, already grouped by
-    /// [`events_by_deal`].
+    /// [`StageEvent::by_deal`].
     pub(crate) fn learn_known(
         opps: &[Opportunity],
         known: &EventsByDeal,
@@ -170,26 +104,7 @@ impl StageWinRates {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::forecast::testworld::{day, event, opp, world};
-
-    #[test]
-    fn events_by_deal_groups_as_the_domain_does() {
-        let w = world(3, day(2025, 1, 1), 400, 2.0);
-        let cut = day(2025, 9, 1);
-        let ours = events_by_deal(&w.events, |e| e.entered_at.date() <= cut);
-        let theirs = StageEvent::by_deal(&w.events, |e| e.entered_at.date() <= cut);
-        assert_eq!(ours.len(), theirs.len());
-        assert!(ours.len() > 100);
-        for (id, evs) in &theirs {
-            assert_eq!(ours.get(id), Some(evs), "{id}");
-        }
-        // Ids that differ only by trailing zero bytes or length are different keys.
-        let mut h = EventsByDeal::with_hasher(IdHashing::new());
-        for k in ["a", "a\0", "a\0\0\0\0\0\0\0", "abcdefgh", "abcdefgh\0", ""] {
-            h.insert(k, Vec::new());
-        }
-        assert_eq!(h.len(), 6);
-    }
+    use crate::forecast::testworld::{day, event, opp};
 
     #[test]
     fn win_rates_use_only_deals_closed_by_the_date() {

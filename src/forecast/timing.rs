@@ -19,9 +19,9 @@
 use chrono::NaiveDate;
 use std::collections::HashMap;
 
-use super::stages::{closed_by, EventsByDeal};
+use super::stages::closed_by;
 use super::survival::{Obs, Outcome, Survival};
-use crate::domain::Opportunity;
+use crate::domain::{EventsByDeal, Opportunity};
 
 /// Fewest observations an estimate needs; an older deal is compared with the 5 oldest.
 const MIN_SUPPORT: usize = 5;

@@ -1,7 +1,5 @@
 //! The win training set: one row per stage a closed deal entered, with features as of that moment.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{DealChange, Opportunity, StageEvent};
@@ -98,7 +96,7 @@ pub fn win_training_set(
 /// deals with neither are left out.
 fn with_creation<'a>(
     deals: &[&'a Opportunity],
-    by_opp: &HashMap<&str, Vec<&StageEvent>>,
+    by_opp: &crate::domain::EventsByDeal,
 ) -> Vec<(&'a Opportunity, DateTime<Utc>)> {
     deals
         .iter()

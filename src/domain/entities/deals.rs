@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::Problems;
 use crate::domain::cells::record_columns;
 use crate::domain::record::{join_key, Record};
-use crate::domain::{Attributes, Id, ModelKind, Money, Timestamp};
+use crate::domain::{Attributes, Id, IdHashing, ModelKind, Money, Timestamp};
 
 /// New business, a renewal, or an upsell to an existing customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -176,14 +176,18 @@ impl Record for StageEvent {
     }
 }
 
+/// Each deal's stage events, oldest first, by deal id (see [`StageEvent::by_deal`]); ids are
+/// hashed cheaply, as the forecast's learning looks every deal up several times.
+pub type EventsByDeal<'a> = HashMap<&'a str, Vec<&'a StageEvent>, IdHashing>;
+
 impl StageEvent {
     /// Each deal's events among `events` that pass `keep`, oldest first (events entered at the
     /// same moment keep their order): the one grouping of a stage history by deal.
     pub fn by_deal<'a>(
         events: impl IntoIterator<Item = &'a StageEvent>,
         keep: impl Fn(&StageEvent) -> bool,
-    ) -> HashMap<&'a str, Vec<&'a StageEvent>> {
-        let mut by: HashMap<&str, Vec<&StageEvent>> = HashMap::new();
+    ) -> EventsByDeal<'a> {
+        let mut by = EventsByDeal::with_hasher(IdHashing::new());
         for e in events.into_iter().filter(|e| keep(e)) {
             by.entry(e.opportunity_id.as_str()).or_default().push(e);
         }

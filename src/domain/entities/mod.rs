@@ -9,7 +9,7 @@ mod spend;
 mod team;
 
 pub use customers::{Account, AccountSnapshot, ChurnEvent};
-pub use deals::{DealChange, DealType, Opportunity, StageEvent};
+pub use deals::{DealChange, DealType, EventsByDeal, Opportunity, StageEvent};
 pub use leads::Lead;
 pub use spend::Spend;
 pub use team::{Quota, Rep};

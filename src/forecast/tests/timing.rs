@@ -25,7 +25,7 @@ fn uniform_history() -> (Vec<Opportunity>, Vec<StageEvent>) {
 }
 
 fn learn(opps: &[Opportunity], evs: &[StageEvent], as_of: NaiveDate) -> CloseTiming {
-    let known = crate::forecast::stages::events_by_deal(evs, |e| e.entered_at.date() <= as_of);
+    let known = StageEvent::by_deal(evs, |e| e.entered_at.date() <= as_of);
     CloseTiming::learn(opps, &known, as_of, day(2026, 1, 1))
 }
 

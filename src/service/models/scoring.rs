@@ -258,7 +258,7 @@ fn deal_rows(
 
 /// A deal's events from [`StageEvent::by_deal`], as the slice a win row reads.
 pub(crate) fn own_events(
-    by_deal: &std::collections::HashMap<&str, Vec<&StageEvent>>,
+    by_deal: &crate::domain::EventsByDeal,
     o: &Opportunity,
 ) -> Vec<StageEvent> {
     by_deal
