@@ -65,9 +65,7 @@ pub async fn start_training(
     spec: ModelSpec,
     as_of: Option<chrono::NaiveDate>,
 ) -> Result<JobView> {
-    let lock = store.try_training_lock().await?.ok_or_else(|| {
-        ServiceError::Conflict("a training is already running; try again when it ends".into())
-    })?;
+    let lock = models::training::training_lock(&store).await?;
     let mut id = [0u8; 8];
     rand::thread_rng().fill_bytes(&mut id);
     let now = Utc::now();

@@ -11,7 +11,7 @@ use crate::ml::{
     self, Comparison, FeatureCoverage, ModelKind, ModelSpec, TrainedModel, TrainingSet,
 };
 use crate::service::{Result, ServiceError};
-use crate::store::{ModelVersionRow, Store};
+use crate::store::{ModelVersionRow, Store, TrainingLock};
 
 /// Progress of a training: a step description and the done fraction, 0..=1.
 pub type Progress = Arc<dyn Fn(&str, f64) + Send + Sync>;
@@ -102,13 +102,32 @@ pub async fn train_kind_as_of(
     as_of: Option<NaiveDate>,
     progress: Progress,
 ) -> Result<TrainOutcome> {
-    let lock = store.try_training_lock().await?.ok_or_else(|| {
-        ServiceError::Conflict("a training is already running; try again when it ends".into())
-    })?;
+    let lock = training_lock(store).await?;
     let outcome = train_locked(store, registry, spec, as_of, progress).await;
     lock.release().await;
     outcome
 }
+
+/// The training lock, or a conflict if a training is running. A training that has just
+/// recorded its end releases the lock a moment later: when no job is marked running, the lock is
+/// retried for up to [`LOCK_RELEASE_WAIT`] instead of refusing the caller who saw it end.
+pub(crate) async fn training_lock(store: &Store) -> Result<TrainingLock> {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(lock) = store.try_training_lock().await? {
+            return Ok(lock);
+        }
+        if started.elapsed() >= LOCK_RELEASE_WAIT || store.unfinished_jobs().await? > 0 {
+            return Err(ServiceError::Conflict(
+                "a training is already running; try again when it ends".into(),
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// How long a training start waits for the lock of a training that has just ended.
+const LOCK_RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// [`train_kind`] with the training lock held. `as_of`: train on what was known at the end of
 /// that day (default: the data's last day).
@@ -265,4 +284,67 @@ fn new_version_id(kind: ModelKind) -> String {
         Utc::now().format("%Y%m%d%H%M%S"),
         hex::encode(tail)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    async fn file_store() -> (Store, std::path::PathBuf) {
+        let dir =
+            std::env::temp_dir().join(format!("revcast_lock_{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::connect(&format!("sqlite://{}", dir.join("t.db").display()))
+            .await
+            .unwrap();
+        (store, dir)
+    }
+
+    fn job(status: &str) -> crate::store::JobRow {
+        let now = Utc::now();
+        crate::store::JobRow {
+            id: "job_1".into(),
+            kind: "train:lead".into(),
+            status: status.into(),
+            progress: 0.0,
+            message: String::new(),
+            result: None,
+            error: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_training_that_has_recorded_its_end_hands_the_lock_on_instead_of_a_conflict() {
+        let (store, dir) = file_store().await;
+        store.insert_job(&job("succeeded")).await.unwrap();
+        let held = store.try_training_lock().await.unwrap().expect("free lock");
+        let release = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            held.release().await;
+        });
+        let started = Instant::now();
+        let lock = training_lock(&store)
+            .await
+            .expect("the lock, once released");
+        assert!(started.elapsed() >= Duration::from_millis(250));
+        release.await.unwrap();
+        lock.release().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_running_training_is_a_conflict_at_once() {
+        let (store, dir) = file_store().await;
+        store.insert_job(&job("running")).await.unwrap();
+        let held = store.try_training_lock().await.unwrap().expect("free lock");
+        let started = Instant::now();
+        let refused = training_lock(&store).await;
+        assert!(matches!(refused, Err(ServiceError::Conflict(_))));
+        assert!(started.elapsed() < LOCK_RELEASE_WAIT);
+        held.release().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
