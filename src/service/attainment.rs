@@ -62,8 +62,8 @@ pub async fn forecast_attainment(
         ));
     }
     let served = forecast::forecast(store, registry, q).await?;
-    let quotas = store.all::<Quota>().await?;
-    let reps = store.all::<Rep>().await?;
+    let quotas = store.kept_all::<Quota>().await?;
+    let reps = store.kept_all::<Rep>().await?;
     let fc = &served.forecast;
     let stored = period_quotas(&quotas, fc.period);
     let quota = (!stored.is_empty()).then(|| stored.iter().map(|(_, a)| a).sum::<f64>());

@@ -2,10 +2,12 @@
 
 use super::{Result, ServiceError};
 use crate::domain::{
-    Account, AccountSnapshot, ChurnEvent, Lead, Opportunity, Period, Quota, Rep, Spend, StageEvent,
+    Account, AccountSnapshot, ChurnEvent, Lead, Opportunity, Period, Quota, Record, Rep, Spend,
+    StageEvent,
 };
 use crate::kpi::{self, KpiData, KpiGroup, KpiReport, Window};
 use crate::store::Store;
+use std::sync::Arc;
 
 /// A KPI request as the caller states it: either `period`, or `from` and `to` (exclusive).
 #[derive(Debug, Clone, Default)]
@@ -49,27 +51,37 @@ pub async fn kpis(store: &Store, q: &KpiQuery) -> Result<KpiReport> {
     Ok(kpi::compute(&stored.data(), window, group))
 }
 
-/// Every record the KPIs read, loaded once (several windows can then share one load).
+/// Every record the KPIs read, loaded once (several windows can then share one load). Each
+/// table is the one kept in memory ([`Store::kept_all`]), shared, not copied.
 pub(crate) struct KpiRecords {
-    leads: Vec<Lead>,
-    opportunities: Vec<Opportunity>,
-    stage_events: Vec<StageEvent>,
-    reps: Vec<Rep>,
-    quotas: Vec<Quota>,
-    accounts: Vec<Account>,
-    snapshots: Vec<AccountSnapshot>,
-    churn_events: Vec<ChurnEvent>,
-    spend: Vec<Spend>,
+    leads: Arc<Vec<Lead>>,
+    opportunities: Arc<Vec<Opportunity>>,
+    stage_events: Arc<Vec<StageEvent>>,
+    reps: Arc<Vec<Rep>>,
+    quotas: Arc<Vec<Quota>>,
+    accounts: Arc<Vec<Account>>,
+    snapshots: Arc<Vec<AccountSnapshot>>,
+    churn_events: Arc<Vec<ChurnEvent>>,
+    spend: Arc<Vec<Spend>>,
 }
 
 impl KpiRecords {
-    /// Loaded once per data revision (kept in memory while no CRM record changes).
-    pub(crate) async fn load(store: &Store) -> Result<std::sync::Arc<Self>> {
-        store.memoized(String::new(), || Self::read(store)).await
-    }
+    /// The tables the KPIs are computed from.
+    pub(crate) const TABLES: &'static [&'static str] = &[
+        Lead::TABLE,
+        Opportunity::TABLE,
+        StageEvent::TABLE,
+        Rep::TABLE,
+        Quota::TABLE,
+        Account::TABLE,
+        AccountSnapshot::TABLE,
+        ChurnEvent::TABLE,
+        Spend::TABLE,
+    ];
 
-    async fn read(store: &Store) -> Result<Self> {
-        // The tables are read at once on as many connections.
+    /// Each table read again only when it changed.
+    pub(crate) async fn load(store: &Store) -> Result<Self> {
+        // The tables not kept in memory are read at once on as many connections.
         let (
             leads,
             opportunities,
@@ -81,15 +93,15 @@ impl KpiRecords {
             churn_events,
             spend,
         ) = tokio::try_join!(
-            store.all::<Lead>(),
-            store.all::<Opportunity>(),
-            store.all::<StageEvent>(),
-            store.all::<Rep>(),
-            store.all::<Quota>(),
-            store.all::<Account>(),
-            store.all::<AccountSnapshot>(),
-            store.all::<ChurnEvent>(),
-            store.all::<Spend>(),
+            store.kept_all::<Lead>(),
+            store.kept_all::<Opportunity>(),
+            store.kept_all::<StageEvent>(),
+            store.kept_all::<Rep>(),
+            store.kept_all::<Quota>(),
+            store.kept_all::<Account>(),
+            store.kept_all::<AccountSnapshot>(),
+            store.kept_all::<ChurnEvent>(),
+            store.kept_all::<Spend>(),
         )?;
         Ok(KpiRecords {
             leads,

@@ -256,18 +256,27 @@ impl BulkWrite {
                 }
             }
         }
-        let mark = super::memo::mark_changed_sql(&self.store.pool);
+        let mut written: Vec<&str> = Vec::new();
+        for t in &self.tallies {
+            if t.spec.table == "opportunities" {
+                written.push("deal_changes");
+            }
+            written.push(t.spec.table);
+        }
+        written.sort_unstable();
+        written.dedup();
+        let mark = super::memo::mark_changed_sql(self.store.dialect(), &written);
         match self.tx {
             Tx::Sqlite(mut tx) => {
-                sqlx::query(mark).execute(&mut *tx).await?;
+                sqlx::query(AssertSqlSafe(mark)).execute(&mut *tx).await?;
                 tx.commit().await?
             }
             Tx::Postgres(mut tx) => {
-                sqlx::query(mark).execute(&mut *tx).await?;
+                sqlx::query(AssertSqlSafe(mark)).execute(&mut *tx).await?;
                 tx.commit().await?
             }
         }
-        self.store.after_commit().await;
+        self.store.after_commit(&written).await;
         Ok(self
             .tallies
             .iter()

@@ -149,11 +149,12 @@ impl Store {
                 }
                 q.execute(&mut *tx).await?;
             }
-            sqlx::query(super::memo::mark_changed_sql(&self.pool)).execute(&mut *tx).await?;
+            let mark = super::memo::mark_changed_sql(d, &["deal_changes"]);
+            sqlx::query(AssertSqlSafe(mark)).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok::<(), StoreError>(())
         })?;
-        self.after_commit().await;
+        self.after_commit(&["deal_changes"]).await;
         Ok(())
     }
 }

@@ -111,7 +111,7 @@ impl Store {
             Pool::Sqlite(p) => self.upsert_sqlite(p, &unique).await?,
             Pool::Postgres(p) => upsert_postgres(p, &unique).await?,
         };
-        self.after_commit().await;
+        self.after_commit(&memo::written_by::<T>()).await;
         let received = rows.len() as u64;
         Ok(UpsertCounts {
             received,
@@ -146,9 +146,8 @@ impl Store {
             inserted += new;
             updated += affected.saturating_sub(new);
         }
-        sqlx::query(memo::mark_changed_sql(&self.pool))
-            .execute(&mut *tx)
-            .await?;
+        let mark = memo::mark_changed_sql(d, &memo::written_by::<T>());
+        sqlx::query(AssertSqlSafe(mark)).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok((inserted, updated))
     }
@@ -379,9 +378,8 @@ async fn try_upsert_postgres<T: Record>(
             }
         }
     }
-    sqlx::query("SELECT nextval('data_revision')")
-        .execute(&mut *tx)
-        .await?;
+    let mark = memo::mark_changed_sql(d, &memo::written_by::<T>());
+    sqlx::query(AssertSqlSafe(mark)).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok((inserted, updated))
 }

@@ -36,7 +36,7 @@ pub async fn fan_days(store: &Store, period: Period) -> Result<Vec<FanDay>> {
 
 /// The sum of the quotas stored for exactly this period, or None when there are none.
 pub async fn stored_quota(store: &Store, period: Period) -> Result<Option<f64>> {
-    let quotas = store.all::<Quota>().await?;
+    let quotas = store.kept_all::<Quota>().await?;
     let mine: Vec<f64> = quotas
         .iter()
         .filter(|q| q.period == period)

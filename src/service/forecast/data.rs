@@ -7,31 +7,39 @@ use crate::domain::{DealChange, Opportunity, Period, Quota, Rep, StageEvent};
 use crate::service::{Result, ServiceError};
 use crate::store::Store;
 
-/// The CRM copy as the forecast and quota logic need it.
+/// The CRM copy as the forecast and quota logic need it. Each table is the one kept in memory
+/// ([`Store::kept_all`]), shared, not copied.
 pub(crate) struct Crm {
-    pub opps: Vec<Opportunity>,
-    pub events: Vec<StageEvent>,
+    pub opps: Arc<Vec<Opportunity>>,
+    pub events: Arc<Vec<StageEvent>>,
     /// The deals' recorded changes, by deal and oldest first.
-    pub changes: Vec<DealChange>,
-    pub reps: Vec<Rep>,
+    pub changes: Arc<Vec<DealChange>>,
+    pub reps: Arc<Vec<Rep>>,
     /// The last day with data: the latest creation, close or stage-event day.
     pub data_end: NaiveDate,
 }
 
 impl Crm {
-    /// Opportunities, stage events, deal history and reps, loaded once per data revision (kept
-    /// in memory while no CRM record changes); fails when no opportunity is stored.
+    /// The tables the copy is read from: a value derived from it only is kept while they
+    /// are unchanged.
+    pub const TABLES: &'static [&'static str] =
+        &["opportunities", "stage_events", "reps", "deal_changes"];
+
+    /// Opportunities, stage events, deal history and reps, each table read again only when it
+    /// changed; fails when no opportunity is stored.
     pub async fn load(store: &Store) -> Result<Arc<Crm>> {
-        store.memoized(String::new(), || Crm::read(store)).await
+        store
+            .memoized_on(Self::TABLES, String::new(), || Crm::read(store))
+            .await
     }
 
     async fn read(store: &Store) -> Result<Crm> {
-        // Four tables, read at once on as many connections.
+        // The tables not kept in memory are read at once on as many connections.
         let (opps, events, reps, changes) = tokio::try_join!(
-            store.all::<Opportunity>(),
-            store.all::<StageEvent>(),
-            store.all::<Rep>(),
-            store.all_deal_changes(),
+            store.kept_all::<Opportunity>(),
+            store.kept_all::<StageEvent>(),
+            store.kept_all::<Rep>(),
+            store.kept_deal_changes(),
         )?;
         let data_end = data_end(&opps, &events).ok_or_else(|| {
             ServiceError::Conflict(

@@ -130,8 +130,8 @@ fn model_p_win(
 /// Forecasts the period, stores the total and every group in the accuracy ledger, and returns it.
 ///
 /// A forecast is deterministic (fixed seed) in its data, its query and the active win model, so
-/// it is kept in memory while none of them changes (the data revision, see
-/// [`Store::memoized`]) and served again at once; the ledger has it from the first time.
+/// it is kept in memory while none of them changes (the tables of the CRM copy, see
+/// [`Store::memoized_on`]) and served again at once; the ledger has it from the first time.
 pub async fn forecast(
     store: &Store,
     registry: &ModelRegistry,
@@ -148,7 +148,7 @@ pub async fn forecast(
         .unwrap_or_default();
     let key = format!("{period}|{as_of}|{group_by:?}|{simulations}|{model}");
     let served = store
-        .memoized(key, || {
+        .memoized_on(Crm::TABLES, key, || {
             compute_and_record(store, registry, crm, period, as_of, group_by, simulations)
         })
         .await?;
@@ -202,8 +202,8 @@ struct Owned {
     as_of: NaiveDate,
     opps: Vec<Opportunity>,
     events: Vec<StageEvent>,
-    changes: Vec<crate::domain::DealChange>,
-    reps: Vec<crate::domain::Rep>,
+    changes: Arc<Vec<crate::domain::DealChange>>,
+    reps: Arc<Vec<crate::domain::Rep>>,
     group_by: Option<GroupBy>,
     simulations: usize,
 }

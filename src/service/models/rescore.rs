@@ -34,13 +34,14 @@ pub async fn refresh_scores(
             (score_leads(registry, &open)?, None)
         }
         ModelKind::Win => {
-            let opps = store.all::<Opportunity>().await?;
-            registry.set_owner_history(OwnerHistory::from_opportunities(&opps));
+            // The tables kept in memory: a forecast page opened after the same sync reads them too.
+            let opps = store.kept_all::<Opportunity>().await?;
+            registry.set_owner_history(OwnerHistory::from_opportunities(opps.iter()));
             if registry.active(kind).is_none() {
                 return Ok(0);
             }
-            let events = store.all::<StageEvent>().await?;
-            let open: Vec<Opportunity> = opps.into_iter().filter(Opportunity::is_open).collect();
+            let events = store.kept_all::<StageEvent>().await?;
+            let open: Vec<Opportunity> = opps.iter().filter(|o| o.is_open()).cloned().collect();
             let scored = score_opportunities(registry, &open, &events)?;
             (scored, Some(()))
         }
