@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::groups::won_in;
 use super::pipeline::pipeline_as_of;
 use super::types::ForecastInput;
-use super::{calibrate, forecast, ForecastError, DEFAULT_SIMULATIONS};
+use super::{calibrate, forecast, ForecastError, PWinFor, DEFAULT_SIMULATIONS};
 use crate::domain::{DealChange, Opportunity, Period, Rep, StageEvent};
 
 /// A win model: P(win) 0..=1 for an open deal.
@@ -77,7 +77,7 @@ pub fn backtest(
     reps: &[Rep],
     periods: &[Period],
     weeks_before_end: &[u32],
-    p_win_for: &dyn Fn(NaiveDate) -> WinModel,
+    p_win_for: &PWinFor<'_>,
     seed: u64,
 ) -> BacktestReport {
     let mut report = BacktestReport::default();
@@ -114,7 +114,7 @@ fn replay(
     reps: &[Rep],
     period: Period,
     as_of: NaiveDate,
-    p_win_for: &dyn Fn(NaiveDate) -> WinModel,
+    p_win_for: &PWinFor<'_>,
     seed: u64,
 ) -> Result<Replay, ForecastError> {
     let past = pipeline_as_of(opps, events, changes, as_of);

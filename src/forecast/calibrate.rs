@@ -26,10 +26,10 @@ use std::collections::HashMap;
 use super::backtest::WinModel;
 use super::engine::forecast_with;
 use super::groups::won_in;
-use super::pipeline::{data_start, pipeline_as_of};
+use super::pipeline::{data_start, DealIndex};
 use super::types::{Forecast, ForecastInput, Quantiles};
 use super::ForecastError;
-use crate::domain::Period;
+use crate::domain::{Period, StageEvent};
 
 /// Past periods replayed, at most.
 const LOOKBACK: usize = 8;
@@ -65,7 +65,7 @@ pub struct Calibration {
 pub fn calibrate(
     f: &mut Forecast,
     input: &ForecastInput,
-    p_win_for: &dyn Fn(NaiveDate) -> WinModel,
+    p_win_for: &PWinFor<'_>,
 ) -> Result<(), ForecastError> {
     let days_before_end = (input.period.end() - input.as_of).num_days();
     if days_before_end <= 1 {
@@ -130,60 +130,84 @@ fn days_in(p: Period) -> i64 {
 
 /// The score of each past forecast that could be replayed (oldest periods last): the periods
 /// of `latest`'s kind before it that are over by as_of, each replayed `lead(period)` days before
-/// its end.
+/// its end. The replays are independent: they run on two threads, and are then read in order as
+/// one after another would (the first with nothing won yet ends the list).
 fn past_scores(
     input: &ForecastInput,
     latest: Period,
     lead: &dyn Fn(Period) -> i64,
-    p_win_for: &dyn Fn(NaiveDate) -> WinModel,
+    p_win_for: &PWinFor<'_>,
 ) -> Result<Vec<f64>, ForecastError> {
-    let mut scores = Vec::new();
-    let mut past = latest.previous();
     // A period that began before the data's first day has only part of its actual in the data.
     let first_day = data_start(input.opportunities, input.events);
+    let mut replays = Vec::new();
+    let mut past = latest.previous();
     for _ in 0..LOOKBACK * 2 {
-        if scores.len() >= LOOKBACK || first_day.is_none_or(|d| past.start() < d) {
+        if replays.len() >= LOOKBACK || first_day.is_none_or(|d| past.start() < d) {
             break;
         }
         let Some(as_of) = past.end().checked_sub_days(Days::new(lead(past) as u64)) else {
             break;
         };
-        if past.end() > input.as_of + Days::new(1) {
-            past = past.previous();
-            continue;
+        if past.end() <= input.as_of + Days::new(1) {
+            replays.push((past, as_of));
         }
-        match replay(input, past, as_of, p_win_for) {
+        past = past.previous();
+    }
+    if replays.is_empty() {
+        return Ok(Vec::new());
+    }
+    let index = DealIndex::new(input.opportunities, input.events, input.changes);
+    // The stage events in time order (stable: events of one moment keep their order), so that
+    // the events known on a day are a prefix.
+    let mut events = input.events.to_vec();
+    events.sort_by_key(|e| e.entered_at);
+    let run = |(period, as_of): (Period, NaiveDate)| {
+        replay(input, &index, &events, period, as_of, p_win_for)
+    };
+    let half = replays.len().div_ceil(2);
+    let results: Vec<Result<Quantiles, ForecastError>> = std::thread::scope(|s| {
+        let later = s.spawn(|| replays[half..].iter().map(|r| run(*r)).collect::<Vec<_>>());
+        let mut out: Vec<_> = replays[..half].iter().map(|r| run(*r)).collect();
+        match later.join() {
+            Ok(rest) => out.extend(rest),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        out
+    });
+    let mut scores = Vec::new();
+    for ((period, _), result) in replays.iter().zip(results) {
+        match result {
             Ok(q) => scores.push(score(
                 &q,
-                won_in(input.opportunities, &HashMap::new(), past, None, ""),
+                won_in(input.opportunities, &HashMap::new(), *period, None, ""),
             )),
             // Nothing won yet by that day: that forecast had nothing to learn a win from.
             Err(ForecastError::NoHistory { .. }) => break,
             Err(e) => return Err(e),
         }
-        past = past.previous();
     }
     Ok(scores)
 }
 
+/// A win model for each replayed day (see [`calibrate`]); called from the replays' threads.
+pub type PWinFor<'a> = dyn Fn(NaiveDate) -> WinModel + Sync + 'a;
+
 fn replay(
     input: &ForecastInput,
+    index: &DealIndex,
+    events_in_time_order: &[StageEvent],
     period: Period,
     as_of: NaiveDate,
-    p_win_for: &dyn Fn(NaiveDate) -> WinModel,
+    p_win_for: &PWinFor<'_>,
 ) -> Result<Quantiles, ForecastError> {
-    let opps = pipeline_as_of(input.opportunities, input.events, input.changes, as_of);
-    let events: Vec<_> = input
-        .events
-        .iter()
-        .filter(|e| e.entered_at.date() <= as_of)
-        .cloned()
-        .collect();
+    let opps = index.pipeline_as_of(input.opportunities, as_of);
+    let known = events_in_time_order.partition_point(|e| e.entered_at.date() <= as_of);
     let past = ForecastInput {
         period,
         as_of,
         opportunities: &opps,
-        events: &events,
+        events: &events_in_time_order[..known],
         group_by: None,
         simulations: REPLAY_SIMULATIONS,
         ..*input

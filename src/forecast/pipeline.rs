@@ -1,8 +1,10 @@
 //! The pipeline as it stood on a past date, rebuilt from the stage history (for backtests).
 
 use chrono::NaiveDate;
+use std::collections::HashMap;
 
-use crate::domain::{DealChange, Opportunity, StageEvent};
+use crate::domain::IdHashing;
+use crate::domain::{DealChange, EventsByDeal, Opportunity, StageEvent};
 
 /// The stage given to a deal reopened for a date before its first recorded stage event.
 pub const UNKNOWN_STAGE: &str = "(unknown)";
@@ -46,43 +48,69 @@ pub fn pipeline_as_of(
     changes: &[DealChange],
     as_of: NaiveDate,
 ) -> Vec<Opportunity> {
-    let history = DealChange::by_deal(changes);
-    let known = StageEvent::by_deal(events, |e| e.entered_at.date() <= as_of);
-    let all_events: std::collections::HashSet<&str> =
-        events.iter().map(|e| e.opportunity_id.as_str()).collect();
-    let start = data_start(opps, events);
-    opps.iter()
-        .filter_map(|o| {
-            let evs = known.get(o.id.as_str());
-            let created = o.created_at.map(|t| t.date());
-            let undated = o.closed_at.is_none() && !all_events.contains(o.id.as_str());
-            let exists = match created {
-                Some(c) => c <= as_of,
-                None if undated => start.is_some_and(|s| s <= as_of),
-                None => evs.is_some_and(|v| !v.is_empty()),
-            };
-            if !exists {
-                return None;
-            }
-            if created.is_none() && undated {
-                return Some(o.clone());
-            }
-            if o.closed_at.is_some_and(|t| t.date() <= as_of) && o.won.is_some() {
-                return Some(o.clone());
-            }
-            let last = evs.and_then(|v| v.last());
-            let mut open = o.clone();
-            open.won = None;
-            open.closed_at = None;
-            open.forecast_category = None;
-            open.stage = last.map_or_else(|| UNKNOWN_STAGE.to_string(), |e| e.stage.clone());
-            open.expected_close_date = last.and_then(|e| e.expected_close_date);
-            if let Some(h) = history.get(o.id.as_str()) {
-                as_known(&mut open, h, last, as_of);
-            }
-            Some(open)
-        })
-        .collect()
+    DealIndex::new(opps, events, changes).pipeline_as_of(opps, as_of)
+}
+
+/// The stage and deal history grouped by deal once, to rebuild the pipeline as of many days
+/// (a forecast's calibration replays up to eight): [`DealIndex::pipeline_as_of`] is
+/// [`pipeline_as_of`] without grouping the histories again.
+pub struct DealIndex<'a> {
+    /// Each deal's changes, oldest first.
+    history: HashMap<&'a str, Vec<&'a DealChange>, IdHashing>,
+    /// Each deal's stage events, oldest first.
+    events: EventsByDeal<'a>,
+    /// The data's first day ([`data_start`]).
+    start: Option<NaiveDate>,
+}
+
+impl<'a> DealIndex<'a> {
+    pub fn new(opps: &[Opportunity], events: &'a [StageEvent], changes: &'a [DealChange]) -> Self {
+        DealIndex {
+            history: DealChange::by_deal(changes),
+            events: StageEvent::by_deal(events, |_| true),
+            start: data_start(opps, events),
+        }
+    }
+
+    /// [`pipeline_as_of`] of `opps` (the deals the index was built with).
+    pub fn pipeline_as_of(&self, opps: &[Opportunity], as_of: NaiveDate) -> Vec<Opportunity> {
+        opps.iter()
+            .filter_map(|o| {
+                let all = self.events.get(o.id.as_str());
+                // The events entered by the end of as_of: a prefix, the events being in time order.
+                let evs = all
+                    .map(|v| &v[..v.partition_point(|e| e.entered_at.date() <= as_of)])
+                    .filter(|v| !v.is_empty());
+                let created = o.created_at.map(|t| t.date());
+                let undated = o.closed_at.is_none() && all.is_none();
+                let exists = match created {
+                    Some(c) => c <= as_of,
+                    None if undated => self.start.is_some_and(|s| s <= as_of),
+                    None => evs.is_some(),
+                };
+                if !exists {
+                    return None;
+                }
+                if created.is_none() && undated {
+                    return Some(o.clone());
+                }
+                if o.closed_at.is_some_and(|t| t.date() <= as_of) && o.won.is_some() {
+                    return Some(o.clone());
+                }
+                let last = evs.and_then(|v| v.last());
+                let mut open = o.clone();
+                open.won = None;
+                open.closed_at = None;
+                open.forecast_category = None;
+                open.stage = last.map_or_else(|| UNKNOWN_STAGE.to_string(), |e| e.stage.clone());
+                open.expected_close_date = last.and_then(|e| e.expected_close_date);
+                if let Some(h) = self.history.get(o.id.as_str()) {
+                    as_known(&mut open, h, last, as_of);
+                }
+                Some(open)
+            })
+            .collect()
+    }
 }
 
 /// The data as it stood at the end of `as_of`, for a forecast made that day: the deals as they

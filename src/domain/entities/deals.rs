@@ -219,8 +219,9 @@ pub struct DealChange {
 impl DealChange {
     /// Each deal's changes, oldest first (changes at the same moment keep their order): the one
     /// grouping of the deal history by deal.
-    pub fn by_deal(changes: &[DealChange]) -> HashMap<&str, Vec<&DealChange>> {
-        let mut by: HashMap<&str, Vec<&DealChange>> = HashMap::new();
+    pub fn by_deal(changes: &[DealChange]) -> HashMap<&str, Vec<&DealChange>, IdHashing> {
+        let mut by: HashMap<&str, Vec<&DealChange>, IdHashing> =
+            HashMap::with_hasher(IdHashing::new());
         for c in changes {
             by.entry(c.opportunity_id.as_str()).or_default().push(c);
         }
