@@ -2,19 +2,19 @@
 
 use super::report::{median, Kpi, KpiPart, Unit};
 use super::scope::Scope;
-use super::stages::{paths, Path, StageOrder};
+use super::stages::{Path, StageOrder};
 use super::Window;
 use crate::domain::days_between;
 
-pub(crate) fn kpis(s: &Scope, w: &Window) -> Vec<Kpi> {
-    let paths = paths(&s.events, &s.opps);
+/// `paths`: the scope's deals' paths ([`super::stages::paths`] of its events and deals).
+pub(crate) fn kpis(s: &Scope, paths: &[Path], w: &Window) -> Vec<Kpi> {
     let order = &s.stage_order;
     let stats: Vec<StageStats> = order
         .stages
         .iter()
-        .map(|st| stage_stats(&paths, order, st, w))
+        .map(|st| stage_stats(paths, order, st, w))
         .collect();
-    vec![conversion(&paths, &stats, w), time_in_stage(&stats)]
+    vec![conversion(paths, &stats, w), time_in_stage(&stats)]
 }
 
 #[derive(Default)]

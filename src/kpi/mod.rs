@@ -205,19 +205,26 @@ pub fn compute_each(
 ) -> Vec<KpiReport> {
     let all = scope::Scope::all(data);
     let split = group_by.map(|g| (g, groups::split(&all, data, g)));
+    // What every window of a scope shares is worked out once per scope, not once per window.
+    let all_shared = Shared::new(&all);
+    let groups_shared: Vec<Shared> = split
+        .iter()
+        .flat_map(|(_, scopes)| scopes.iter().map(|(_, scope)| Shared::new(scope)))
+        .collect();
     windows
         .iter()
         .map(|&window| KpiReport {
             window,
             group_by,
-            kpis: all_kpis(&all, &window),
+            kpis: all_kpis(&all, &all_shared, &window),
             groups: match &split {
                 None => Vec::new(),
                 Some((g, scopes)) => scopes
                     .iter()
-                    .map(|(key, scope)| GroupReport {
+                    .zip(&groups_shared)
+                    .map(|((key, scope), shared)| GroupReport {
                         key: key.clone(),
-                        kpis: groups::mark_not_applicable(*g, all_kpis(scope, &window)),
+                        kpis: groups::mark_not_applicable(*g, all_kpis(scope, shared, &window)),
                     })
                     .collect(),
             },
@@ -225,8 +232,24 @@ pub fn compute_each(
         .collect()
 }
 
-fn all_kpis(s: &scope::Scope, w: &Window) -> Vec<Kpi> {
-    let kpis = kpis_of(s, w);
+/// What the KPIs of every window of one scope share: the deals' paths through the stages and
+/// the accounts' snapshot and churn histories.
+struct Shared<'a> {
+    paths: Vec<stages::Path<'a>>,
+    accounts: revenue::History<'a>,
+}
+
+impl<'a> Shared<'a> {
+    fn new(s: &scope::Scope<'a>) -> Self {
+        Shared {
+            paths: stages::paths(&s.events, &s.opps),
+            accounts: revenue::History::new(s),
+        }
+    }
+}
+
+fn all_kpis(s: &scope::Scope, shared: &Shared, w: &Window) -> Vec<Kpi> {
+    let kpis = kpis_of(s, shared, w);
     if w.days() > 0 {
         return kpis;
     }
@@ -239,13 +262,13 @@ fn all_kpis(s: &scope::Scope, w: &Window) -> Vec<Kpi> {
         .collect()
 }
 
-fn kpis_of(s: &scope::Scope, w: &Window) -> Vec<Kpi> {
+fn kpis_of(s: &scope::Scope, shared: &Shared, w: &Window) -> Vec<Kpi> {
     let mut out = leads::kpis(s, w);
-    out.extend(funnel::kpis(s, w));
+    out.extend(funnel::kpis(s, &shared.paths, w));
     let sales = sales::kpis(s, w);
     let cac = sales.iter().find(|k| k.name == "cac").cloned();
     out.extend(sales);
-    let revenue = revenue::kpis(s, w);
+    let revenue = revenue::kpis(s, &shared.accounts, w);
     let clv = revenue.iter().find(|k| k.name == "clv").cloned();
     out.extend(revenue);
     if let (Some(clv), Some(cac)) = (clv, cac) {

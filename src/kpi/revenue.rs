@@ -24,13 +24,14 @@ struct Cohort {
     contraction: f64,
 }
 
-struct History<'a> {
+/// Each account's snapshots (oldest first) and churn events.
+pub(crate) struct History<'a> {
     snaps: BTreeMap<&'a Id, Vec<&'a AccountSnapshot>>,
     churns: BTreeMap<&'a Id, Vec<(NaiveDate, f64)>>,
 }
 
 impl<'a> History<'a> {
-    fn new(s: &Scope<'a>) -> Self {
+    pub(crate) fn new(s: &Scope<'a>) -> Self {
         let mut snaps: BTreeMap<&Id, Vec<&AccountSnapshot>> = BTreeMap::new();
         for sn in &s.snapshots {
             snaps.entry(&sn.account_id).or_default().push(sn);
@@ -109,8 +110,9 @@ const NRR: &str = "(ARR at start - churned ARR - contraction + expansion) / ARR 
 const EXPANSION: &str = "ARR growth, from the window's start to its last day, of the accounts \
                          active at the start that did not churn";
 
-pub(crate) fn kpis(s: &Scope, w: &Window) -> Vec<Kpi> {
-    let c = cohort(&History::new(s), w);
+/// `h`: the scope's account histories ([`History::new`]).
+pub(crate) fn kpis(s: &Scope, h: &History, w: &Window) -> Vec<Kpi> {
+    let c = cohort(h, w);
     let base = |name: &str, unit, formula: &str| {
         Kpi::new(name, unit, formula)
             .count("accounts_at_start", c.accounts as f64)
