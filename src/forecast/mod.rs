@@ -20,9 +20,11 @@ mod runrate;
 mod series;
 mod series_batch;
 mod series_ets;
+mod series_ets_form;
 #[cfg(test)]
 mod series_eval;
 mod series_models;
+mod series_nelder_mead;
 mod series_path;
 mod series_theta;
 mod simdeals;

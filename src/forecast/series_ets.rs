@@ -1,80 +1,161 @@
 //! Non-seasonal ETS for the series engine: the form (error, trend, damping) with the lowest
-//! AICc among the six that augurs' `AutoETS::non_seasonal()` tries.
+//! AICc among the six that augurs' `AutoETS::non_seasonal()` tries, fitted by revcast itself.
 //!
-//! Why not `AutoETS` itself: it asks every evaluation of the likelihood for the forecasts of
-//! the next three steps at every time point (`nmse = 3`, for an error criterion that a
-//! likelihood fit never reads), and the extra steps take a power of the damping per point.
-//! Fitting each form through `Unfit` with `nmse(1)` gives the same likelihood, parameters and
-//! forecasts with 29% fewer instructions over a whole series forecast (callgrind, 5 monthly
-//! series of 120 points: 1,617 M before, 1,149 M after), about 9% less CPU time (the removed
-//! instructions were cheap; benches/RESULTS.md). The forms' order and the AICc tie-break are
-//! AutoETS's, so the chosen model is the same (tested below).
+//! Why not augurs' fit: its likelihood (`Ets::etscalc_in`) took 91% of the series engine's
+//! instructions. It refills a state vector of `n + 1` entries, writes every residual and takes a
+//! logarithm of every one-step forecast for every form, though only multiplicative errors need
+//! it, about 200 times per fit. Here each form's recursion is its own loop without allocation
+//! (`series_ets_form`) under our own bounded Nelder-Mead (`series_nelder_mead`), with augurs'
+//! bounds, starting values, simplex and stopping rule, so that the fits are augurs' (tested
+//! against it below; benches/RESULTS.md has the counts and the accuracy).
 
-use augurs::ets::model::{ErrorComponent, Model, ModelType, SeasonalComponent, TrendComponent};
-use augurs::Predict;
-
+use super::series_ets_form::{Form, Smoothing};
+use super::series_nelder_mead::{minimise, Bounds};
 use super::series_path::Path;
 
-/// One form of a non-seasonal ETS model.
-#[derive(Debug, Clone, Copy)]
-struct EtsForm {
-    error: ErrorComponent,
-    trend: TrendComponent,
-    damped: bool,
-}
-
-impl EtsForm {
-    const fn new(error: ErrorComponent, trend: TrendComponent, damped: bool) -> Self {
-        EtsForm {
-            error,
+/// The forms AutoETS's non-seasonal search tries, in its order (error, then trend, then damped
+/// before undamped).
+const FORMS: [Form; 6] = {
+    const fn form(multiplicative: bool, trend: bool, damped: bool) -> Form {
+        Form {
+            multiplicative,
             trend,
             damped,
         }
     }
-
-    fn fit(self, y: &[f64]) -> Option<Model> {
-        let model_type = ModelType {
-            error: self.error,
-            trend: self.trend,
-            season: SeasonalComponent::None,
-        };
-        augurs::ets::model::Unfit::new(model_type)
-            .damped(self.damped)
-            .nmse(1)
-            .fit(y)
-            .ok()
-            .filter(|m| !m.aicc().is_nan())
-    }
-}
-
-/// The forms AutoETS's non-seasonal search tries, in its order (error, then trend, then damped
-/// before undamped).
-const FORMS: [EtsForm; 6] = {
-    use ErrorComponent::{Additive as EA, Multiplicative as EM};
-    use TrendComponent::{Additive as TA, None as TN};
     [
-        EtsForm::new(EA, TN, false),
-        EtsForm::new(EA, TA, true),
-        EtsForm::new(EA, TA, false),
-        EtsForm::new(EM, TN, false),
-        EtsForm::new(EM, TA, true),
-        EtsForm::new(EM, TA, false),
+        form(false, false, false),
+        form(false, true, true),
+        form(false, true, false),
+        form(true, false, false),
+        form(true, true, true),
+        form(true, true, false),
     ]
 };
 
-/// An ETS model fitted on a series.
-pub(crate) struct FittedEts(Model);
+/// Bounds of alpha, beta and phi (augurs' and `forecast`'s usual bounds); beta is further kept
+/// at or below alpha's starting value.
+const ALPHA: (f64, f64) = (0.0001, 0.9999);
+const BETA: (f64, f64) = (0.0001, 0.9999);
+const PHI: (f64, f64) = (0.8, 0.98);
+/// Nelder-Mead's iteration cap (augurs' default).
+const MAX_ITER: usize = 2000;
+
+/// An ETS model fitted on a series: its form, parameters, last states, one-step error variance
+/// and AICc.
+#[derive(Debug, Clone)]
+pub(crate) struct FittedEts {
+    form: Form,
+    smoothing: Smoothing,
+    level: f64,
+    slope: f64,
+    /// Sum of squared errors over `n - parameters - 2` (relative errors for a multiplicative form).
+    sigma2: f64,
+    aicc: f64,
+}
 
 impl FittedEts {
     /// `h` steps ahead with the 80% interval.
     pub fn predict(&self, h: usize) -> Result<Path, String> {
-        let f = self.0.predict(h, 0.8).map_err(|e| e.to_string())?;
-        let i = f.intervals.ok_or("the model returned no intervals")?;
-        Ok(Path {
-            point: f.point,
-            lower: i.lower,
-            upper: i.upper,
+        Ok(self
+            .form
+            .path(self.smoothing, self.level, self.slope, self.sigma2, h))
+    }
+
+    fn aicc(&self) -> f64 {
+        self.aicc
+    }
+}
+
+impl Form {
+    /// Fits this form by maximum likelihood: Nelder-Mead over alpha (beta, phi) and the initial
+    /// states, from the usual starting values; `None` when the AICc is not a number.
+    fn fit(self, y: &[f64]) -> Option<FittedEts> {
+        let n = y.len();
+        let alpha0 = ALPHA.0 + 0.2 * (ALPHA.1 - ALPHA.0);
+        let beta_hi = BETA.1.min(alpha0);
+        let (l0, b0) = self.initial_states(y);
+        let mut x0 = vec![alpha0];
+        let (mut lower, mut upper) = (vec![ALPHA.0], vec![ALPHA.1]);
+        if self.trend {
+            x0.push(BETA.0 + 0.1 * (beta_hi - BETA.0));
+            lower.push(BETA.0);
+            upper.push(beta_hi);
+        }
+        if self.damped {
+            x0.push(PHI.0 + 0.99 * (PHI.1 - PHI.0));
+            lower.push(PHI.0);
+            upper.push(PHI.1);
+        }
+        let n_opt = x0.len();
+        x0.push(l0);
+        if self.trend {
+            x0.push(b0);
+        }
+        lower.resize(x0.len(), f64::NEG_INFINITY);
+        upper.resize(x0.len(), f64::INFINITY);
+        let bounds = Bounds {
+            lower: &lower,
+            upper: &upper,
+        };
+        let cost = |x: &[f64]| {
+            let (s, l, b) = self.unpack(x, n_opt);
+            self.neg2_loglik(&self.pass(y, s, l, b), n)
+        };
+        let best = minimise(cost, &x0, &bounds, MAX_ITER);
+        let (smoothing, l, b) = self.unpack(&best, n_opt);
+        let pass = self.pass(y, smoothing, l, b);
+        let n_params = self.n_states() + n_opt;
+        let aic = self.neg2_loglik(&pass, n) + 2.0 * n_params as f64;
+        let k = n_params + 1;
+        let aicc = match n.checked_sub(k + 1) {
+            Some(0) | None => f64::INFINITY,
+            Some(d) => aic + 2.0 * (k * (k + 1)) as f64 / d as f64,
+        };
+        (!aicc.is_nan()).then_some(FittedEts {
+            form: self,
+            smoothing,
+            level: pass.level,
+            slope: pass.slope,
+            sigma2: pass.sse / (n as f64 - n_params as f64 - 2.0),
+            aicc,
         })
+    }
+
+    /// The smoothing parameters and initial states in a point of the optimiser's space.
+    fn unpack(self, x: &[f64], n_opt: usize) -> (Smoothing, f64, f64) {
+        let s = Smoothing {
+            alpha: x[0],
+            beta: if self.trend { x[1] } else { 0.0 },
+            phi: if self.damped { x[2] } else { 1.0 },
+        };
+        let b = if self.trend { x[n_opt + 1] } else { 0.0 };
+        (s, x[n_opt], b)
+    }
+
+    /// The starting level (and slope): the mean of the first ten values, or the least-squares
+    /// line through them (time 1, 2, ...), level at time 0.
+    fn initial_states(self, y: &[f64]) -> (f64, f64) {
+        let m = y.len().min(10);
+        let first = &y[..m];
+        let mean = first.iter().sum::<f64>() / m as f64;
+        if !self.trend {
+            return (mean, 0.0);
+        }
+        let t_mean = (m as f64 + 1.0) / 2.0;
+        let (mut sxy, mut sxx) = (0.0, 0.0);
+        for (i, v) in first.iter().enumerate() {
+            let dt = (i + 1) as f64 - t_mean;
+            sxy += dt * (v - mean);
+            sxx += dt * dt;
+        }
+        let b = sxy / sxx;
+        let l = mean - b * t_mean;
+        if (l + b).abs() < 1e-8 {
+            (l * (1.0 + 1e-3), b * (1.0 + 1e-3))
+        } else {
+            (l, b)
+        }
     }
 }
 
@@ -84,12 +165,11 @@ pub(crate) fn fit_ets(y: &[f64]) -> Result<FittedEts, String> {
     fit_forms(y)?
         .into_iter()
         .min_by(|a, b| a.aicc().total_cmp(&b.aicc()))
-        .map(FittedEts)
         .ok_or_else(|| "no model found".into())
 }
 
 /// Every form that fits `y`, in [`FORMS`]' order.
-fn fit_forms(y: &[f64]) -> Result<Vec<Model>, String> {
+fn fit_forms(y: &[f64]) -> Result<Vec<FittedEts>, String> {
     // AutoETS's rule: more than 4 values beyond alpha and the initial level.
     if y.len() <= 6 {
         return Err("not enough data".into());
@@ -97,7 +177,7 @@ fn fit_forms(y: &[f64]) -> Result<Vec<Model>, String> {
     let positive = y.iter().fold(f64::INFINITY, |a, &b| a.min(b)) > 0.0;
     Ok(FORMS
         .iter()
-        .filter(|f| f.error == ErrorComponent::Additive || positive)
+        .filter(|f| !f.multiplicative || positive)
         .filter_map(|f| f.fit(y))
         .collect())
 }
@@ -113,7 +193,10 @@ fn fit_forms(y: &[f64]) -> Result<Vec<Model>, String> {
 /// the AICc-best form's 4.345 / 1.801 (statsforecast AutoETS 4.34 / 1.802).
 pub(crate) fn ets_averaged(y: &[f64], h: usize) -> Result<Path, String> {
     let fits = fit_forms(y)?;
-    let best = fits.iter().map(Model::aicc).fold(f64::INFINITY, f64::min);
+    let best = fits
+        .iter()
+        .map(FittedEts::aicc)
+        .fold(f64::INFINITY, f64::min);
     let mut sum = Path {
         point: vec![0.0; h],
         lower: vec![0.0; h],
@@ -122,7 +205,7 @@ pub(crate) fn ets_averaged(y: &[f64], h: usize) -> Result<Path, String> {
     let mut total = 0.0;
     for model in fits {
         let weight = (-0.5 * (model.aicc() - best)).exp();
-        let Ok(p) = FittedEts(model).predict(h) else {
+        let Ok(p) = model.predict(h) else {
             continue;
         };
         if weight == 0.0
@@ -161,8 +244,9 @@ pub(crate) fn ets_averaged(y: &[f64], h: usize) -> Result<Path, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use augurs::ets::model::{ErrorComponent, ModelType, SeasonalComponent, TrendComponent, Unfit};
     use augurs::ets::AutoETS;
-    use augurs::Fit;
+    use augurs::{Fit, Predict};
 
     fn series(k: u64, sign: f64) -> Vec<f64> {
         // A trend, a wiggle and a deterministic jitter.
@@ -176,20 +260,70 @@ mod tests {
             .collect()
     }
 
+    /// augurs' fit of the same form: the reference.
+    fn reference(form: Form, y: &[f64]) -> augurs::ets::model::Model {
+        let model_type = ModelType {
+            error: if form.multiplicative {
+                ErrorComponent::Multiplicative
+            } else {
+                ErrorComponent::Additive
+            },
+            trend: if form.trend {
+                TrendComponent::Additive
+            } else {
+                TrendComponent::None
+            },
+            season: SeasonalComponent::None,
+        };
+        Unfit::new(model_type).damped(form.damped).fit(y).unwrap()
+    }
+
+    fn close(a: &[f64], b: &[f64], rel: f64) -> bool {
+        a.iter()
+            .zip(b)
+            .all(|(a, b)| (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0))
+    }
+
     #[test]
-    fn the_search_picks_and_forecasts_what_autoets_does() {
+    fn each_form_fits_and_forecasts_as_augurs_does() {
+        for (k, sign) in (0..6).flat_map(|k| [(k, 1.0), (k, -1.0)]) {
+            let y = series(k, sign);
+            for form in FORMS.iter().filter(|f| !f.multiplicative || sign > 0.0) {
+                let ours = form.fit(&y).unwrap();
+                let theirs = reference(*form, &y);
+                let rel = (ours.aicc - theirs.aicc()).abs() / theirs.aicc().abs();
+                assert!(
+                    rel < 1e-9,
+                    "{k} {sign} {form:?}: {} {}",
+                    ours.aicc,
+                    theirs.aicc()
+                );
+                let (p, t) = (ours.predict(8).unwrap(), theirs.predict(8, 0.8).unwrap());
+                assert!(close(&p.point, &t.point, 1e-9), "{k} {sign} {form:?}");
+                let i = t.intervals.unwrap();
+                assert!(close(&p.lower, &i.lower, 1e-9), "{k} {sign} {form:?}");
+                assert!(close(&p.upper, &i.upper, 1e-9), "{k} {sign} {form:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_search_picks_the_form_autoets_picks() {
         // Positive series (all six forms compete) and negative ones (additive errors only).
         for (k, sign) in (0..6).flat_map(|k| [(k, 1.0), (k, -1.0)]) {
             let y = series(k, sign);
             let ours = fit_ets(&y).unwrap();
             let auto = AutoETS::non_seasonal().fit(&y).unwrap();
-            let kind = |m: &Model| (m.model_type().to_string(), m.damped());
-            assert_eq!(kind(&ours.0), kind(auto.model()), "{k} {sign}");
-            let theirs = auto.predict(8, 0.8).unwrap();
-            let p = ours.predict(8).unwrap();
-            assert_eq!(p.point, theirs.point, "{k} {sign}");
-            let bounds = theirs.intervals.unwrap();
-            assert_eq!((p.lower, p.upper), (bounds.lower, bounds.upper), "{k}");
+            let m = auto.model();
+            let theirs = (
+                m.model_type().error == ErrorComponent::Multiplicative,
+                m.model_type().trend == TrendComponent::Additive,
+                m.damped(),
+            );
+            let f = ours.form;
+            assert_eq!((f.multiplicative, f.trend, f.damped), theirs, "{k} {sign}");
+            let t = auto.predict(8, 0.8).unwrap();
+            assert!(close(&ours.predict(8).unwrap().point, &t.point, 1e-9));
         }
     }
 
@@ -198,10 +332,7 @@ mod tests {
         for k in 0..6 {
             let y = series(k, 1.0);
             let forms = fit_forms(&y).unwrap();
-            let paths: Vec<Path> = forms
-                .iter()
-                .map(|m| FittedEts(m.clone()).predict(8).unwrap())
-                .collect();
+            let paths: Vec<Path> = forms.iter().map(|m| m.predict(8).unwrap()).collect();
             let avg = ets_averaged(&y, 8).unwrap();
             for i in 0..8 {
                 let lo = paths
@@ -221,7 +352,10 @@ mod tests {
                     "{k}"
                 );
                 // The Akaike-weighted mean of the forms: exp(-dAICc/2) from the lowest.
-                let best = forms.iter().map(Model::aicc).fold(f64::INFINITY, f64::min);
+                let best = forms
+                    .iter()
+                    .map(FittedEts::aicc)
+                    .fold(f64::INFINITY, f64::min);
                 let w: Vec<f64> = forms
                     .iter()
                     .map(|m| (-0.5 * (m.aicc() - best)).exp())
