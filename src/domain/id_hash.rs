@@ -21,6 +21,13 @@ impl IdHashing {
     }
 }
 
+/// A fresh key, as [`IdHashing::new`] (for maps built by `collect` or read by serde).
+impl Default for IdHashing {
+    fn default() -> Self {
+        IdHashing::new()
+    }
+}
+
 impl BuildHasher for IdHashing {
     type Hasher = IdHasher;
     fn build_hasher(&self) -> IdHasher {

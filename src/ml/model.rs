@@ -246,10 +246,10 @@ impl TrainedModel {
         rows.iter()
             .map(|r| {
                 self.encoder.encode_into(r, &mut buf);
-                let p = self.calibrator.apply(self.model.raw_proba(&buf));
                 contrib.fill(0.0);
                 per_feature.fill(0.0);
-                self.model.contributions(&buf, &mut contrib);
+                let raw = self.model.raw_proba_explained(&buf, &mut contrib);
+                let p = self.calibrator.apply(raw);
                 for (c, &f) in contrib.iter().zip(&self.encoder.column_feature) {
                     per_feature[f] += c;
                 }

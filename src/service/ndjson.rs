@@ -22,6 +22,8 @@ pub const MAX_LINE_BYTES: usize = 8 << 20;
 /// Lines scored together: large enough for the parallel scoring path, small enough to keep
 /// memory flat (a few MB in and out).
 const BLOCK_LINES: usize = 8192;
+/// Lines parsed on several threads from: below it, starting threads costs more than it saves.
+const PARSE_THREADS_FROM: usize = 1024;
 
 /// What a stream carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,13 +152,19 @@ fn score_lines<S, T: Record>(
     let mut failure = None;
     // The block's last newline ends its last line; it does not start another.
     let lines = block.strip_suffix(b"\n").unwrap_or(block);
-    for raw in lines.split(|&b| b == b'\n').filter(|_| !block.is_empty()) {
-        let text = String::from_utf8_lossy(raw);
-        let text = text.trim();
-        if text.is_empty() {
-            st.line += 1;
-            continue;
-        }
+    let lines: Vec<&[u8]> = if block.is_empty() {
+        Vec::new()
+    } else {
+        lines.split(|&b| b == b'\n').collect()
+    };
+    for line in read_lines::<T>(&lines, PARSE_THREADS_FROM) {
+        let row = match line {
+            Line::Blank => {
+                st.line += 1;
+                continue;
+            }
+            Line::Read(row) => row,
+        };
         if st.rows == MAX_STREAM_ROWS {
             failure = Some((
                 String::new(),
@@ -164,7 +172,7 @@ fn score_lines<S, T: Record>(
             ));
             break;
         }
-        match parse_text_row::<T>(text) {
+        match row {
             Ok(row) => parsed.push(row),
             Err(p) => {
                 let first = p.into_iter().next();
@@ -190,6 +198,44 @@ fn score_lines<S, T: Record>(
     out
 }
 
+/// A line of the stream: blank (skipped, but counted), or a row read or refused.
+enum Line<T> {
+    Blank,
+    Read(std::result::Result<T, Vec<RowProblem>>),
+}
+
+fn read_line<T: Record>(raw: &[u8]) -> Line<T> {
+    let text = String::from_utf8_lossy(raw);
+    let text = text.trim();
+    if text.is_empty() {
+        Line::Blank
+    } else {
+        Line::Read(parse_text_row::<T>(text))
+    }
+}
+
+/// Reads every line, in order: split over the available cores when there are at least
+/// `parallel_from` of them. Lines after a bad one are read too (and thrown away by the caller):
+/// they cost no more than when the stream is good, and the answer stays the same.
+fn read_lines<T: Record>(lines: &[&[u8]], parallel_from: usize) -> Vec<Line<T>> {
+    let read = |part: &[&[u8]]| part.iter().map(|l| read_line::<T>(l)).collect::<Vec<_>>();
+    if lines.len() < parallel_from.max(2) {
+        return read(lines);
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 2 {
+        return read(lines);
+    }
+    let chunk = lines.len().div_ceil(cores);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = lines.chunks(chunk).map(|c| s.spawn(|| read(c))).collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().expect("a parsing thread does not panic"))
+            .collect()
+    })
+}
+
 /// The error line for the current line; ends the stream.
 fn fail<S>(st: &mut State<S>, field: &str, reason: String) -> Vec<u8> {
     st.done = true;
@@ -211,4 +257,46 @@ fn fail<S>(st: &mut State<S>, field: &str, reason: String) -> Vec<u8> {
     let mut out = serde_json::to_vec(&body).expect("an error serialises");
     out.push(b'\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a line became, comparable: the lead's id, the problems' fields, or blank.
+    fn seen(lines: &[Line<Lead>]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| match l {
+                Line::Blank => "blank".to_string(),
+                Line::Read(Ok(lead)) => lead.id.as_str().to_string(),
+                Line::Read(Err(p)) => {
+                    format!("bad {:?}", p.iter().map(|p| &p.field).collect::<Vec<_>>())
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lines_read_on_several_threads_come_back_in_order_as_on_one() {
+        let text: Vec<String> = (0..101)
+            .map(|i| match i % 10 {
+                3 => "  ".to_string(),
+                7 => format!(r#"{{"id": "L{i}", "created_at": "not a date"}}"#),
+                9 => "[1, 2]".to_string(),
+                _ => format!(
+                    r#"{{"id": "L{i}", "source": "webinar", "attributes": {{"visits": {i}}}}}"#
+                ),
+            })
+            .collect();
+        let lines: Vec<&[u8]> = text.iter().map(|t| t.as_bytes()).collect();
+        let one = seen(&read_lines::<Lead>(&lines, usize::MAX));
+        let many = seen(&read_lines::<Lead>(&lines, 0));
+        assert_eq!(one, many);
+        assert_eq!(one[0], "L0");
+        assert_eq!(one[3], "blank");
+        assert_eq!(one[7], r#"bad ["created_at"]"#);
+        assert!(one[9].starts_with("bad"));
+        assert_eq!(one[100], "L100");
+    }
 }
