@@ -9,6 +9,7 @@ pub mod forecast;
 pub mod import;
 pub mod kpi;
 pub mod ml;
+mod parallel;
 pub mod quota;
 pub mod service;
 pub mod store;

@@ -130,8 +130,8 @@ fn days_in(p: Period) -> i64 {
 
 /// The score of each past forecast that could be replayed (oldest periods last): the periods
 /// of `latest`'s kind before it that are over by as_of, each replayed `lead(period)` days before
-/// its end. The replays are independent: they run on two threads, and are then read in order as
-/// one after another would (the first with nothing won yet ends the list).
+/// its end. The replays are independent: they run on the available cores, and are then read in
+/// order as one after another would (the first with nothing won yet ends the list).
 fn past_scores(
     input: &ForecastInput,
     latest: Period,
@@ -162,18 +162,10 @@ fn past_scores(
     // the events known on a day are a prefix.
     let mut events = input.events.to_vec();
     events.sort_by_key(|e| e.entered_at);
-    let run = |(period, as_of): (Period, NaiveDate)| {
-        replay(input, &index, &events, period, as_of, p_win_for)
-    };
-    let half = replays.len().div_ceil(2);
-    let results: Vec<Result<Quantiles, ForecastError>> = std::thread::scope(|s| {
-        let later = s.spawn(|| replays[half..].iter().map(|r| run(*r)).collect::<Vec<_>>());
-        let mut out: Vec<_> = replays[..half].iter().map(|r| run(*r)).collect();
-        match later.join() {
-            Ok(rest) => out.extend(rest),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-        out
+    let results = crate::parallel::by_chunks(&replays, 2, |part| {
+        part.iter()
+            .map(|&(period, as_of)| replay(input, &index, &events, period, as_of, p_win_for))
+            .collect()
     });
     let mut scores = Vec::new();
     for ((period, _), result) in replays.iter().zip(results) {

@@ -23,26 +23,6 @@ use super::split::{split, SplitMethod};
 /// result is the same as scoring them one by one).
 pub const PARALLEL_BATCH: usize = 8192;
 
-fn in_parallel<T: Send>(rows: &[FeatureRow], f: impl Fn(&[FeatureRow]) -> Vec<T> + Sync) -> Vec<T> {
-    // Small batches (one lead per request) must not pay for asking the OS about cores: on Linux
-    // that reads cgroup files, measured at a quarter of the server's CPU.
-    if rows.len() < PARALLEL_BATCH {
-        return f(rows);
-    }
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if cores < 2 {
-        return f(rows);
-    }
-    let chunk = rows.len().div_ceil(cores);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = rows.chunks(chunk).map(|c| s.spawn(|| f(c))).collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a scoring thread panicked"))
-            .collect()
-    })
-}
-
 /// Rows and positives of one slice, and the first and last row time in it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SliceCounts {
@@ -210,7 +190,7 @@ impl TrainedModel {
     /// Calibrated probabilities only (no explanations): the fast path for batch scoring.
     /// Batches of [`PARALLEL_BATCH`] rows or more are split over the available cores.
     pub fn predict(&self, rows: &[FeatureRow]) -> Vec<f64> {
-        in_parallel(rows, |chunk| self.predict_serial(chunk))
+        crate::parallel::by_chunks(rows, PARALLEL_BATCH, |chunk| self.predict_serial(chunk))
     }
 
     fn predict_serial(&self, rows: &[FeatureRow]) -> Vec<f64> {
@@ -236,7 +216,7 @@ impl TrainedModel {
     /// [`TrainedModel::score`] with the factors not yet in words (feature indices and points):
     /// for callers that write them out themselves ([`super::explain::FactorWords`]).
     pub fn score_raw(&self, rows: &[FeatureRow]) -> Vec<RawScore> {
-        in_parallel(rows, |chunk| self.score_raw_serial(chunk))
+        crate::parallel::by_chunks(rows, PARALLEL_BATCH, |chunk| self.score_raw_serial(chunk))
     }
 
     fn score_raw_serial(&self, rows: &[FeatureRow]) -> Vec<RawScore> {

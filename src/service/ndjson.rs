@@ -218,21 +218,8 @@ fn read_line<T: Record>(raw: &[u8]) -> Line<T> {
 /// `parallel_from` of them. Lines after a bad one are read too (and thrown away by the caller):
 /// they cost no more than when the stream is good, and the answer stays the same.
 fn read_lines<T: Record>(lines: &[&[u8]], parallel_from: usize) -> Vec<Line<T>> {
-    let read = |part: &[&[u8]]| part.iter().map(|l| read_line::<T>(l)).collect::<Vec<_>>();
-    if lines.len() < parallel_from.max(2) {
-        return read(lines);
-    }
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if cores < 2 {
-        return read(lines);
-    }
-    let chunk = lines.len().div_ceil(cores);
-    std::thread::scope(|s| {
-        let parts: Vec<_> = lines.chunks(chunk).map(|c| s.spawn(|| read(c))).collect();
-        parts
-            .into_iter()
-            .flat_map(|p| p.join().expect("a parsing thread does not panic"))
-            .collect()
+    crate::parallel::by_chunks(lines, parallel_from, |part| {
+        part.iter().map(|l| read_line::<T>(l)).collect()
     })
 }
 

@@ -256,15 +256,7 @@ impl BulkWrite {
                 }
             }
         }
-        let mut written: Vec<&str> = Vec::new();
-        for t in &self.tallies {
-            if t.spec.table == "opportunities" {
-                written.push("deal_changes");
-            }
-            written.push(t.spec.table);
-        }
-        written.sort_unstable();
-        written.dedup();
+        let written = super::memo::tables_written(self.tallies.iter().map(|t| t.spec.table));
         let mark = super::memo::mark_changed_sql(self.store.dialect(), &written);
         match self.tx {
             Tx::Sqlite(mut tx) => {

@@ -12,6 +12,7 @@
 
 use sqlx::{AssertSqlSafe, Row};
 
+use super::memo::DEAL_CHANGES;
 use super::sql::Dialect;
 use super::write::BeginWrite;
 use super::{on_pool, Result, Store, StoreError};
@@ -149,12 +150,12 @@ impl Store {
                 }
                 q.execute(&mut *tx).await?;
             }
-            let mark = super::memo::mark_changed_sql(d, &["deal_changes"]);
+            let mark = super::memo::mark_changed_sql(d, &[DEAL_CHANGES]);
             sqlx::query(AssertSqlSafe(mark)).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok::<(), StoreError>(())
         })?;
-        self.after_commit(&["deal_changes"]).await;
+        self.after_commit(&[DEAL_CHANGES]).await;
         Ok(())
     }
 }

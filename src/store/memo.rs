@@ -32,7 +32,7 @@ use crate::domain::Record;
 const MAX_SLOTS: usize = 64;
 
 /// Every table whose writes are tracked (one revision counter each, see the 0009 migrations).
-pub const TRACKED: [&str; 10] = [
+const TRACKED: [&str; 10] = [
     "leads",
     "opportunities",
     "stage_events",
@@ -42,7 +42,7 @@ pub const TRACKED: [&str; 10] = [
     "account_snapshots",
     "churn_events",
     "spend",
-    "deal_changes",
+    DEAL_CHANGES,
 ];
 
 /// A set of tracked tables, one bit each in [`TRACKED`]'s order. A name that is not tracked
@@ -79,7 +79,7 @@ impl Tables {
 pub struct Revisions([i64; TRACKED.len()]);
 
 struct Slot {
-    tables: Tables,
+    /// The sum of the revisions of the key's tables when the value was computed.
     revision: i64,
     value: Arc<dyn Any + Send + Sync>,
 }
@@ -102,7 +102,7 @@ impl Memo {
     fn get<T: Any + Send + Sync>(&self, key: &SlotKey, now: &Revisions) -> Option<Arc<T>> {
         let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         let slot = slots.get(key)?;
-        (slot.revision == slot.tables.revision(now))
+        (slot.revision == key.1.revision(now))
             .then(|| slot.value.clone().downcast::<T>().ok())
             .flatten()
     }
@@ -110,19 +110,12 @@ impl Memo {
     fn put(&self, key: SlotKey, now: &Revisions, value: Arc<dyn Any + Send + Sync>) {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         // A value whose tables changed since it was computed is never served again.
-        slots.retain(|_, s| s.revision == s.tables.revision(now));
+        slots.retain(|k, s| s.revision == k.1.revision(now));
         if slots.len() >= MAX_SLOTS && !slots.contains_key(&key) {
             slots.clear();
         }
-        let tables = key.1;
-        slots.insert(
-            key,
-            Slot {
-                tables,
-                revision: tables.revision(now),
-                value,
-            },
-        );
+        let revision = key.1.revision(now);
+        slots.insert(key, Slot { revision, value });
     }
 }
 
@@ -148,13 +141,23 @@ pub(crate) fn mark_changed_sql(dialect: Dialect, tables: &[&str]) -> String {
     }
 }
 
-/// The tables a write of `T`'s records changes: its own, and for opportunities the deal
-/// history (an update archives the deal's previous state; the latest state is the deal row).
-pub(crate) fn written_by<T: Record>() -> Vec<&'static str> {
-    match T::TABLE {
-        "opportunities" => vec!["opportunities", "deal_changes"],
-        table => vec![table],
+/// The table of the deal history (no record type of its own: see [`Store::all_deal_changes`]).
+pub const DEAL_CHANGES: &str = "deal_changes";
+
+/// The tables a write of records to `tables` changes, sorted and once each: those tables, and
+/// with the opportunities the deal history (an update archives the deal's previous state; the
+/// latest state is the deal row).
+pub(crate) fn tables_written<'a>(tables: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut written = Vec::new();
+    for t in tables {
+        if t == "opportunities" {
+            written.push(DEAL_CHANGES);
+        }
+        written.push(t);
     }
+    written.sort_unstable();
+    written.dedup();
+    written
 }
 
 impl Store {
@@ -238,7 +241,7 @@ impl Store {
     /// Every recorded deal change ([`Store::all_deal_changes`]), kept in memory while neither
     /// the opportunities nor their history change.
     pub async fn kept_deal_changes(&self) -> Result<Arc<Vec<crate::domain::DealChange>>> {
-        self.memoized_on(&["opportunities", "deal_changes"], String::new(), || {
+        self.memoized_on(&["opportunities", DEAL_CHANGES], String::new(), || {
             self.all_deal_changes()
         })
         .await

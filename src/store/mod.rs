@@ -26,6 +26,7 @@ pub use bulk::{BulkTable, BulkWrite, KeyedRow};
 pub use forecasts::SnapshotRow;
 pub use jobs::{JobRow, TrainingLock, INTERRUPTED};
 pub use keys::ApiKeyRow;
+pub use memo::DEAL_CHANGES;
 pub use models::ModelVersionRow;
 pub use records::{Page, UpsertCounts};
 pub use scores::{ChurnScoreFilter, ScoreRow};

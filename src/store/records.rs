@@ -111,7 +111,7 @@ impl Store {
             Pool::Sqlite(p) => self.upsert_sqlite(p, &unique).await?,
             Pool::Postgres(p) => upsert_postgres(p, &unique).await?,
         };
-        self.after_commit(&memo::written_by::<T>()).await;
+        self.after_commit(&memo::tables_written([T::TABLE])).await;
         let received = rows.len() as u64;
         Ok(UpsertCounts {
             received,
@@ -146,7 +146,7 @@ impl Store {
             inserted += new;
             updated += affected.saturating_sub(new);
         }
-        let mark = memo::mark_changed_sql(d, &memo::written_by::<T>());
+        let mark = memo::mark_changed_sql(d, &memo::tables_written([T::TABLE]));
         sqlx::query(AssertSqlSafe(mark)).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok((inserted, updated))
@@ -378,7 +378,7 @@ async fn try_upsert_postgres<T: Record>(
             }
         }
     }
-    let mark = memo::mark_changed_sql(d, &memo::written_by::<T>());
+    let mark = memo::mark_changed_sql(d, &memo::tables_written([T::TABLE]));
     sqlx::query(AssertSqlSafe(mark)).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok((inserted, updated))

@@ -3,9 +3,9 @@
 use chrono::{Days, NaiveDate, Utc};
 use std::sync::Arc;
 
-use crate::domain::{DealChange, Opportunity, Period, Quota, Rep, StageEvent};
+use crate::domain::{DealChange, Opportunity, Period, Quota, Record, Rep, StageEvent};
 use crate::service::{Result, ServiceError};
-use crate::store::Store;
+use crate::store::{Store, DEAL_CHANGES};
 
 /// The CRM copy as the forecast and quota logic need it. Each table is the one kept in memory
 /// ([`Store::kept_all`]), shared, not copied.
@@ -22,8 +22,12 @@ pub(crate) struct Crm {
 impl Crm {
     /// The tables the copy is read from: a value derived from it only is kept while they
     /// are unchanged.
-    pub const TABLES: &'static [&'static str] =
-        &["opportunities", "stage_events", "reps", "deal_changes"];
+    pub const TABLES: &'static [&'static str] = &[
+        Opportunity::TABLE,
+        StageEvent::TABLE,
+        Rep::TABLE,
+        DEAL_CHANGES,
+    ];
 
     /// Opportunities, stage events, deal history and reps, each table read again only when it
     /// changed; fails when no opportunity is stored.

@@ -291,14 +291,11 @@ mod tests {
     use super::*;
     use std::time::{Duration, Instant};
 
-    async fn file_store() -> (Store, std::path::PathBuf) {
-        let dir =
-            std::env::temp_dir().join(format!("revcast_lock_{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let store = Store::connect(&format!("sqlite://{}", dir.join("t.db").display()))
-            .await
-            .unwrap();
-        (store, dir)
+    /// A SQLite file store (its training lock is the file lock other processes see too).
+    async fn file_store() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        (Store::connect(&url).await.unwrap(), dir)
     }
 
     fn job(status: &str) -> crate::store::JobRow {
@@ -318,7 +315,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_training_that_has_recorded_its_end_hands_the_lock_on_instead_of_a_conflict() {
-        let (store, dir) = file_store().await;
+        let (store, _dir) = file_store().await;
         store.insert_job(&job("succeeded")).await.unwrap();
         let held = store.try_training_lock().await.unwrap().expect("free lock");
         let release = tokio::spawn(async move {
@@ -332,12 +329,11 @@ mod tests {
         assert!(started.elapsed() >= Duration::from_millis(250));
         release.await.unwrap();
         lock.release().await;
-        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[tokio::test]
     async fn a_running_training_is_a_conflict_at_once() {
-        let (store, dir) = file_store().await;
+        let (store, _dir) = file_store().await;
         store.insert_job(&job("running")).await.unwrap();
         let held = store.try_training_lock().await.unwrap().expect("free lock");
         let started = Instant::now();
@@ -345,6 +341,5 @@ mod tests {
         assert!(matches!(refused, Err(ServiceError::Conflict(_))));
         assert!(started.elapsed() < LOCK_RELEASE_WAIT);
         held.release().await;
-        let _ = std::fs::remove_dir_all(dir);
     }
 }
