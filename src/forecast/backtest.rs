@@ -4,6 +4,7 @@
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use super::calibrate::Replays;
 use super::groups::won_in;
 use super::pipeline::pipeline_as_of;
 use super::types::ForecastInput;
@@ -68,7 +69,8 @@ pub struct BacktestReport {
 /// Replays the forecast of each period at each number of weeks before its end, its range
 /// calibrated on the periods before it as a forecast made that day would be (see [`calibrate`]).
 /// `p_win_for(as_of)` must return a win model that uses only history before `as_of`.
-/// Events and deals are cut to what was known on each as_of (see [`pipeline_as_of`]).
+/// Events and deals are cut to what was known on each as_of (see [`pipeline_as_of`]). The
+/// calibrations of the rows share their past forecasts where they are the same (see [`Replays`]).
 #[allow(clippy::too_many_arguments)]
 pub fn backtest(
     opps: &[Opportunity],
@@ -81,11 +83,13 @@ pub fn backtest(
     seed: u64,
 ) -> BacktestReport {
     let mut report = BacktestReport::default();
+    let replays = Replays::default();
     for period in periods {
         let actual = won_in(opps, &Default::default(), *period, None, "");
         for &w in weeks_before_end {
             let as_of = period.end() - Days::new(7 * u64::from(w) + 1);
-            match replay(opps, events, changes, reps, *period, as_of, p_win_for, seed) {
+            let data = (opps, events, changes, reps);
+            match replay(data, *period, as_of, p_win_for, seed, &replays) {
                 Ok(r) => report.rows.push(row(*period, as_of, w, &r, actual)),
                 Err(e) => report.skipped.push((*period, w, e.to_string())),
             }
@@ -106,16 +110,21 @@ struct Replay {
     crm_weighted: f64,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The data a backtest replays: deals, stage events, deal history, reps.
+type Data<'a> = (
+    &'a [Opportunity],
+    &'a [StageEvent],
+    &'a [DealChange],
+    &'a [Rep],
+);
+
 fn replay(
-    opps: &[Opportunity],
-    events: &[StageEvent],
-    changes: &[DealChange],
-    reps: &[Rep],
+    (opps, events, changes, reps): Data<'_>,
     period: Period,
     as_of: NaiveDate,
     p_win_for: &PWinFor<'_>,
     seed: u64,
+    replays: &Replays,
 ) -> Result<Replay, ForecastError> {
     let past = pipeline_as_of(opps, events, changes, as_of);
     let known: Vec<StageEvent> = events
@@ -137,7 +146,7 @@ fn replay(
     let p_win = p_win_for(as_of);
     let mut f = forecast(&input, &*p_win)?;
     let simulated = f.total;
-    calibrate(&mut f, &input, p_win_for)?;
+    calibrate(&mut f, &input, p_win_for, Some(replays))?;
     Ok(Replay {
         total: f.total,
         simulated,

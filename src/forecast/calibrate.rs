@@ -22,6 +22,8 @@
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Mutex;
 
 use super::backtest::WinModel;
 use super::engine::forecast_with;
@@ -29,7 +31,7 @@ use super::groups::won_in;
 use super::pipeline::{data_start, DealIndex};
 use super::types::{Forecast, ForecastInput, Quantiles};
 use super::ForecastError;
-use crate::domain::{Period, StageEvent};
+use crate::domain::{Opportunity, Period, StageEvent};
 
 /// Past periods replayed, at most.
 const LOOKBACK: usize = 8;
@@ -41,6 +43,42 @@ const REPLAY_SIMULATIONS: usize = 2_000;
 const TARGET: f64 = 0.8;
 /// The widest calibration: a replay whose range was nearly empty would otherwise blow it up.
 const MAX_FACTOR: f64 = 10.0;
+/// Replays a [`Replays`] keeps; past it, it starts afresh.
+const KEPT_REPLAYS: usize = 1_024;
+
+/// Past forecasts already replayed, each kept under a fingerprint of everything it read (its
+/// period and day, the seed, the deals as they stood that day, the stage events known by then).
+/// A CRM sync changes today's records, not what was known on a past day, so after it the
+/// replays of a calibration are found here instead of being made again; a write that does
+/// change a past day (a deal closed back-dated, a stage event filed late) changes the fingerprint.
+///
+/// A replay's result also depends on its `p_win_for`: share one `Replays` only between
+/// calibrations whose `p_win_for` is the same rule of the data as it stood on the day (the
+/// service's stage win rates).
+#[derive(Debug, Default)]
+pub struct Replays {
+    kept: Mutex<HashMap<u64, Quantiles>>,
+}
+
+impl Replays {
+    fn get(&self, key: u64) -> Option<Quantiles> {
+        self.kept.lock().ok()?.get(&key).copied()
+    }
+
+    fn keep(&self, key: u64, q: Quantiles) {
+        if let Ok(mut kept) = self.kept.lock() {
+            if kept.len() >= KEPT_REPLAYS {
+                kept.clear();
+            }
+            kept.insert(key, q);
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.kept.lock().map_or(0, |k| k.len())
+    }
+}
 
 /// How a forecast's P10..P90 were calibrated.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -61,17 +99,24 @@ pub struct Calibration {
 
 /// Replays the past periods of `input` (made on `input.as_of` from what was known then) and
 /// calibrates `f`'s total and groups. `p_win_for(day)` must use only history up to `day`.
-/// A period already over by as_of is left alone.
+/// A period already over by as_of is left alone. With `replays`, the past forecasts already
+/// made from the same data are taken from it, and the new ones kept there (see [`Replays`]).
 pub fn calibrate(
     f: &mut Forecast,
     input: &ForecastInput,
     p_win_for: &PWinFor<'_>,
+    replays: Option<&Replays>,
 ) -> Result<(), ForecastError> {
+    let run = Run {
+        input,
+        p_win_for,
+        replays,
+    };
     let days_before_end = (input.period.end() - input.as_of).num_days();
     if days_before_end <= 1 {
         return Ok(());
     }
-    let mut scores = past_scores(input, input.period, &|_| days_before_end, p_win_for)?;
+    let mut scores = past_scores(&run, input.period, &|_| days_before_end)?;
     let mut kind = "of this kind";
     if scores.len() < MIN_PAST_FORECASTS && input.period.months() > 1 {
         // Too few past periods of this kind (a year of quarters): the months replayed as of the
@@ -79,7 +124,7 @@ pub fn calibrate(
         // forecast's own range, so they carry over from months to longer periods.
         let share = days_before_end as f64 / days_in(input.period) as f64;
         let lead = |m: Period| ((share * days_in(m) as f64).round() as i64).max(2);
-        let months = past_scores(input, Period::month_of(input.as_of), &lead, p_win_for)?;
+        let months = past_scores(&run, Period::month_of(input.as_of), &lead)?;
         if months.len() >= MIN_PAST_FORECASTS {
             scores = months;
             kind = "of past months (too few past periods of this kind), each made the same share of its month";
@@ -133,11 +178,11 @@ fn days_in(p: Period) -> i64 {
 /// its end. The replays are independent: they run on the available cores, and are then read in
 /// order as one after another would (the first with nothing won yet ends the list).
 fn past_scores(
-    input: &ForecastInput,
+    run: &Run<'_, '_>,
     latest: Period,
     lead: &dyn Fn(Period) -> i64,
-    p_win_for: &PWinFor<'_>,
 ) -> Result<Vec<f64>, ForecastError> {
+    let input = run.input;
     // A period that began before the data's first day has only part of its actual in the data.
     let first_day = data_start(input.opportunities, input.events);
     let mut replays = Vec::new();
@@ -164,7 +209,7 @@ fn past_scores(
     events.sort_by_key(|e| e.entered_at);
     let results = crate::parallel::by_chunks(&replays, 2, |part| {
         part.iter()
-            .map(|&(period, as_of)| replay(input, &index, &events, period, as_of, p_win_for))
+            .map(|&(period, as_of)| replay(run, &index, &events, period, as_of))
             .collect()
     });
     let mut scores = Vec::new();
@@ -185,26 +230,85 @@ fn past_scores(
 /// A win model for each replayed day (see [`calibrate`]); called from the replays' threads.
 pub type PWinFor<'a> = dyn Fn(NaiveDate) -> WinModel + Sync + 'a;
 
+/// One calibration's inputs.
+struct Run<'i, 'a> {
+    input: &'i ForecastInput<'a>,
+    p_win_for: &'i PWinFor<'i>,
+    replays: Option<&'i Replays>,
+}
+
+/// The forecast of `period` made on `as_of` from the data as it stood then (see [`Replays`]).
 fn replay(
-    input: &ForecastInput,
+    run: &Run<'_, '_>,
     index: &DealIndex,
     events_in_time_order: &[StageEvent],
     period: Period,
     as_of: NaiveDate,
-    p_win_for: &PWinFor<'_>,
 ) -> Result<Quantiles, ForecastError> {
-    let opps = index.pipeline_as_of(input.opportunities, as_of);
+    let opps = index.pipeline_as_of(run.input.opportunities, as_of);
     let known = events_in_time_order.partition_point(|e| e.entered_at.date() <= as_of);
+    // Only what a replay reads: ungrouped, so neither the reps nor the deal history (already
+    // folded into `opps`) take part.
     let past = ForecastInput {
         period,
         as_of,
         opportunities: &opps,
         events: &events_in_time_order[..known],
+        changes: &[],
+        reps: &[],
         group_by: None,
         simulations: REPLAY_SIMULATIONS,
-        ..*input
+        seed: run.input.seed,
     };
-    Ok(forecast_with(&past, &*p_win_for(as_of), false)?.total)
+    let key = run.replays.map(|_| fingerprint(&past));
+    if let Some(q) = run.replays.zip(key).and_then(|(r, k)| r.get(k)) {
+        return Ok(q);
+    }
+    let q = forecast_with(&past, &*(run.p_win_for)(as_of), false)?.total;
+    if let Some((r, k)) = run.replays.zip(key) {
+        r.keep(k, q);
+    }
+    Ok(q)
+}
+
+/// A fingerprint of everything a replay reads. Every field of a deal and of a stage event is
+/// named, so that a field added to either fails to compile here until it is hashed too.
+fn fingerprint(past: &ForecastInput) -> u64 {
+    let mut h = DefaultHasher::new();
+    (past.period, past.as_of, past.simulations, past.seed).hash(&mut h);
+    past.opportunities.len().hash(&mut h);
+    for o in past.opportunities {
+        let Opportunity {
+            id,
+            account_id,
+            owner_id,
+            created_at,
+            stage,
+            amount,
+            expected_close_date,
+            closed_at,
+            won,
+            forecast_category,
+            product,
+            deal_type,
+            attributes,
+        } = o;
+        (id, account_id, owner_id, created_at, stage).hash(&mut h);
+        amount.map(|a| a.get().to_bits()).hash(&mut h);
+        (expected_close_date, closed_at, won, forecast_category).hash(&mut h);
+        (product, deal_type, attributes).hash(&mut h);
+    }
+    past.events.len().hash(&mut h);
+    for e in past.events {
+        let StageEvent {
+            opportunity_id,
+            stage,
+            entered_at,
+            expected_close_date,
+        } = e;
+        (opportunity_id, stage, entered_at, expected_close_date).hash(&mut h);
+    }
+    h.finish()
 }
 
 /// How far `actual` fell outside the P50, in units of the P50's distance to P90 (above) or P10

@@ -44,7 +44,7 @@ pub use accuracy::{
     score_snapshots, AccuracyBucket, AccuracyReport, ForecastSnapshot, TOTAL_GROUP,
 };
 pub use backtest::{backtest, BacktestReport, BacktestRow, BacktestSummary, WinModel};
-pub use calibrate::{calibrate, Calibration, PWinFor, MIN_PAST_FORECASTS};
+pub use calibrate::{calibrate, Calibration, PWinFor, Replays, MIN_PAST_FORECASTS};
 pub use engine::forecast;
 pub use groups::{group_key, won_in, LedgerGrouping, NO_KEY};
 pub use leakguard::outcomes_learned_until;

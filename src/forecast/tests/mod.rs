@@ -249,7 +249,7 @@ fn calibration_skips_periods_before_the_data_and_replays_before_the_first_win() 
         let model = |d: NaiveDate| -> WinModel {
             stage_model(&pipeline_as_of(&opps, &w.events, &[], d), &w.events, d)
         };
-        calibrate(&mut f, &i, &model).unwrap();
+        calibrate(&mut f, &i, &model, None).unwrap();
         f.calibration.unwrap()
     };
     let lost = |i: u32| {
@@ -283,6 +283,76 @@ fn calibration_skips_periods_before_the_data_and_replays_before_the_first_win() 
     );
     let c = calibrated_on(vec![lost(11), lost(12), early_win, late_win]);
     assert_eq!(c.past_forecasts, 3, "{c:?}");
+}
+
+/// A calibration's replays are kept under what they read. A sync of today (an open deal's amount
+/// changed, the change in its history) finds every replay kept and gives the range a calibration
+/// from scratch gives; a deal's outcome changed in a replayed period makes those replays again.
+#[test]
+fn kept_replays_serve_a_change_of_today_and_are_made_again_for_a_change_of_the_past() {
+    use crate::domain::{DealChange, Money, Timestamp};
+    let w = world(3, day(2024, 1, 1), 700, 3.0);
+    let as_of = day(2025, 11, 10);
+    let (opps, events) = known_on(&w, as_of);
+    let x = opps.iter().position(|o| o.is_open()).unwrap();
+    let change = |o: &Opportunity, on: NaiveDate| DealChange {
+        opportunity_id: o.id.clone(),
+        changed_at: Timestamp::from_date(on),
+        amount: o.amount,
+        expected_close_date: o.expected_close_date,
+        stage: o.stage.clone(),
+        forecast_category: o.forecast_category.clone(),
+        owner_id: o.owner_id.clone(),
+    };
+    let first = change(&opps[x], opps[x].created_at.unwrap().date());
+    let calibrated = |opps: &[Opportunity], changes: &[DealChange], replays: Option<&Replays>| {
+        let data = (opps.to_vec(), events.clone());
+        let mut i = input(&data, &w.reps, "2025-Q4", as_of);
+        (i.group_by, i.changes) = (None, changes);
+        let mut f = forecast(&i, &*stage_model(opps, &events, as_of)).unwrap();
+        let model = |d: NaiveDate| -> WinModel {
+            stage_model(&pipeline_as_of(opps, &events, changes, d), &events, d)
+        };
+        calibrate(&mut f, &i, &model, replays).unwrap();
+        f.calibration.unwrap()
+    };
+    let replays = Replays::default();
+    let before = calibrated(&opps, std::slice::from_ref(&first), Some(&replays));
+    let made = replays.len();
+    assert!(made >= MIN_PAST_FORECASTS, "{before:?}");
+
+    // Today's sync: the amount doubled, and the history has the change.
+    let mut synced = opps.clone();
+    let amount = synced[x].amount.unwrap().get();
+    synced[x].amount = Some(Money::parse(amount * 2.0 + 100.0).unwrap());
+    let history = [first.clone(), change(&synced[x], as_of)];
+    let kept = calibrated(&synced, &history, Some(&replays));
+    assert_eq!(replays.len(), made, "every replay was found");
+    assert_eq!(kept, calibrated(&synced, &history, None));
+    assert_eq!(
+        kept, before,
+        "a change of today leaves the past forecasts as they were"
+    );
+
+    // The past changed: the biggest deal won in July 2025 was lost after all (the replay of the
+    // third quarter, made 51 days before its end, on August 11th, knew its outcome).
+    let mut past = synced.clone();
+    let won_in_july = |o: &&mut Opportunity| {
+        let d = o.closed_at.map(|t| t.date());
+        o.won == Some(true) && d.is_some_and(|d| d >= day(2025, 7, 1) && d <= day(2025, 7, 31))
+    };
+    let big = past
+        .iter_mut()
+        .filter(won_in_july)
+        .max_by(|a, b| a.amount.partial_cmp(&b.amount).unwrap())
+        .unwrap();
+    big.won = Some(false);
+    let remade = calibrated(&past, &history, Some(&replays));
+    assert!(
+        replays.len() > made,
+        "the replays that knew the outcome are made again"
+    );
+    assert_eq!(remade, calibrated(&past, &history, None));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use utoipa::ToSchema;
 
 use super::data::{parse_period, resolve_as_of, Crm};
@@ -214,6 +214,12 @@ type Computed = (
     std::result::Result<Forecast, forecast::ForecastError>,
 );
 
+/// The past forecasts replayed by the calibrations of this process, kept across writes (a sync
+/// changes today's records, not a past day's; each replay is kept under a fingerprint of the data
+/// as it stood on its day, see [`forecast::Replays`]). Their `p_win_for` is always the stage win
+/// rates known on the day, so every forecast of the process may share them.
+static REPLAYS: LazyLock<forecast::Replays> = LazyLock::new(forecast::Replays::default);
+
 /// Runs the forecast with the model's P(win) (falling back to the stage rate for a deal it did
 /// not score) or with the stage win rates alone.
 fn compute(o: &Owned, model: Option<ModelPWin>) -> Computed {
@@ -251,7 +257,9 @@ fn compute(o: &Owned, model: Option<ModelPWin>) -> Computed {
         let r = StageWinRates::learn(&o.opps, &o.events, day);
         Box::new(move |d: &Opportunity| r.rate(&d.stage))
     };
-    let f = f.and_then(|mut f| forecast::calibrate(&mut f, &input, &stage_rates_on).map(|()| f));
+    let f = f.and_then(|mut f| {
+        forecast::calibrate(&mut f, &input, &stage_rates_on, Some(&REPLAYS)).map(|()| f)
+    });
     (source, version, f)
 }
 
