@@ -260,14 +260,16 @@ fn replay(
         simulations: REPLAY_SIMULATIONS,
         seed: run.input.seed,
     };
-    let key = run.replays.map(|_| fingerprint(&past));
-    if let Some(q) = run.replays.zip(key).and_then(|(r, k)| r.get(k)) {
+    let made = || Ok(forecast_with(&past, &*(run.p_win_for)(as_of), false)?.total);
+    let Some(replays) = run.replays else {
+        return made();
+    };
+    let key = fingerprint(&past);
+    if let Some(q) = replays.get(key) {
         return Ok(q);
     }
-    let q = forecast_with(&past, &*(run.p_win_for)(as_of), false)?.total;
-    if let Some((r, k)) = run.replays.zip(key) {
-        r.keep(k, q);
-    }
+    let q = made()?;
+    replays.keep(key, q);
     Ok(q)
 }
 
