@@ -16,9 +16,9 @@ use super::memo::DEAL_CHANGES;
 use super::sql::Dialect;
 use super::write::BeginWrite;
 use super::{on_pool, Result, Store, StoreError};
-use crate::domain::{DealChange, Id, Money};
+use crate::domain::{DealChange, Money};
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "opportunity_id, changed_at, amount, expected_close_date, stage, forecast_category, owner_id";
 
 macro_rules! decode_change {
@@ -29,26 +29,33 @@ macro_rules! decode_change {
         let amount: Option<f64> = row.try_get("amount")?;
         let owner: Option<String> = row.try_get("owner_id")?;
         DealChange {
-            opportunity_id: Id::parse(id).map_err(bad)?,
+            opportunity_id: crate::domain::Id::parse(id).map_err(bad)?,
             changed_at: row
                 .try_get::<chrono::DateTime<chrono::Utc>, _>("changed_at")?
                 .into(),
-            amount: amount.map(Money::parse).transpose().map_err(bad)?,
+            amount: amount
+                .map(crate::domain::Money::parse)
+                .transpose()
+                .map_err(bad)?,
             expected_close_date: row.try_get("expected_close_date")?,
             stage: row.try_get("stage")?,
             forecast_category: row.try_get("forecast_category")?,
-            owner_id: owner.map(Id::parse).transpose().map_err(bad)?,
+            owner_id: owner
+                .map(crate::domain::Id::parse)
+                .transpose()
+                .map_err(bad)?,
         }
     }};
 }
+pub(super) use decode_change;
 
 /// Orders the deal itself after every archived state recorded at the same moment (it was
 /// recorded after them).
-const LATEST_SEQ: &str = "9223372036854775807";
+pub(super) const LATEST_SEQ: i64 = i64::MAX;
 
 /// The history rows (`seq` and [`COLUMNS`]): archived states and the deals' latest, filtered by
 /// `deal_changes_where` and `deals_where` (either empty).
-fn history_rows(d: Dialect, deal_changes_where: &str, deals_where: &str) -> String {
+pub(super) fn history_rows(d: Dialect, deal_changes_where: &str, deals_where: &str) -> String {
     let recorded_at = match d {
         Dialect::Sqlite => "strftime('%Y-%m-%dT%H:%M:%fZ', recorded_at)",
         Dialect::Postgres => "recorded_at",

@@ -141,6 +141,11 @@ pub(crate) fn mark_changed_sql(dialect: Dialect, tables: &[&str]) -> String {
     }
 }
 
+/// The sum of the revisions of `tables` (tracked table names): it rises whenever one of them does.
+pub(crate) fn revision_of(revisions: &Revisions, tables: &[&str]) -> i64 {
+    Tables::of(tables).revision(revisions)
+}
+
 /// The table of the deal history (no record type of its own: see [`Store::all_deal_changes`]).
 pub const DEAL_CHANGES: &str = "deal_changes";
 
@@ -236,15 +241,6 @@ impl Store {
     pub async fn kept_all<T: Record>(&self) -> Result<Arc<Vec<T>>> {
         self.memoized_on(&[T::TABLE], String::new(), || self.all::<T>())
             .await
-    }
-
-    /// Every recorded deal change ([`Store::all_deal_changes`]), kept in memory while neither
-    /// the opportunities nor their history change.
-    pub async fn kept_deal_changes(&self) -> Result<Arc<Vec<crate::domain::DealChange>>> {
-        self.memoized_on(&["opportunities", DEAL_CHANGES], String::new(), || {
-            self.all_deal_changes()
-        })
-        .await
     }
 }
 

@@ -12,6 +12,7 @@ mod errors;
 mod forecasts;
 mod history;
 mod jobs;
+mod kept_history;
 mod keys;
 mod memo;
 mod models;
@@ -124,6 +125,8 @@ pub struct Store {
     pub(crate) sqlite_file: Option<std::path::PathBuf>,
     /// Values derived from the records, kept while they do not change (see [`memo`]).
     pub(crate) memo: std::sync::Arc<memo::Memo>,
+    /// The deal history, brought up to date by reading what was added (see [`kept_history`]).
+    pub(crate) kept_history: std::sync::Arc<tokio::sync::Mutex<kept_history::KeptHistory>>,
 }
 
 impl Store {
@@ -164,6 +167,7 @@ impl Store {
                 write_gate: write::write_gate(url),
                 sqlite_file,
                 memo: Default::default(),
+                kept_history: Default::default(),
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts =
@@ -178,6 +182,7 @@ impl Store {
                 write_gate: write::write_gate(url),
                 sqlite_file: None,
                 memo: Default::default(),
+                kept_history: Default::default(),
             })
         } else {
             Err(StoreError::BadUrl(redact(url)))
