@@ -37,6 +37,14 @@ impl BuildHasher for IdHashing {
 
 pub struct IdHasher(u64);
 
+impl IdHasher {
+    /// A hasher with a fixed key: the same input hashes the same in every run (for a fingerprint
+    /// kept and compared across requests, not for a map keyed by outside input).
+    pub(crate) fn with_key(key: u64) -> Self {
+        IdHasher(key)
+    }
+}
+
 impl Hasher for IdHasher {
     fn write(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
@@ -54,6 +62,31 @@ impl Hasher for IdHasher {
 
     fn write_u8(&mut self, i: u8) {
         self.0 = mix64(self.0 ^ u64::from(i));
+    }
+
+    // Whole numbers (lengths, enum discriminants, dates) in one step each, not as bytes.
+    fn write_u32(&mut self, i: u32) {
+        self.0 = mix64(self.0 ^ u64::from(i));
+    }
+
+    fn write_i32(&mut self, i: i32) {
+        self.write_u32(i as u32);
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.0 = mix64(self.0 ^ i);
+    }
+
+    fn write_i64(&mut self, i: i64) {
+        self.write_u64(i as u64);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+
+    fn write_isize(&mut self, i: isize) {
+        self.write_u64(i as u64);
     }
 
     fn finish(&self) -> u64 {
