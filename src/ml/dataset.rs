@@ -107,6 +107,37 @@ pub fn lead_row(spec: &ModelSpec, lead: &Lead) -> FeatureRow {
     }
 }
 
+/// The attribute keys the spec's features read (`attributes.<key>`), in the order of the
+/// features: the order [`lead_row_keyed`] takes their cells in.
+pub fn attribute_keys(spec: &ModelSpec) -> Vec<&str> {
+    spec.features
+        .iter()
+        .filter_map(|f| f.from.strip_prefix("attributes."))
+        .collect()
+}
+
+/// [`lead_row`] of a lead whose attributes the model reads are given apart, by position: the
+/// cells of [`attribute_keys`] in that order (the lead's own attribute map is not read). The
+/// same row as [`lead_row`] when `attributes` are the cells `Cell::from_json` reads from the
+/// lead's attributes.
+pub fn lead_row_keyed(
+    spec: &ModelSpec,
+    lead: &Lead,
+    attributes: impl IntoIterator<Item = Cell>,
+) -> FeatureRow {
+    let mut attributes = attributes.into_iter();
+    FeatureRow {
+        cells: spec
+            .features
+            .iter()
+            .map(|f| match f.from.strip_prefix("attributes.") {
+                Some(_) => attributes.next().unwrap_or(Cell::Missing),
+                None => lead_cell(spec, f, lead),
+            })
+            .collect(),
+    }
+}
+
 fn lead_cell(spec: &ModelSpec, f: &FeatureSpec, lead: &Lead) -> Cell {
     let miss = &spec.missing_values;
     if let Some(key) = f.from.strip_prefix("attributes.") {

@@ -18,6 +18,7 @@ pub mod kpis;
 pub mod models;
 pub mod ndjson;
 pub mod quotas;
+mod lead_road;
 pub mod score_file;
 pub mod warm;
 
