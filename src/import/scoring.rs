@@ -25,6 +25,7 @@ use super::parse::number;
 use super::spec::{FieldSpec, Kind};
 use super::{ImportError, MappedRow};
 use crate::domain::storable::{decimal_problem, text_problem};
+use crate::domain::text::trim;
 use crate::domain::Record;
 
 /// An attribute's value as the model reads it (the JSON value the ordinary road would store,
@@ -155,17 +156,15 @@ impl<R: Read> LineMapper<'_, R> {
         })
     }
 
-    /// The next line on the scoring road: the record taken with the wanted attributes' values
-    /// written to `out` (cleared first; one per wanted key, in order, through `to_cell`, None
-    /// for a null or absent value), or the line as the ordinary road reads it. None at the
-    /// end of the file.
-    pub fn next_scoring<T: Record, C>(
+    /// The next line on the scoring road: the record taken, the wanted attributes' values
+    /// handed to `put` (each wanted key's position and its value, None for a null or absent
+    /// one), or the line as the ordinary road reads it (`put` not called). None at the end of
+    /// the file.
+    pub fn next_scoring<T: Record>(
         &mut self,
         road: &mut ScoringRoad,
-        to_cell: &dyn Fn(Option<AttrValue<'_>>) -> C,
-        out: &mut Vec<C>,
+        put: &mut dyn FnMut(usize, Option<AttrValue<'_>>),
     ) -> Result<Option<Scoring<T>>, ImportError> {
-        out.clear();
         let line = match self.advance()? {
             None => return Ok(None),
             Some(Ok(line)) => line,
@@ -175,11 +174,10 @@ impl<R: Read> LineMapper<'_, R> {
                 )))
             }
         };
-        let taken = self.take::<T, C>(road, line, to_cell, out);
+        let taken = self.take::<T>(road, line, put);
         Ok(Some(match taken {
             Some(record) => Scoring::Taken(record),
             None => {
-                out.clear();
                 let mut rows = Vec::new();
                 self.records_of_line(road.bucket, line, &mut rows);
                 Scoring::Ordinary(rows)
@@ -189,12 +187,11 @@ impl<R: Read> LineMapper<'_, R> {
 
     /// The line's record and wanted values when the road takes it (its unread values counted);
     /// None otherwise.
-    fn take<T: Record, C>(
+    fn take<T: Record>(
         &self,
         road: &mut ScoringRoad,
         line: u64,
-        to_cell: &dyn Fn(Option<AttrValue<'_>>) -> C,
-        out: &mut Vec<C>,
+        put: &mut dyn FnMut(usize, Option<AttrValue<'_>>),
     ) -> Option<T> {
         let row = self.row(line);
         let plan = &self.plans[road.plan];
@@ -229,7 +226,9 @@ impl<R: Read> LineMapper<'_, R> {
         for &i in &road.bumped {
             road.unread[i] += 1;
         }
-        out.extend(wanted.into_iter().map(to_cell));
+        for (i, v) in wanted.into_iter().enumerate() {
+            put(i, v);
+        }
         Some(record)
     }
 }
@@ -238,12 +237,12 @@ impl<R: Read> LineMapper<'_, R> {
 /// other step, and as the entity's stored value is checked: Some(None) for a null cell, None
 /// when the store could not hold it.
 fn plain_value<'r>(row: &Row<'r>, column: usize, kind: Kind) -> Option<Option<AttrValue<'r>>> {
-    let text = row.record.get(column).map_or("", str::trim);
+    let text = row.record.get(column).map_or("", trim);
     if row.nulls.iter().any(|n| n == text) {
         return Some(None);
     }
     if kind == Kind::Auto {
-        if let Some(x) = number(text) {
+        if let Some(x) = may_be_number(text).then(|| number(text)).flatten() {
             // Whole numbers go through an i64, as `eval` makes them (-0 reads as 0).
             let x = if x.fract() == 0.0 && x.abs() < 9.0e15 {
                 x as i64 as f64
@@ -258,6 +257,16 @@ fn plain_value<'r>(row: &Row<'r>, column: usize, kind: Kind) -> Option<Option<At
     text_problem(text)
         .is_none()
         .then_some(Some(AttrValue::Text(Cow::Borrowed(text))))
+}
+
+/// False when `text` (trimmed) cannot be a number `number` reads: Rust's floats start with a
+/// sign, a digit, a point, or `inf`/`infinity`/`nan` in any case.
+fn may_be_number(text: &str) -> bool {
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    unsigned
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'.' | b'i' | b'I' | b'n' | b'N'))
 }
 
 /// An evaluated value as the model reads it, checked as the store checks it: Some(None) for

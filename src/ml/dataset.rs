@@ -116,25 +116,25 @@ pub fn attribute_keys(spec: &ModelSpec) -> Vec<&str> {
         .collect()
 }
 
-/// [`lead_row`] of a lead whose attributes the model reads are given apart, by position: the
-/// cells of [`attribute_keys`] in that order (the lead's own attribute map is not read). The
-/// same row as [`lead_row`] when `attributes` are the cells `Cell::from_json` reads from the
-/// lead's attributes.
-pub fn lead_row_keyed(
-    spec: &ModelSpec,
-    lead: &Lead,
-    attributes: impl IntoIterator<Item = Cell>,
-) -> FeatureRow {
-    let mut attributes = attributes.into_iter();
-    FeatureRow {
-        cells: spec
-            .features
-            .iter()
-            .map(|f| match f.from.strip_prefix("attributes.") {
-                Some(_) => attributes.next().unwrap_or(Cell::Missing),
-                None => lead_cell(spec, f, lead),
-            })
-            .collect(),
+/// The features of [`attribute_keys`], by their position among the spec's features.
+pub fn attribute_positions(spec: &ModelSpec) -> Vec<usize> {
+    spec.features
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.from.starts_with("attributes."))
+        .map(|(j, _)| j)
+        .collect()
+}
+
+/// [`lead_row`] into `row` (one cell per feature afterwards) for the features that do not read
+/// the lead's attributes; the cells of [`attribute_positions`] are left as they were, for the
+/// caller to fill (the lead's own attribute map is not read).
+pub fn lead_fields_into(spec: &ModelSpec, lead: &Lead, row: &mut FeatureRow) {
+    row.cells.resize(spec.features.len(), Cell::Missing);
+    for (f, cell) in spec.features.iter().zip(row.cells.iter_mut()) {
+        if !f.from.starts_with("attributes.") {
+            *cell = lead_cell(spec, f, lead);
+        }
     }
 }
 

@@ -100,6 +100,22 @@ pub fn score_file(
     out: impl Write,
     progress: &mut dyn FnMut(u64),
 ) -> Result<FileScores, ScoreFileError> {
+    score_file_on(registry, mapping, kind, explain, file, out, progress, true)
+}
+
+/// [`score_file`], leads on the scoring road when `road` and the mapping allows it (see
+/// `lead_road`), else on the ordinary road.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn score_file_on(
+    registry: &ModelRegistry,
+    mapping: &Mapping,
+    kind: FileKind,
+    explain: Explain,
+    file: &CsvFile,
+    out: impl Write,
+    progress: &mut dyn FnMut(u64),
+    road: bool,
+) -> Result<FileScores, ScoreFileError> {
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(["id", "score", "probability", "grade", "factors"])?;
     let mut run = Run {
@@ -113,7 +129,7 @@ pub fn score_file(
         summary: FileScores::default(),
     };
     match kind {
-        FileKind::Leads if run.lead_road()? => {}
+        FileKind::Leads if road && run.lead_road()? => {}
         FileKind::Leads => run.rows::<Lead>(
             |_| None,
             |r, rows, e, w| write_batch(w, &bulk_scoring::lead_scores(r, rows, e)?),
