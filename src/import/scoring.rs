@@ -288,3 +288,123 @@ fn json_value<'r>(v: Value) -> Option<Option<AttrValue<'r>>> {
         Value::Array(_) | Value::Object(_) => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::domain::Lead;
+    use crate::import::Mapping;
+
+    const MAPPING: &str = r#"
+entity = "leads"
+null = ["", "Select"]
+[fields]
+id = "Id"
+source = "Source"
+[attributes]
+unmapped = true
+keys = "snake"
+exclude = ["Ignored"]
+[attributes.fields]
+doubled = { column = "Visits", type = "number", scale = 2.0 }
+"#;
+
+    /// Each line's reading: the taken record's id and wanted values, or the ordinary rows' lines.
+    fn read(csv: &str, wanted: &[&str]) -> Vec<Result<(String, Vec<Option<AttrValue<'static>>>), usize>> {
+        let mapping = Mapping::from_toml(MAPPING, Path::new(".")).unwrap();
+        let mut lines = LineMapper::new(&mapping, "leads", csv.as_bytes(), b',').unwrap();
+        let mut road = lines.scoring_road(0, wanted).expect("a plan the road reads");
+        let mut out = Vec::new();
+        loop {
+            let mut values = vec![None; wanted.len()];
+            let mut put = |i: usize, v: Option<AttrValue<'_>>| {
+                values[i] = v.map(|v| match v {
+                    AttrValue::Text(t) => AttrValue::Text(Cow::Owned(t.into_owned())),
+                    AttrValue::Num(x) => AttrValue::Num(x),
+                    AttrValue::Bool(b) => AttrValue::Bool(b),
+                });
+            };
+            match lines.next_scoring::<Lead>(&mut road, &mut put).unwrap() {
+                None => return out,
+                Some(Scoring::Taken(lead)) => {
+                    assert!(lead.attributes.is_empty());
+                    out.push(Ok((lead.id.to_string(), values)));
+                }
+                Some(Scoring::Ordinary(rows)) => out.push(Err(rows.len())),
+            }
+        }
+    }
+
+    fn num(x: f64) -> Option<AttrValue<'static>> {
+        Some(AttrValue::Num(x))
+    }
+
+    fn text(t: &str) -> Option<AttrValue<'static>> {
+        Some(AttrValue::Text(Cow::Owned(t.to_string())))
+    }
+
+    #[test]
+    fn the_road_takes_plain_lines_and_leaves_the_others_to_the_ordinary_road() {
+        let csv = "Id,Source,Visits,Country,Ignored,Notes,Score\n\
+                   A1,web, 3 ,India,x,hello,7\n\
+                   A2,web,-0,Select,x,,-0\n\
+                   A3,web,2.5, India ,x,1e16,1\n\
+                   A4,web,abc,India,x,note,1\n\
+                   ,web,1,India,x,no id,1\n\
+                   A6,web,1,India\n\
+                   A7,web,1,In\u{0}dia,x,nul,1\n\
+                   A8,web,1, India ,x,ok,2.50\n";
+        // `visits` is no attribute: the column is read by `doubled`.
+        let got = read(csv, &["country", "visits", "doubled", "score"]);
+        assert_eq!(
+            got,
+            [
+                Ok(("A1".into(), vec![text("India"), None, num(6.0), num(7.0)])),
+                Ok(("A2".into(), vec![None, None, num(-0.0), num(0.0)])),
+                // 1e16 in a column the model does not read is still more than the store holds.
+                Err(1),
+                // Text in a number rule, no id, a short line, a NUL: the ordinary road's.
+                Err(1),
+                Err(1),
+                Err(1),
+                Err(1),
+                Ok(("A8".into(), vec![text("India"), None, num(2.0), num(2.5)])),
+            ]
+        );
+        // A whole number of an auto column is read through an integer (-0 is 0), a number
+        // rule's is not, as the import reads them.
+        if let Ok((_, v)) = &got[1] {
+            assert!(matches!(v[3], Some(AttrValue::Num(x)) if x.is_sign_positive()));
+            assert!(matches!(v[2], Some(AttrValue::Num(x)) if x.is_sign_negative()));
+        }
+    }
+
+    #[test]
+    fn unread_attributes_are_counted_by_key_for_the_lines_taken_only() {
+        let mapping = Mapping::from_toml(MAPPING, Path::new(".")).unwrap();
+        let csv = "Id,Source,Visits,Country,Ignored,Notes\n\
+                   A1,web,3,India,x,hello\n\
+                   A2,web,3,Select,x,\n\
+                   A3,web,abc,India,x,dropped\n";
+        let mut lines = LineMapper::new(&mapping, "leads", csv.as_bytes(), b',').unwrap();
+        let mut road = lines.scoring_road(0, &["visits"]).unwrap();
+        while lines
+            .next_scoring::<Lead>(&mut road, &mut |_, _| {})
+            .unwrap()
+            .is_some()
+        {}
+        let mut unread = road.take_unread();
+        unread.sort();
+        assert_eq!(
+            unread,
+            [
+                ("country".to_string(), 1),
+                ("doubled".to_string(), 2),
+                ("notes".to_string(), 1)
+            ]
+        );
+        assert!(road.take_unread().is_empty(), "the counts start again");
+    }
+}

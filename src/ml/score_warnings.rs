@@ -107,4 +107,32 @@ mod tests {
         assert_eq!(w.missing_features.len(), spec.features.len());
         assert_eq!(w.unrecognised_total(), 3);
     }
+
+    #[test]
+    fn counted_warnings_are_the_warnings_of_the_attribute_maps_they_count() {
+        let spec = ModelSpec::from_toml(include_str!("../../training/lead.toml")).unwrap();
+        let a = json!({"visits": 3, "emp.var.rate": 1.1, "colour": "red"});
+        let b = json!({"emp.var.rate": -0.1});
+        let rows = vec![
+            FeatureRow {
+                cells: vec![Cell::Missing; spec.features.len()],
+            },
+            FeatureRow {
+                cells: vec![Cell::Num(1.0); spec.features.len()],
+            },
+        ];
+        let maps = score_warnings(
+            &spec,
+            [a.as_object().unwrap(), b.as_object().unwrap()].into_iter(),
+            &rows,
+        );
+        // A key counted in two parts (two blocks of a file) adds up.
+        let counted = counted_warnings(
+            &spec,
+            [("emp.var.rate", 1), ("colour", 1), ("emp.var.rate", 1)].into_iter(),
+            &rows,
+        );
+        assert_eq!(counted, maps);
+        assert_eq!(counted.unrecognised_fields["attributes.emp.var.rate"], 2);
+    }
 }
