@@ -35,8 +35,21 @@ mod trim_tests {
     #[test]
     fn trim_is_str_trim() {
         for s in [
-            "", " ", "a", " a", "a ", "\ta\n", "\u{a0}x\u{a0}", "\u{2003}é", "é\u{85}", "a b",
-            "\u{7f}", "\u{0b}x", "x\u{0c}", "Select", " Select ",
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\ta\n",
+            "\u{a0}x\u{a0}",
+            "\u{2003}é",
+            "é\u{85}",
+            "a b",
+            "\u{7f}",
+            "\u{0b}x",
+            "x\u{0c}",
+            "Select",
+            " Select ",
         ] {
             assert_eq!(super::trim(s), s.trim(), "{s:?}");
         }

@@ -38,13 +38,13 @@ pub use check::check_rows;
 pub(crate) use check::row_problems;
 pub use engine::map_csv;
 pub(crate) use engine::LineMapper;
-pub(crate) use scoring::{AttrValue, Scoring, ScoringRoad};
 pub use entities::{entity_kind, EntityKind};
 pub use error::ImportError;
 pub use feed::{entity_kinds, StoreRow};
 pub use file::{sniff_delimiter, CsvFile};
 pub use mapping::Mapping;
 pub use rollup::{is_rollup, SnapshotRollup};
+pub(crate) use scoring::{AttrValue, Scoring, ScoringRoad};
 pub use stream::{check_file, CheckReport, Feed, Problems, SHOWN_PROBLEMS};
 
 /// The rows one import produced for one entity.

@@ -312,10 +312,15 @@ doubled = { column = "Visits", type = "number", scale = 2.0 }
 "#;
 
     /// Each line's reading: the taken record's id and wanted values, or the ordinary rows' lines.
-    fn read(csv: &str, wanted: &[&str]) -> Vec<Result<(String, Vec<Option<AttrValue<'static>>>), usize>> {
+    fn read(
+        csv: &str,
+        wanted: &[&str],
+    ) -> Vec<Result<(String, Vec<Option<AttrValue<'static>>>), usize>> {
         let mapping = Mapping::from_toml(MAPPING, Path::new(".")).unwrap();
         let mut lines = LineMapper::new(&mapping, "leads", csv.as_bytes(), b',').unwrap();
-        let mut road = lines.scoring_road(0, wanted).expect("a plan the road reads");
+        let mut road = lines
+            .scoring_road(0, wanted)
+            .expect("a plan the road reads");
         let mut out = Vec::new();
         loop {
             let mut values = vec![None; wanted.len()];

@@ -156,7 +156,11 @@ fn read_leads<R: Read>(
                     .into_iter()
                     .filter_map(|r| accept(r, rows, &mut found))
                 {
-                    for key in lead.attributes.keys().filter(|k| !read.contains(k.as_str())) {
+                    for key in lead
+                        .attributes
+                        .keys()
+                        .filter(|k| !read.contains(k.as_str()))
+                    {
                         *others.entry(key.clone()).or_default() += 1;
                     }
                     block.rows.push(model.lead_row(&lead));
@@ -290,6 +294,19 @@ mod tests {
         last.unwrap()
     }
 
+    /// True when the mapping's leads of `file` go the scoring road for the committed model.
+    fn takes_the_road(mapping: &Mapping, file: &Path) -> bool {
+        let registry = registry();
+        let m = registry.active(ModelKind::Lead).unwrap();
+        let csv = CsvFile::new(file, None).unwrap();
+        let opened = csv.open().unwrap();
+        let lines =
+            crate::import::LineMapper::new(mapping, "leads", opened.reader, csv.delimiter())
+                .unwrap();
+        let keys = crate::ml::dataset::attribute_keys(&m.model.spec);
+        lines.scoring_road(0, &keys).is_some()
+    }
+
     fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
         let p = dir.join(name);
         std::fs::write(&p, bytes).unwrap();
@@ -323,6 +340,10 @@ mod tests {
         bytes.extend_from_slice(b"A14,API,Google,No,0,1,2,3,India,\xff\xfe,No,latin\n");
         bytes.extend_from_slice(b"A15,API,Google,No,0,1,2,3,India,Pune,No,after\n");
         let file = write(dir.path(), "leads.csv", &bytes);
+        assert!(
+            takes_the_road(&xeducation(), &file),
+            "else both runs are ordinary"
+        );
         let r = same_on_both_roads(&xeducation(), &file);
         let lines: Vec<u64> = r.found.problems.first.iter().map(|p| p.line).collect();
         // Not a yes/no, no id, NUL in a custom field, 2e16 and 9e15 beyond what is stored,
@@ -366,6 +387,10 @@ search = { value = "No" }
                     B6,API,Other,No,0,1e15,7,1,India,Pune\n\
                     B7,API,Google,No,0,,,,,\n";
         let file = write(dir.path(), "leads.csv", text.as_bytes());
+        assert!(
+            takes_the_road(&mapping, &file),
+            "else both runs are ordinary"
+        );
         let r = same_on_both_roads(&mapping, &file);
         let lines: Vec<u64> = r.found.problems.first.iter().map(|p| p.line).collect();
         assert_eq!(lines, [4, 5, 5, 6, 7], "{:?}", r.found.problems);

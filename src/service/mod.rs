@@ -15,10 +15,10 @@ mod keyring;
 mod keys;
 pub mod kpi_history;
 pub mod kpis;
+mod lead_road;
 pub mod models;
 pub mod ndjson;
 pub mod quotas;
-mod lead_road;
 pub mod score_file;
 pub mod warm;
 
