@@ -40,7 +40,7 @@ pub(crate) enum AttrValue<'a> {
 /// What the road read of one line.
 #[derive(Debug)]
 pub(crate) enum Scoring<T> {
-    /// The record, with an empty attribute map; the wanted attributes were written out.
+    /// The record, with an empty attribute map; the wanted attributes' values were handed on.
     Taken(T),
     /// The line as [`LineMapper::next_records`] reads it (a bad line, a condition that does not
     /// hold, a cell the road does not take).
@@ -107,7 +107,7 @@ fn plain(spec: &FieldSpec) -> Option<(&str, Kind)> {
 
 impl<R: Read> LineMapper<'_, R> {
     /// The scoring road for entity `bucket`, the model reading the attributes `wanted` (each
-    /// line's values are written in this order); None when the mapping's plan for the entity
+    /// line's values are handed on by their position in it); None when the mapping's plan for the entity
     /// is not one the road can read exactly as the ordinary road (then use
     /// [`LineMapper::next_records`]).
     pub fn scoring_road(&self, bucket: usize, wanted: &[&str]) -> Option<ScoringRoad> {
@@ -311,11 +311,11 @@ exclude = ["Ignored"]
 doubled = { column = "Visits", type = "number", scale = 2.0 }
 "#;
 
-    /// Each line's reading: the taken record's id and wanted values, or the ordinary rows' lines.
-    fn read(
-        csv: &str,
-        wanted: &[&str],
-    ) -> Vec<Result<(String, Vec<Option<AttrValue<'static>>>), usize>> {
+    /// A taken line's id and wanted values, or how many rows the ordinary road read of it.
+    type Reading = Result<(String, Vec<Option<AttrValue<'static>>>), usize>;
+
+    /// Each line's reading.
+    fn read(csv: &str, wanted: &[&str]) -> Vec<Reading> {
         let mapping = Mapping::from_toml(MAPPING, Path::new(".")).unwrap();
         let mut lines = LineMapper::new(&mapping, "leads", csv.as_bytes(), b',').unwrap();
         let mut road = lines
