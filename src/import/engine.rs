@@ -77,12 +77,12 @@ pub(crate) enum Mapped {
 pub(crate) struct LineMapper<'m, R: Read> {
     mapping: &'m Mapping,
     reader: csv::Reader<Source<R>>,
-    plans: Vec<Plan>,
-    header: Header,
+    pub(super) plans: Vec<Plan>,
+    pub(super) header: Header,
     width: usize,
     record: csv::StringRecord,
     /// The entity index each plan fills.
-    bucket_of: Vec<usize>,
+    pub(super) bucket_of: Vec<usize>,
     entities: Vec<String>,
     /// The kind of each entity, in the order of `entities`.
     kinds: Vec<EntityKind>,
@@ -207,6 +207,18 @@ impl<'m, R: Read> LineMapper<'m, R> {
                 return Ok(true);
             }
         };
+        self.records_of_line(bucket, line, out);
+        Ok(true)
+    }
+
+    /// The rows of entity `bucket` of the record just read (on `line`), pushed to `out` as
+    /// [`LineMapper::next_records`] gives them.
+    pub(super) fn records_of_line<T: Record>(
+        &self,
+        bucket: usize,
+        line: u64,
+        out: &mut Vec<Result<T, MappedRow>>,
+    ) {
         let row = self.row(line);
         let mut fields: Vec<(&str, Value)> = Vec::new();
         for (plan, _) in self
@@ -230,12 +242,11 @@ impl<'m, R: Read> LineMapper<'m, R> {
             fields.clear();
             out.push(read);
         }
-        Ok(true)
     }
 
     /// Reads the next record: None at the end of the file, its line when it can be mapped, and
     /// otherwise its one problem as a row of the main entity.
-    fn advance(&mut self) -> Result<Option<Result<u64, MappedLine>>, ImportError> {
+    pub(super) fn advance(&mut self) -> Result<Option<Result<u64, MappedLine>>, ImportError> {
         match self.reader.read_record(&mut self.record) {
             Ok(false) => return Ok(None),
             Ok(true) => {}
@@ -262,7 +273,7 @@ impl<'m, R: Read> LineMapper<'m, R> {
         Err(bad_row(line, reason))
     }
 
-    fn row(&self, line: u64) -> Row<'_> {
+    pub(super) fn row(&self, line: u64) -> Row<'_> {
         Row {
             header: &self.header,
             record: &self.record,

@@ -24,6 +24,7 @@ mod mapping;
 mod parse;
 mod plan;
 mod rollup;
+mod scoring;
 mod source;
 pub mod spec;
 mod stream;
@@ -43,6 +44,7 @@ pub use feed::{entity_kinds, StoreRow};
 pub use file::{sniff_delimiter, CsvFile};
 pub use mapping::Mapping;
 pub use rollup::{is_rollup, SnapshotRollup};
+pub(crate) use scoring::{AttrValue, Scoring, ScoringRoad};
 pub use stream::{check_file, CheckReport, Feed, Problems, SHOWN_PROBLEMS};
 
 /// The rows one import produced for one entity.

@@ -69,15 +69,24 @@ impl<R: Read> Source<R> {
         Ok(n > 0)
     }
 
+    /// Appends `chunk` to `ready`, each CRLF as LF (a CR at its end waits for the next chunk),
+    /// copying the runs between two CRs whole.
     fn convert(&mut self, chunk: &[u8]) {
-        for &b in chunk {
-            if std::mem::take(&mut self.cr) && b != b'\n' {
+        let mut rest = chunk;
+        while let Some(&first) = rest.first() {
+            if std::mem::take(&mut self.cr) && first != b'\n' {
                 self.ready.push(b'\r');
             }
-            if b == b'\r' {
-                self.cr = true;
-            } else {
-                self.ready.push(b);
+            match rest.iter().position(|&b| b == b'\r') {
+                None => {
+                    self.ready.extend_from_slice(rest);
+                    return;
+                }
+                Some(i) => {
+                    self.ready.extend_from_slice(&rest[..i]);
+                    self.cr = true;
+                    rest = &rest[i + 1..];
+                }
             }
         }
     }

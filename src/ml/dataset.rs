@@ -107,6 +107,37 @@ pub fn lead_row(spec: &ModelSpec, lead: &Lead) -> FeatureRow {
     }
 }
 
+/// The attribute keys the spec's features read (`attributes.<key>`), in the order of the
+/// features: the order [`lead_row_keyed`] takes their cells in.
+pub fn attribute_keys(spec: &ModelSpec) -> Vec<&str> {
+    spec.features
+        .iter()
+        .filter_map(|f| f.from.strip_prefix("attributes."))
+        .collect()
+}
+
+/// The features of [`attribute_keys`], by their position among the spec's features.
+pub fn attribute_positions(spec: &ModelSpec) -> Vec<usize> {
+    spec.features
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.from.starts_with("attributes."))
+        .map(|(j, _)| j)
+        .collect()
+}
+
+/// [`lead_row`] into `row` (one cell per feature afterwards) for the features that do not read
+/// the lead's attributes; the cells of [`attribute_positions`] are left as they were, for the
+/// caller to fill (the lead's own attribute map is not read).
+pub fn lead_fields_into(spec: &ModelSpec, lead: &Lead, row: &mut FeatureRow) {
+    row.cells.resize(spec.features.len(), Cell::Missing);
+    for (f, cell) in spec.features.iter().zip(row.cells.iter_mut()) {
+        if !f.from.starts_with("attributes.") {
+            *cell = lead_cell(spec, f, lead);
+        }
+    }
+}
+
 fn lead_cell(spec: &ModelSpec, f: &FeatureSpec, lead: &Lead) -> Cell {
     let miss = &spec.missing_values;
     if let Some(key) = f.from.strip_prefix("attributes.") {

@@ -27,11 +27,24 @@ impl Cell {
 
     /// Text as a category; blank or listed in `missing` is missing.
     pub fn text(s: &str, missing: &[String]) -> Cell {
-        let t = s.trim();
+        let t = crate::domain::text::trim(s);
         if t.is_empty() || missing.iter().any(|m| m == t) {
             Cell::Missing
         } else {
             Cell::Cat(t.to_string())
+        }
+    }
+
+    /// `*self = Cell::text(s, missing)`, reusing the text's buffer when the cell is a category.
+    pub fn set_text(&mut self, s: &str, missing: &[String]) {
+        let t = crate::domain::text::trim(s);
+        if t.is_empty() || missing.iter().any(|m| m == t) {
+            *self = Cell::Missing;
+        } else if let Cell::Cat(old) = self {
+            old.clear();
+            old.push_str(t);
+        } else {
+            *self = Cell::Cat(t.to_string());
         }
     }
 

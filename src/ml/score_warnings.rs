@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Attributes;
 
+use super::dataset::attribute_keys;
 use super::row::{Cell, FeatureRow};
 use super::spec::ModelSpec;
 
@@ -39,12 +40,7 @@ pub fn score_warnings<'a>(
     attributes: impl Iterator<Item = &'a Attributes>,
     rows: &[FeatureRow],
 ) -> ScoreWarnings {
-    let read: std::collections::HashSet<&str> = spec
-        .features
-        .iter()
-        .filter_map(|f| f.from.strip_prefix("attributes."))
-        .collect();
-    let mut w = ScoreWarnings::default();
+    let read: std::collections::HashSet<&str> = attribute_keys(spec).into_iter().collect();
     // Counted by the key as sent; the paths are spelt once per key, not once per record.
     let mut unread: std::collections::HashMap<&str, usize> = Default::default();
     for attrs in attributes {
@@ -52,9 +48,21 @@ pub fn score_warnings<'a>(
             *unread.entry(key.as_str()).or_default() += 1;
         }
     }
+    counted_warnings(spec, unread.into_iter(), rows)
+}
+
+/// The warnings of a batch whose unread attributes are already counted: each key the model
+/// does not read with the number of records that gave it a value (a key may come several
+/// times; its counts add up), and the batch's feature `rows`.
+pub fn counted_warnings<K: AsRef<str>>(
+    spec: &ModelSpec,
+    unread: impl Iterator<Item = (K, usize)>,
+    rows: &[FeatureRow],
+) -> ScoreWarnings {
+    let mut w = ScoreWarnings::default();
     for (key, n) in unread {
         *w.unrecognised_fields
-            .entry(format!("attributes.{key}"))
+            .entry(format!("attributes.{}", key.as_ref()))
             .or_default() += n;
     }
     for (j, f) in spec.features.iter().enumerate() {
@@ -98,5 +106,33 @@ mod tests {
         assert_eq!(w.missing_features["attributes.visits"], 1);
         assert_eq!(w.missing_features.len(), spec.features.len());
         assert_eq!(w.unrecognised_total(), 3);
+    }
+
+    #[test]
+    fn counted_warnings_are_the_warnings_of_the_attribute_maps_they_count() {
+        let spec = ModelSpec::from_toml(include_str!("../../training/lead.toml")).unwrap();
+        let a = json!({"visits": 3, "emp.var.rate": 1.1, "colour": "red"});
+        let b = json!({"emp.var.rate": -0.1});
+        let rows = vec![
+            FeatureRow {
+                cells: vec![Cell::Missing; spec.features.len()],
+            },
+            FeatureRow {
+                cells: vec![Cell::Num(1.0); spec.features.len()],
+            },
+        ];
+        let maps = score_warnings(
+            &spec,
+            [a.as_object().unwrap(), b.as_object().unwrap()].into_iter(),
+            &rows,
+        );
+        // A key counted in two parts (two blocks of a file) adds up.
+        let counted = counted_warnings(
+            &spec,
+            [("emp.var.rate", 1), ("colour", 1), ("emp.var.rate", 1)].into_iter(),
+            &rows,
+        );
+        assert_eq!(counted, maps);
+        assert_eq!(counted.unrecognised_fields["attributes.emp.var.rate"], 2);
     }
 }

@@ -79,6 +79,11 @@ impl<'a> BatchScores<'a> {
         self.rows.len()
     }
 
+    /// The scored rows' features, for their buffers to be used again.
+    pub fn into_features(self) -> Vec<FeatureRow> {
+        self.features
+    }
+
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }

@@ -12,7 +12,7 @@ use super::models::scoring::{active, FactorView};
 use super::models::{self, ModelRegistry, ScoredBatch, ScoredRecord};
 use super::Result;
 use crate::domain::{Account, AccountSnapshot, Lead, Opportunity};
-use crate::ml::{Grade, ModelKind, RawScore};
+use crate::ml::{FeatureRow, Grade, ModelKind, RawScore, TrainedModel};
 
 /// How many reasons each score carries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
@@ -67,15 +67,7 @@ pub fn lead_scores<'a>(
 ) -> Result<BatchScores<'a>> {
     let m = active(registry, ModelKind::Lead)?;
     let rows: Vec<_> = leads.iter().map(|l| m.model.lead_row(l)).collect();
-    let scores: Vec<RawScore> = if explain == Explain::None {
-        m.model
-            .predict(&rows)
-            .into_iter()
-            .map(RawScore::unexplained)
-            .collect()
-    } else {
-        m.model.score_raw(&rows)
-    };
+    let scores = raw_scores(&m.model, &rows, explain);
     let attrs = leads.iter().map(|l| &l.attributes);
     let warnings = registry.monitor(&m.version).observe(
         &m,
@@ -101,6 +93,49 @@ pub fn lead_scores<'a>(
         &m.version,
         Utc::now(),
     ))
+}
+
+/// [`lead_scores`] of leads already read into feature rows (`refs[i]` is the lead of
+/// `rows[i]`), their attributes the model does not read counted in `unread` (key, leads that
+/// gave it a value): the same scores, warnings and monitor counts.
+pub fn lead_row_scores<'a, K: AsRef<str>>(
+    registry: &ModelRegistry,
+    refs: Vec<RowRef<'a>>,
+    rows: Vec<FeatureRow>,
+    unread: impl Iterator<Item = (K, usize)>,
+    explain: Explain,
+) -> Result<BatchScores<'a>> {
+    let m = active(registry, ModelKind::Lead)?;
+    let scores = raw_scores(&m.model, &rows, explain);
+    let warnings = registry.monitor(&m.version).observe_counted(
+        &m,
+        unread,
+        &rows,
+        scores.iter().map(|s| s.probability),
+    );
+    Ok(BatchScores::new(
+        refs,
+        rows,
+        m.model.spec.feature_names(),
+        scores,
+        explain,
+        warnings,
+        &m.version,
+        Utc::now(),
+    ))
+}
+
+/// `Explain::None` runs the model's probability path only.
+fn raw_scores(model: &TrainedModel, rows: &[FeatureRow], explain: Explain) -> Vec<RawScore> {
+    if explain == Explain::None {
+        model
+            .predict(rows)
+            .into_iter()
+            .map(RawScore::unexplained)
+            .collect()
+    } else {
+        model.score_raw(rows)
+    }
 }
 
 /// Scores open deals as of now with the explanation asked for (see [`lead_scores`]).

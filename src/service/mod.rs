@@ -15,6 +15,7 @@ mod keyring;
 mod keys;
 pub mod kpi_history;
 pub mod kpis;
+mod lead_road;
 pub mod models;
 pub mod ndjson;
 pub mod quotas;

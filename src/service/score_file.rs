@@ -13,14 +13,15 @@ use super::models::{ModelRegistry, ScoredRecord};
 use super::ServiceError;
 use crate::domain::{parse_row_ref, AccountSnapshot, Lead, Opportunity, Record};
 use crate::import::{
-    row_problems, CsvFile, ImportError, LineMapper, LineProblem, Mapping, Problems, SHOWN_PROBLEMS,
+    row_problems, CsvFile, ImportError, LineMapper, LineProblem, MappedRow, Mapping, Problems,
+    SHOWN_PROBLEMS,
 };
 
 /// Rows scored together: large enough for the model's parallel path, small enough to keep
 /// memory flat.
-const BLOCK_ROWS: usize = 8_192;
+pub(super) const BLOCK_ROWS: usize = 8_192;
 /// Blocks read ahead of the one being scored.
-const BLOCKS_AHEAD: usize = 1;
+pub(super) const BLOCKS_AHEAD: usize = 1;
 
 /// What a file holds, as the mapping names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +44,7 @@ impl FileKind {
     }
 
     /// The mapped rows that are scored.
-    fn scored_rows(self) -> &'static str {
+    pub(super) fn scored_rows(self) -> &'static str {
         match self {
             FileKind::Accounts => "account-snapshots",
             other => other.entity(),
@@ -78,7 +79,7 @@ pub struct FileScores {
 }
 
 impl FileScores {
-    fn problem(&mut self, p: LineProblem) {
+    pub(super) fn problem(&mut self, p: LineProblem) {
         self.problems.total += 1;
         if self.problems.first.len() < SHOWN_PROBLEMS {
             self.problems.first.push(p);
@@ -99,6 +100,22 @@ pub fn score_file(
     out: impl Write,
     progress: &mut dyn FnMut(u64),
 ) -> Result<FileScores, ScoreFileError> {
+    score_file_on(registry, mapping, kind, explain, file, out, progress, true)
+}
+
+/// [`score_file`], leads on the scoring road when `road` and the mapping allows it (see
+/// `lead_road`), else on the ordinary road.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn score_file_on(
+    registry: &ModelRegistry,
+    mapping: &Mapping,
+    kind: FileKind,
+    explain: Explain,
+    file: &CsvFile,
+    out: impl Write,
+    progress: &mut dyn FnMut(u64),
+    road: bool,
+) -> Result<FileScores, ScoreFileError> {
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(["id", "score", "probability", "grade", "factors"])?;
     let mut run = Run {
@@ -112,6 +129,7 @@ pub fn score_file(
         summary: FileScores::default(),
     };
     match kind {
+        FileKind::Leads if road && run.lead_road()? => {}
         FileKind::Leads => run.rows::<Lead>(
             |_| None,
             |r, rows, e, w| write_batch(w, &bulk_scoring::lead_scores(r, rows, e)?),
@@ -140,15 +158,15 @@ pub fn score_file(
 type Scorer<T, W> =
     fn(&ModelRegistry, &[T], Explain, &mut csv::Writer<W>) -> Result<usize, ScoreFileError>;
 
-struct Run<'a, W: Write> {
-    registry: &'a ModelRegistry,
-    mapping: &'a Mapping,
-    kind: FileKind,
-    explain: Explain,
-    file: &'a CsvFile,
-    writer: &'a mut csv::Writer<W>,
-    progress: &'a mut dyn FnMut(u64),
-    summary: FileScores,
+pub(super) struct Run<'a, W: Write> {
+    pub(super) registry: &'a ModelRegistry,
+    pub(super) mapping: &'a Mapping,
+    pub(super) kind: FileKind,
+    pub(super) explain: Explain,
+    pub(super) file: &'a CsvFile,
+    pub(super) writer: &'a mut csv::Writer<W>,
+    pub(super) progress: &'a mut dyn FnMut(u64),
+    pub(super) summary: FileScores,
 }
 
 impl<W: Write> Run<'_, W> {
@@ -225,30 +243,8 @@ fn read_blocks<T: Record, R: std::io::Read>(
     let mut line = Vec::new();
     while lines.next_records::<T>(bucket, &mut line)? {
         for read in line.drain(..) {
-            let row = match read {
-                Ok(r) => Ok(r),
-                // The fast road refused it: the ordinary one says why (or, rarely, takes it).
-                Err(row) => (row.problems.is_empty() && !row.value.is_null())
-                    .then(|| parse_row_ref::<T>(&row.value).ok())
-                    .flatten()
-                    .ok_or(row),
-            };
-            let r = match row {
-                Ok(r) => r,
-                Err(row) => {
-                    // The mapping's problems, then the entity's, each field once.
-                    let line = row.line;
-                    let problems = row_problems(rows, row);
-                    if problems.is_empty() {
-                        found.problem(LineProblem {
-                            line,
-                            field: String::new(),
-                            reason: "the row cannot be read".into(),
-                        });
-                    }
-                    problems.into_iter().for_each(|p| found.problem(p));
-                    continue;
-                }
+            let Some(r) = accept(read, rows, &mut found) else {
+                continue;
             };
             if block.len() >= BLOCK_ROWS && !same_group(&block, &r, group) {
                 let full = std::mem::replace(&mut block, Vec::with_capacity(BLOCK_ROWS));
@@ -265,6 +261,39 @@ fn read_blocks<T: Record, R: std::io::Read>(
     Ok(found.problems)
 }
 
+/// The record of a row the line mapper read, or None when the row is bad: its problems (the
+/// mapping's, then the entity's, each field once) are then counted in `found`.
+pub(super) fn accept<T: Record>(
+    read: Result<T, MappedRow>,
+    rows: &'static str,
+    found: &mut FileScores,
+) -> Option<T> {
+    let row = match read {
+        Ok(r) => return Some(r),
+        // The fast road refused it: the ordinary one says why (or, rarely, takes it).
+        Err(row) => (row.problems.is_empty() && !row.value.is_null())
+            .then(|| parse_row_ref::<T>(&row.value).ok())
+            .flatten()
+            .ok_or(row),
+    };
+    match row {
+        Ok(r) => Some(r),
+        Err(row) => {
+            let line = row.line;
+            let problems = row_problems(rows, row);
+            if problems.is_empty() {
+                found.problem(LineProblem {
+                    line,
+                    field: String::new(),
+                    reason: "the row cannot be read".into(),
+                });
+            }
+            problems.into_iter().for_each(|p| found.problem(p));
+            None
+        }
+    }
+}
+
 /// True when `r` belongs to the same record as the block's last row.
 fn same_group<T>(block: &[T], r: &T, group: fn(&T) -> Option<String>) -> bool {
     match (block.last().and_then(group), group(r)) {
@@ -274,7 +303,7 @@ fn same_group<T>(block: &[T], r: &T, group: fn(&T) -> Option<String>) -> bool {
 }
 
 /// Writes a scored block as [`write_score`] writes each record, without building them.
-fn write_batch<W: Write>(
+pub(super) fn write_batch<W: Write>(
     w: &mut csv::Writer<W>,
     b: &BatchScores<'_>,
 ) -> Result<usize, ScoreFileError> {

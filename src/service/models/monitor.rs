@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use crate::domain::Attributes;
-use crate::ml::score_warnings::score_warnings;
+use crate::ml::score_warnings::{counted_warnings, score_warnings};
 use crate::ml::{DriftReport, DriftWindow, FeatureRow, ScoreWarnings};
 
 use super::registry::ActiveModel;
@@ -43,6 +43,29 @@ impl Monitor {
         probabilities: impl Iterator<Item = f64>,
     ) -> ScoreWarnings {
         let w = score_warnings(&m.model.spec, attributes, rows);
+        self.count(m, w, rows, probabilities)
+    }
+
+    /// [`Monitor::observe`] of a batch whose unread attributes are already counted (see
+    /// [`counted_warnings`]): the same counts, window and warnings.
+    pub fn observe_counted<K: AsRef<str>>(
+        &self,
+        m: &ActiveModel,
+        unread: impl Iterator<Item = (K, usize)>,
+        rows: &[FeatureRow],
+        probabilities: impl Iterator<Item = f64>,
+    ) -> ScoreWarnings {
+        let w = counted_warnings(&m.model.spec, unread, rows);
+        self.count(m, w, rows, probabilities)
+    }
+
+    fn count(
+        &self,
+        m: &ActiveModel,
+        w: ScoreWarnings,
+        rows: &[FeatureRow],
+        probabilities: impl Iterator<Item = f64>,
+    ) -> ScoreWarnings {
         self.unrecognised
             .fetch_add(w.unrecognised_total() as u64, Ordering::Relaxed);
         self.missing
