@@ -16,8 +16,13 @@ use std::sync::OnceLock;
 const GRID: f64 = 256.0;
 /// Grid points below 1 (x >= 0.75 = 1 - 64/256).
 const BELOW: usize = 64;
-/// Grid points in all: x < 1.5 = 1 + 128/256, plus the one rounding may reach.
+/// Grid points in use: x < 1.5 = 1 + 128/256, plus the one rounding may reach.
 const POINTS: usize = BELOW + 128 + 1;
+/// Table entries: a power of two, so that a masked index needs no bounds check.
+const TABLE: usize = 256;
+/// 1.5 x 2^52: a float this large has units in its last place, so adding it rounds to an integer,
+/// which then sits in the low bits of the sum's mantissa (no float-to-integer conversion).
+const ROUND: f64 = 6_755_399_441_055_744.0;
 
 /// Per grid point: c, 1/c and ln c.
 #[derive(Debug)]
@@ -28,9 +33,9 @@ pub(crate) struct FastLn {
 impl FastLn {
     /// The table, built once per process.
     pub fn get() -> &'static FastLn {
-        static TABLE: OnceLock<FastLn> = OnceLock::new();
-        TABLE.get_or_init(|| FastLn {
-            points: (0..POINTS)
+        static CELL: OnceLock<FastLn> = OnceLock::new();
+        CELL.get_or_init(|| FastLn {
+            points: (0..TABLE)
                 .map(|j| {
                     let c = 1.0 + (j as f64 - BELOW as f64) / GRID;
                     [c, 1.0 / c, c.ln()]
@@ -48,13 +53,13 @@ impl FastLn {
         let e = ((bits + (1 << 51)) >> 52) as i64 - 1023;
         let x = f64::from_bits(bits.wrapping_sub((e as u64) << 52));
         // x - 1 is exact (x within a factor of 2 of 1); j the nearest grid point, 0..=192.
-        let j = ((x - 1.0) * GRID + (BELOW as f64 + 0.5)) as usize;
-        let [c, inv, ln_c] = self.points[j.min(POINTS - 1)];
+        let j = ((x - 1.0) * GRID + (BELOW as f64 + ROUND)).to_bits() as usize & (TABLE - 1);
+        debug_assert!(j < POINTS, "{u}");
+        let [c, inv, ln_c] = self.points[j];
         // x - c is exact (same binade scale, |x - c| <= 1/512).
         let r = (x - c) * inv;
-        let series = r
-            + r * r
-                * (-0.5 + r * (1.0 / 3.0 + r * (-0.25 + r * (0.2 + r * (-1.0 / 6.0)))));
+        let series =
+            r + r * r * (-0.5 + r * (1.0 / 3.0 + r * (-0.25 + r * (0.2 + r * (-1.0 / 6.0)))));
         e as f64 * std::f64::consts::LN_2 + (ln_c + series)
     }
 }
@@ -114,7 +119,12 @@ mod tests {
         ] {
             check(u);
         }
-        assert!(worst.0 < 1e-15, "relative error {} at u = {}", worst.0, worst.1);
+        assert!(
+            worst.0 < 1e-15,
+            "relative error {} at u = {}",
+            worst.0,
+            worst.1
+        );
         assert_eq!(FastLn::get().ln(1.0), 0.0);
     }
 

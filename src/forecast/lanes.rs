@@ -80,7 +80,16 @@ mod tests {
 
     /// Thresholds to try: the edges, random ones, and pairs differing only in low bits.
     fn thresholds(rng: &mut FastRng) -> Vec<(u32, u32)> {
-        let edges = [0, 1, 2, 0x7fff_ffff, 0x8000_0000, 0x8000_0001, u32::MAX - 1, u32::MAX];
+        let edges = [
+            0,
+            1,
+            2,
+            0x7fff_ffff,
+            0x8000_0000,
+            0x8000_0001,
+            u32::MAX - 1,
+            u32::MAX,
+        ];
         let mut pairs: Vec<(u32, u32)> = edges
             .iter()
             .flat_map(|&a| edges.iter().map(move |&b| (a, b)))
@@ -149,9 +158,7 @@ mod tests {
     fn a_word_of_64_lanes_is_settled_in_about_seven_words() {
         // The cost model above: the number of words read is the maximum over 64 lanes of a
         // geometric(1/2) count, mean about 7.3 (sum over k of 1 - (1 - 2^-k)^64).
-        let truth: f64 = (0..64)
-            .map(|k| 1.0 - (1.0 - 0.5f64.powi(k)).powi(64))
-            .sum();
+        let truth: f64 = (0..64).map(|k| 1.0 - (1.0 - 0.5f64.powi(k)).powi(64)).sum();
         let mut rng = FastRng::new(5, 0);
         let n = 20_000;
         let mut total = 0;

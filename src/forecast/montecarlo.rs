@@ -20,8 +20,8 @@ use std::thread;
 
 use super::newdeals::NewDeals;
 use super::rng::FastRng;
-use super::simdeals::{scale_of, SCALE_RUN};
 pub(crate) use super::simdeals::SimDeals;
+use super::simdeals::{scale_of, SCALE_RUN};
 use super::types::Quantiles;
 
 /// Simulations per random stream: a multiple of the bit-sliced words, so that words start at the

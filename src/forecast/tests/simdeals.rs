@@ -89,7 +89,11 @@ fn a_simulations_factor_scales_every_probability() {
     let keys: Vec<u64> = (0..sims).map(|_| rng.next()).collect();
     for factor in [0.5, 1.5] {
         let mut out = vec![0u64; sims];
-        s.draw_block(&keys, &vec![scale_of(factor); sims.div_ceil(SCALE_RUN)], &mut out);
+        s.draw_block(
+            &keys,
+            &vec![scale_of(factor); sims.div_ceil(SCALE_RUN)],
+            &mut out,
+        );
         let mean = out.iter().sum::<u64>() as f64 / sims as f64;
         let truth = 500.0 * (0.3 + 0.01) * factor;
         // sd of one simulation about 10; of the mean 0.16.
