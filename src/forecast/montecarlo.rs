@@ -27,7 +27,7 @@ use super::types::Quantiles;
 /// Simulations per random stream: a multiple of the bit-sliced words, so that words start at the
 /// same simulations however the blocks are spread over threads.
 const BLOCK: usize = 256;
-const _: () = assert!(BLOCK % super::lanes::LANES == 0);
+const _: () = assert!(BLOCK.is_multiple_of(super::lanes::LANES));
 /// Consecutive simulations sharing one draw of the pipeline factor: half a word of the
 /// bit-sliced draws, which share one scaled threshold per deal (see [`super::lanes`]); 313 draws
 /// of it in 10,000 simulations.

@@ -117,8 +117,8 @@ fn chi_square_vs_binomial(hist: &[usize], m: usize, q: f64) -> (f64, usize) {
     let count = |k: usize| hist.get(k).copied().unwrap_or(0) as f64;
     let mut bins: Vec<(f64, f64)> = Vec::new();
     let (mut e, mut o) = (0.0, 0.0);
-    for k in 0..=m {
-        e += pmf[k] * n as f64;
+    for (k, p) in pmf.iter().enumerate() {
+        e += p * n as f64;
         o += count(k);
         if e >= 5.0 {
             bins.push((e, o));
