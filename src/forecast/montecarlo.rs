@@ -20,16 +20,18 @@ use std::thread;
 
 use super::newdeals::NewDeals;
 use super::rng::FastRng;
-use super::simdeals::scale_of;
 pub(crate) use super::simdeals::SimDeals;
+use super::simdeals::{scale_of, SCALE_RUN};
 use super::types::Quantiles;
 
-/// Simulations per random stream.
+/// Simulations per random stream: a multiple of the bit-sliced words, so that words start at the
+/// same simulations however the blocks are spread over threads.
 const BLOCK: usize = 256;
-/// Consecutive simulations sharing one draw of the pipeline factor (they share the scaled
-/// thresholds, which keeps the per-deal loop as cheap as without the factor); 312 draws of it in
-/// 10,000 simulations.
-const FACTOR_RUN: usize = 32;
+const _: () = assert!(BLOCK.is_multiple_of(super::lanes::LANES));
+/// Consecutive simulations sharing one draw of the pipeline factor: half a word of the
+/// bit-sliced draws, which share one scaled threshold per deal (see [`super::lanes`]); 313 draws
+/// of it in 10,000 simulations.
+const FACTOR_RUN: usize = SCALE_RUN;
 /// The stream of a simulation's new deals (the open deals' buckets use streams 1..=40).
 const NEW_DEALS_STREAM: u64 = 1_000;
 
@@ -121,13 +123,11 @@ fn run_block(
     let mut out = vec![0u64; n * g];
     let mut rng = FastRng::new(seed, b as u64);
     let (mut keys, mut scales, mut rates) = (Vec::new(), Vec::new(), Vec::new());
-    let mut scale = 0;
     for i in 0..n {
         keys.push(rng.next());
         if i % FACTOR_RUN == 0 {
-            scale = scale_of(factor(spread.pipeline, &mut rng));
+            scales.push(scale_of(factor(spread.pipeline, &mut rng)));
         }
-        scales.push(scale);
         rates.push(factor(spread.new_deals, &mut rng));
     }
     deals.draw_block(&keys, &scales, &mut out);
@@ -192,6 +192,24 @@ mod tests {
         let t = a.totals();
         assert_eq!(t.len(), 1000);
         assert_eq!(t[17], a.groups[0][17] + a.groups[1][17]);
+    }
+
+    #[test]
+    fn a_longer_run_repeats_a_shorter_ones_simulations() {
+        // A simulation's draws depend on the seed and its index only, not on how many run (the
+        // shorter run ends inside a block and inside a word of 64).
+        let mut d: Vec<(u32, f64, u64)> = (0..300).map(|i| (i % 3, 0.2, 100 + i as u64)).collect();
+        d.extend((0..3000).map(|i| (i % 3, 0.01, 7)));
+        let d = SimDeals::new(d, 3);
+        let spread = Spread {
+            pipeline: 0.3,
+            new_deals: 0.0,
+        };
+        let short = simulate(&d, &NewDeals::default(), spread, 700, 4);
+        let long = simulate(&d, &NewDeals::default(), spread, 1500, 4);
+        for (a, b) in short.groups.iter().zip(&long.groups) {
+            assert_eq!(a[..], b[..700]);
+        }
     }
 
     #[test]

@@ -31,6 +31,14 @@ impl FastRng {
         FastRng(splitmix(seed ^ splitmix(stream.wrapping_add(1))))
     }
 
+    /// The generator whose state is `state`: for counter-based streams keyed by values that are
+    /// already well mixed (the Monte Carlo's simulation and deal keys); a stream's first output
+    /// is the wyrand mix of `state + WEYL`.
+    #[inline(always)]
+    pub fn from_state(state: u64) -> Self {
+        FastRng(state)
+    }
+
     #[inline(always)]
     pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(WEYL);
