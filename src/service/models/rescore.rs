@@ -1,9 +1,13 @@
 //! Keeping the stored scores fresh: every open lead and deal is rescored after an ingestion batch
-//! touches them and after every promotion, so the prioritized lists are never stale.
+//! touches them and after every promotion, so the prioritized lists are never stale. A CRM sync
+//! posts batch after batch: the rescoring starts once the marks pause for [`QUIET`] (at most
+//! [`MAX_WAIT`] after the first), so one pass covers the burst and a page opened in the same
+//! moment does not share the cores with it.
 
 use chrono::Utc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::registry::ModelRegistry;
@@ -73,6 +77,11 @@ pub async fn refresh_scores(
     Ok(rows.len())
 }
 
+/// How long the marks must pause before a rescoring pass starts.
+pub const QUIET: Duration = Duration::from_millis(250);
+/// The longest a pass waits for the marks to pause.
+pub const MAX_WAIT: Duration = Duration::from_secs(2);
+
 /// A background worker that rescores a kind soon after it is marked dirty; marks that arrive
 /// while it works are coalesced into one more pass.
 pub struct Rescorer {
@@ -103,10 +112,16 @@ impl Rescorer {
         self.wake.notify_one();
     }
 
-    /// Runs forever: waits for a mark, then rescores what is dirty.
+    /// Runs forever: waits for a mark and for the marks to pause, then rescores what is dirty.
     pub async fn run(self: Arc<Self>, store: Store, registry: Arc<ModelRegistry>) {
         loop {
             self.wake.notified().await;
+            let first = Instant::now();
+            while first.elapsed() < MAX_WAIT
+                && tokio::time::timeout(QUIET, self.wake.notified())
+                    .await
+                    .is_ok()
+            {}
             for (flag, kind) in [
                 (&self.dirty_leads, ModelKind::Lead),
                 (&self.dirty_deals, ModelKind::Win),
