@@ -23,6 +23,17 @@ pub struct RowRef<'a> {
     pub amount: Option<f64>,
 }
 
+impl<'a> RowRef<'a> {
+    /// A lead's row: its id and owner, no amount.
+    pub fn of_lead(l: &'a crate::domain::Lead) -> Self {
+        RowRef {
+            id: l.id.as_str(),
+            owner_id: l.owner_id.as_ref().map(|o| o.as_str()),
+            amount: None,
+        }
+    }
+}
+
 /// A scored batch: one score per row, in order, with what the model could not use.
 #[derive(Debug)]
 pub struct BatchScores<'a> {

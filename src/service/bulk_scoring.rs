@@ -75,14 +75,7 @@ pub fn lead_scores<'a>(
         &rows,
         scores.iter().map(|s| s.probability),
     );
-    let refs = leads
-        .iter()
-        .map(|l| RowRef {
-            id: l.id.as_str(),
-            owner_id: l.owner_id.as_ref().map(|o| o.as_str()),
-            amount: None,
-        })
-        .collect();
+    let refs = leads.iter().map(RowRef::of_lead).collect();
     Ok(BatchScores::new(
         refs,
         rows,

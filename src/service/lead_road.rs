@@ -87,15 +87,7 @@ impl<W: Write> Run<'_, W> {
         if block.leads.is_empty() {
             return Ok(());
         }
-        let refs = block
-            .leads
-            .iter()
-            .map(|l| RowRef {
-                id: l.id.as_str(),
-                owner_id: l.owner_id.as_ref().map(|o| o.as_str()),
-                amount: None,
-            })
-            .collect();
+        let refs = block.leads.iter().map(RowRef::of_lead).collect();
         let unread = block.unread.iter().map(|(k, n)| (k.as_str(), *n));
         let scores =
             bulk_scoring::lead_row_scores(self.registry, refs, block.rows, unread, self.explain)?;
