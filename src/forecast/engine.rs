@@ -224,29 +224,106 @@ fn sum_parts(parts: &[Parts]) -> Parts {
 }
 
 fn top_deals(open: &[OpenDeal]) -> Vec<DealContribution> {
-    let mut deals: Vec<DealContribution> = open
-        .iter()
-        .map(|d| DealContribution {
-            id: d.opp.id.to_string(),
-            owner_id: d.opp.owner_id.as_ref().map(|i| i.to_string()),
-            stage: d.opp.stage.clone(),
-            amount: d.amount,
-            p_win: d.p_win,
-            p_in_period: d.p_in,
-            expected: d.amount * d.p_win * d.p_in,
+    let expected = |d: &OpenDeal| d.amount * d.p_win * d.p_in;
+    // Largest expected value first, then by id, then in the caller's order (a stable sort's):
+    // a total order, so picking the first TOP_DEALS before sorting them gives the same list
+    // as sorting all, without a record made for every open deal.
+    let order = |&a: &usize, &b: &usize| {
+        let (x, y) = (&open[a], &open[b]);
+        expected(y)
+            .total_cmp(&expected(x))
+            .then_with(|| x.opp.id.as_str().cmp(y.opp.id.as_str()))
+            .then(a.cmp(&b))
+    };
+    let mut picked: Vec<usize> = (0..open.len()).collect();
+    if picked.len() > TOP_DEALS {
+        picked.select_nth_unstable_by(TOP_DEALS - 1, order);
+        picked.truncate(TOP_DEALS);
+    }
+    picked.sort_unstable_by(order);
+    picked
+        .into_iter()
+        .map(|i| {
+            let d = &open[i];
+            DealContribution {
+                id: d.opp.id.to_string(),
+                owner_id: d.opp.owner_id.as_ref().map(|i| i.to_string()),
+                stage: d.opp.stage.clone(),
+                amount: d.amount,
+                p_win: d.p_win,
+                p_in_period: d.p_in,
+                expected: expected(d),
+            }
         })
-        .collect();
-    deals.sort_by(|a, b| {
-        b.expected
-            .total_cmp(&a.expected)
-            .then_with(|| a.id.cmp(&b.id))
-    });
-    deals.truncate(TOP_DEALS);
-    deals
+        .collect()
 }
 
 /// The mean of a forecast's total equals the sum of its groups' means (up to rounding).
 #[cfg(test)]
 pub(crate) fn groups_mean(f: &Forecast) -> f64 {
     f.groups.iter().map(|g| g.quantiles.mean).sum()
+}
+
+#[cfg(test)]
+mod top_deal_tests {
+    use super::*;
+
+    /// The first TOP_DEALS picked then sorted are the first TOP_DEALS of all sorted (stably, by
+    /// expected value then id), ties in expected value and repeated ids included.
+    #[test]
+    fn picking_the_top_deals_first_gives_the_list_of_sorting_all() {
+        let opps: Vec<Opportunity> = (0..400)
+            .map(|i| {
+                crate::domain::parse_batch::<Opportunity>(vec![serde_json::json!({
+                    "id": format!("d{}", (i * 7919) % 397),
+                    "stage": "Open",
+                    "amount": 1000 + (i % 13) * 10,
+                })])
+                .unwrap()
+                .remove(0)
+            })
+            .collect();
+        for n in [0, 10, 50, 51, 400] {
+            let open: Vec<OpenDeal> = opps[..n]
+                .iter()
+                .enumerate()
+                .map(|(i, o)| OpenDeal {
+                    opp: o,
+                    group: 0,
+                    amount: o.amount.map_or(0.0, |a| a.get()),
+                    p_win: [0.1, 0.2, 0.4][i % 3],
+                    p_in: [0.5, 1.0][i % 2],
+                    crm_weight: 0.0,
+                    expected_in_period: true,
+                })
+                .collect();
+            let key =
+                |d: &DealContribution| (d.id.clone(), d.expected.to_bits(), d.p_win.to_bits());
+            let mut all: Vec<DealContribution> = open
+                .iter()
+                .map(|d| DealContribution {
+                    id: d.opp.id.to_string(),
+                    owner_id: None,
+                    stage: d.opp.stage.clone(),
+                    amount: d.amount,
+                    p_win: d.p_win,
+                    p_in_period: d.p_in,
+                    expected: d.amount * d.p_win * d.p_in,
+                })
+                .collect();
+            all.sort_by(|a, b| {
+                b.expected
+                    .total_cmp(&a.expected)
+                    .then_with(|| a.id.cmp(&b.id))
+            });
+            all.truncate(TOP_DEALS);
+            let picked = top_deals(&open);
+            assert_eq!(picked.len(), n.min(TOP_DEALS));
+            assert_eq!(
+                picked.iter().map(key).collect::<Vec<_>>(),
+                all.iter().map(key).collect::<Vec<_>>(),
+                "n = {n}"
+            );
+        }
+    }
 }
