@@ -27,7 +27,7 @@ const TABLES: [&str; 2] = [Opportunity::TABLE, DEAL_CHANGES];
 pub(crate) struct KeptHistory {
     /// The revision of [`TABLES`] it was read at (None: never read).
     revision: Option<i64>,
-    /// The archived states read so far, with their `seq`.
+    /// The archived states read so far, with their `seq`, in the history's order.
     archived: Vec<(i64, DealChange)>,
     /// The largest `seq` among them.
     last_seq: i64,
@@ -60,27 +60,42 @@ impl KeptHistory {
         if i64::try_from(kept).ok() != Some(fresh.archived_in_all) {
             return false;
         }
-        self.archived.extend(fresh.archived);
-        self.last_seq = self.archived.iter().map(|(s, _)| *s).max().unwrap_or(0);
-        self.history = Arc::new(ordered(&self.archived, fresh.latest));
+        if let Some(last) = fresh.archived.iter().map(|(s, _)| *s).max() {
+            self.last_seq = self.last_seq.max(last);
+            self.archived.extend(fresh.archived);
+            // Sorted runs are found as such: a few appended states cost about one pass.
+            self.archived.sort_by(|a, b| order(a.0, &a.1, b.0, &b.1));
+        }
+        self.history = Arc::new(merged(&self.archived, fresh.latest));
         self.revision = Some(revision);
         true
     }
 }
 
-/// Every state, by deal and oldest first; the latest state after the archived ones of the same
-/// moment (the order of [`Store::all_deal_changes`]).
-fn ordered(archived: &[(i64, DealChange)], latest: Vec<DealChange>) -> Vec<DealChange> {
-    let mut all: Vec<(i64, &DealChange)> = archived.iter().map(|(s, c)| (*s, c)).collect();
-    all.extend(latest.iter().map(|c| (LATEST_SEQ, c)));
-    all.sort_unstable_by(|(sa, a), (sb, b)| {
-        (a.opportunity_id.as_str(), a.changed_at, sa).cmp(&(
-            b.opportunity_id.as_str(),
-            b.changed_at,
-            sb,
-        ))
-    });
-    all.into_iter().map(|(_, c)| c.clone()).collect()
+/// The history's order: by deal, oldest first, then by `seq` (a deal's latest state after its
+/// archived ones of the same moment), as [`Store::all_deal_changes`] gives them.
+fn order(sa: i64, a: &DealChange, sb: i64, b: &DealChange) -> std::cmp::Ordering {
+    (a.opportunity_id.as_str(), a.changed_at, sa).cmp(&(
+        b.opportunity_id.as_str(),
+        b.changed_at,
+        sb,
+    ))
+}
+
+/// Every state in the history's order: the archived ones (already in it) merged with the deals'
+/// latest states.
+fn merged(archived: &[(i64, DealChange)], mut latest: Vec<DealChange>) -> Vec<DealChange> {
+    latest.sort_unstable_by(|a, b| order(LATEST_SEQ, a, LATEST_SEQ, b));
+    let mut out = Vec::with_capacity(archived.len() + latest.len());
+    let mut archived = archived.iter().peekable();
+    for l in latest {
+        while let Some((_, a)) = archived.next_if(|(s, a)| order(*s, a, LATEST_SEQ, &l).is_lt()) {
+            out.push(a.clone());
+        }
+        out.push(l);
+    }
+    out.extend(archived.map(|(_, a)| a.clone()));
+    out
 }
 
 impl Store {
