@@ -23,6 +23,7 @@ mod series;
 mod series_batch;
 mod series_ets;
 mod series_ets_form;
+mod series_ets_recursion;
 #[cfg(test)]
 mod series_eval;
 mod series_models;

@@ -30,7 +30,7 @@ pub(crate) struct Smoothing {
 
 /// What a pass over the data leaves: the sum of squared errors, the sum of `ln|q|` (only summed
 /// for multiplicative errors) and the last level and slope.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Pass {
     pub sse: f64,
     pub sum_ln_q: f64,
@@ -48,12 +48,7 @@ impl Form {
     /// without a trend). Allocates nothing; computes a logarithm per point only for
     /// multiplicative errors, where the likelihood needs it.
     pub fn pass(self, y: &[f64], s: Smoothing, l0: f64, b0: f64) -> Pass {
-        match (self.multiplicative, self.trend) {
-            (false, false) => pass_of::<false, false>(y, s, l0, b0),
-            (false, true) => pass_of::<false, true>(y, s, l0, b0),
-            (true, false) => pass_of::<true, false>(y, s, l0, b0),
-            (true, true) => pass_of::<true, true>(y, s, l0, b0),
-        }
+        super::series_ets_recursion::pass(self, y, s, l0, b0)
     }
 
     /// Minus twice the log-likelihood (up to a constant) of a pass over `n` values.
@@ -157,86 +152,6 @@ fn class2_sd(mu: &[f64], c: &[f64], sigma2: f64) -> Vec<f64> {
         .collect()
 }
 
-/// The recursion for one error type and trend, so that the loop has no branch on the form.
-#[inline(always)]
-fn pass_of<const MULT: bool, const TREND: bool>(y: &[f64], s: Smoothing, l0: f64, b0: f64) -> Pass {
-    let Smoothing { alpha, beta, phi } = s;
-    let ratio = beta / alpha;
-    let (mut l, mut b) = (l0, if TREND { b0 } else { 0.0 });
-    let mut sse = 0.0;
-    let mut logs = LogSum::default();
-    for &v in y {
-        let phi_b = if TREND { phi * b } else { 0.0 };
-        let q = if TREND { l + phi_b } else { l };
-        let e = if MULT {
-            // A forecast of exactly 0 would divide by zero; nudged as the reference does.
-            let d = if q.abs() < 1e-10 { q + 1e-10 } else { q };
-            (v - q) / d
-        } else {
-            v - q
-        };
-        sse += e * e;
-        if MULT {
-            logs.add(q.abs());
-        }
-        let new_l = q + alpha * (v - q);
-        if TREND {
-            b = phi_b + ratio * ((new_l - l) - phi_b);
-        }
-        l = new_l;
-    }
-    Pass {
-        sse,
-        sum_ln_q: if MULT { logs.total() } else { 0.0 },
-        level: l,
-        slope: b,
-    }
-}
-
-/// A sum of natural logarithms with one `ln` per pass instead of one per term: the terms are
-/// multiplied, the product kept in `[1, 2)` by moving its binary exponent into an integer
-/// after each term. The `ln` per point was a third of the likelihood's instructions (callgrind;
-/// benches/RESULTS.md). The result differs from a sum of `ln`s by rounding (about 1e-16 per term).
-#[derive(Default)]
-struct LogSum {
-    mantissas: f64,
-    exponents: i64,
-    /// Terms that are zero, subnormal or not finite, summed as logarithms directly.
-    direct: f64,
-}
-
-const EXPONENT_MASK: u64 = 0x7ff << 52;
-const ONE_BITS: u64 = 1023 << 52;
-
-impl LogSum {
-    #[inline(always)]
-    fn add(&mut self, a: f64) {
-        if !a.is_normal() || a > 1e300 {
-            // 0 counts as 1e-8, as the reference does; subnormals, huge terms (whose product
-            // could overflow), infinities and NaN as they are.
-            self.direct += if a == 0.0 { 1e-8f64.ln() } else { a.ln() };
-            return;
-        }
-        let product = if self.mantissas == 0.0 {
-            a
-        } else {
-            self.mantissas * a
-        };
-        let bits = product.to_bits();
-        self.exponents += ((bits & EXPONENT_MASK) >> 52) as i64 - 1023;
-        self.mantissas = f64::from_bits((bits & !EXPONENT_MASK) | ONE_BITS);
-    }
-
-    fn total(&self) -> f64 {
-        let m = if self.mantissas == 0.0 {
-            1.0
-        } else {
-            self.mantissas
-        };
-        m.ln() + self.exponents as f64 * std::f64::consts::LN_2 + self.direct
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,34 +180,6 @@ mod tests {
         // Errors 0, 2, -1, 4.
         assert_eq!(p.sse, 21.0);
         assert_eq!(form.neg2_loglik(&p, 4), 4.0 * 21f64.ln());
-    }
-
-    #[test]
-    fn the_log_sum_is_the_sum_of_the_logs() {
-        let terms = [
-            3.5, 1e-300, 7e250, 0.001, 1.0, 2.0, 1e-320, 0.0, 123.456, 1e300, 1e300,
-        ];
-        let mut s = LogSum::default();
-        let mut want = 0.0;
-        for t in terms {
-            s.add(t);
-            want += if t == 0.0 { 1e-8f64.ln() } else { t.ln() };
-        }
-        assert!(
-            (s.total() - want).abs() < 1e-12 * want.abs(),
-            "{} {want}",
-            s.total()
-        );
-        assert_eq!(LogSum::default().total(), 0.0);
-        // Many terms whose product leaves f64's range many times over.
-        let mut s = LogSum::default();
-        let mut want = 0.0;
-        for i in 1..=5000 {
-            let t = 1.0e3 + i as f64 * 0.37;
-            s.add(t);
-            want += t.ln();
-        }
-        assert!((s.total() - want).abs() < 1e-12 * want.abs());
     }
 
     #[test]

@@ -4,17 +4,20 @@
 //! box, and a stop once the simplex's values have a standard deviation below `1e-4` (the rule
 //! `statsforecast` and augurs use for ETS) or after `max_iter` iterations.
 //!
-//! All storage is allocated once per minimisation; an iteration allocates nothing.
+//! The minimiser asks for one point at a time and is told its value ([`Simplex::ask`],
+//! [`Simplex::tell`]), so that a caller can advance several minimisations together and evaluate
+//! their points in one interleaved loop (`series_ets`). All storage is allocated once per
+//! minimisation; an iteration allocates nothing.
 
 /// A box: `lower[i] <= x[i] <= upper[i]` (infinite for an unbounded coordinate).
-pub(crate) struct Bounds<'a> {
-    pub lower: &'a [f64],
-    pub upper: &'a [f64],
+pub(crate) struct Bounds {
+    pub lower: Vec<f64>,
+    pub upper: Vec<f64>,
 }
 
-impl Bounds<'_> {
+impl Bounds {
     fn clip(&self, x: &mut [f64]) {
-        for ((v, &lo), &hi) in x.iter_mut().zip(self.lower).zip(self.upper) {
+        for ((v, &lo), &hi) in x.iter_mut().zip(&self.lower).zip(&self.upper) {
             *v = v.clamp(lo, hi);
         }
     }
@@ -23,112 +26,233 @@ impl Bounds<'_> {
 /// Standard deviation below which the simplex has converged.
 const TOL_STD: f64 = 1e-4;
 
-/// Minimises `f` from `x0` in the box; returns the best vertex found.
-///
-/// The first simplex is `x0` (clipped) and, for each coordinate `i`, `x0` with coordinate `i`
-/// times 1.05 (or 1e-4 where it is 0), clipped.
-pub(crate) fn minimise(
-    mut f: impl FnMut(&[f64]) -> f64,
-    x0: &[f64],
-    bounds: &Bounds,
-    max_iter: usize,
-) -> Vec<f64> {
-    let n = x0.len();
-    let nf = n as f64;
-    let (expand, contract, shrink) = (1.0 + 2.0 / nf, 0.75 - 1.0 / (2.0 * nf), 1.0 - 1.0 / nf);
-    // Vertex v is simplex[v * n..(v + 1) * n].
-    let mut simplex = Vec::with_capacity((n + 1) * n);
-    let mut start = x0.to_vec();
-    bounds.clip(&mut start);
-    for v in 0..=n {
-        let at = simplex.len();
-        simplex.extend_from_slice(&start);
-        if v < n {
-            let c = &mut simplex[at + v];
-            *c = if c.abs() < 1e-8 { 1e-4 } else { *c * 1.05 };
-            bounds.clip(&mut simplex[at..at + n]);
+/// What the minimiser waits for: the value of the point [`Simplex::ask`] gives.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// A vertex of the first simplex.
+    Vertex(usize),
+    Reflect,
+    Expand {
+        f_r: f64,
+    },
+    Contract {
+        f_r: f64,
+        outside: bool,
+    },
+    /// A vertex moved towards the best one.
+    Shrink(usize),
+    Done,
+}
+
+/// One minimisation in progress. Vertex `v` is `simplex[v * n..(v + 1) * n]`.
+pub(crate) struct Simplex {
+    n: usize,
+    bounds: Bounds,
+    /// Expansion, contraction and shrink coefficients.
+    coefficients: (f64, f64, f64),
+    simplex: Vec<f64>,
+    values: Vec<f64>,
+    order: Vec<usize>,
+    centre: Vec<f64>,
+    /// The reflected point.
+    trial: Vec<f64>,
+    /// The expanded or contracted point.
+    trial2: Vec<f64>,
+    best: usize,
+    second: usize,
+    worst: usize,
+    iterations_left: usize,
+    step: Step,
+}
+
+impl Simplex {
+    /// The first simplex is `x0` (clipped) and, for each coordinate `i`, `x0` with coordinate
+    /// `i` times 1.05 (or 1e-4 where it is 0), clipped.
+    pub fn new(x0: &[f64], bounds: Bounds, max_iter: usize) -> Self {
+        let n = x0.len();
+        let nf = n as f64;
+        let mut simplex = Vec::with_capacity((n + 1) * n);
+        let mut start = x0.to_vec();
+        bounds.clip(&mut start);
+        for v in 0..=n {
+            let at = simplex.len();
+            simplex.extend_from_slice(&start);
+            if v < n {
+                let c = &mut simplex[at + v];
+                *c = if c.abs() < 1e-8 { 1e-4 } else { *c * 1.05 };
+                bounds.clip(&mut simplex[at..at + n]);
+            }
+        }
+        Simplex {
+            n,
+            bounds,
+            coefficients: (1.0 + 2.0 / nf, 0.75 - 1.0 / (2.0 * nf), 1.0 - 1.0 / nf),
+            simplex,
+            values: Vec::with_capacity(n + 1),
+            order: (0..=n).collect(),
+            centre: vec![0.0; n],
+            trial: vec![0.0; n],
+            trial2: vec![0.0; n],
+            best: 0,
+            second: 0,
+            worst: 0,
+            iterations_left: max_iter,
+            step: Step::Vertex(0),
         }
     }
-    let mut values: Vec<f64> = simplex.chunks_exact(n).map(&mut f).collect();
-    let mut order: Vec<usize> = (0..=n).collect();
-    let (mut centre, mut trial, mut trial2) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-    let mut best = 0;
-    for _ in 0..max_iter {
+
+    /// The point whose value is wanted next; `None` once the minimisation has stopped.
+    pub fn ask(&self) -> Option<&[f64]> {
+        let n = self.n;
+        match self.step {
+            Step::Vertex(v) | Step::Shrink(v) => Some(&self.simplex[v * n..(v + 1) * n]),
+            Step::Reflect => Some(&self.trial),
+            Step::Expand { .. } | Step::Contract { .. } => Some(&self.trial2),
+            Step::Done => None,
+        }
+    }
+
+    /// The value of the point last asked for.
+    pub fn tell(&mut self, value: f64) {
+        match self.step {
+            Step::Vertex(v) => {
+                self.values.push(value);
+                if v < self.n {
+                    self.step = Step::Vertex(v + 1);
+                } else {
+                    self.iterate();
+                }
+            }
+            Step::Reflect => self.reflected(value),
+            Step::Expand { f_r } => {
+                // Keep the better of the expansion and the reflection.
+                if value < f_r {
+                    self.replace_worst(Trial::Second, value);
+                } else {
+                    self.replace_worst(Trial::First, f_r);
+                }
+                self.iterate();
+            }
+            Step::Contract { f_r, outside } => self.contracted(value, f_r, outside),
+            Step::Shrink(v) => {
+                self.values[v] = value;
+                self.shrink_from(v + 1);
+            }
+            Step::Done => {}
+        }
+    }
+
+    /// The best vertex found.
+    pub fn best(&self) -> Vec<f64> {
+        self.simplex[self.best * self.n..(self.best + 1) * self.n].to_vec()
+    }
+
+    /// The top of an iteration: rank the vertices, stop, or reflect the worst through the
+    /// centre of the others.
+    fn iterate(&mut self) {
+        if self.iterations_left == 0 {
+            self.step = Step::Done;
+            return;
+        }
+        self.iterations_left -= 1;
+        let (n, values) = (self.n, &self.values);
         // From vertex order each time, so that ties rank by vertex.
-        order.iter_mut().enumerate().for_each(|(i, o)| *o = i);
-        order.sort_by(|&a, &b| {
+        self.order.iter_mut().enumerate().for_each(|(i, o)| *o = i);
+        self.order.sort_by(|&a, &b| {
             values[a]
                 .partial_cmp(&values[b])
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
-        best = order[0];
-        let (worst, second) = (order[n], order[n - 1]);
-        if std_dev(&values) < TOL_STD {
-            break;
+        self.best = self.order[0];
+        (self.worst, self.second) = (self.order[n], self.order[n - 1]);
+        if std_dev(values) < TOL_STD {
+            self.step = Step::Done;
+            return;
         }
-        centre.fill(0.0);
-        for (v, x) in simplex.chunks_exact(n).enumerate() {
-            if v != worst {
-                centre.iter_mut().zip(x).for_each(|(c, x)| *c += x);
+        self.centre.fill(0.0);
+        for (v, x) in self.simplex.chunks_exact(n).enumerate() {
+            if v != self.worst {
+                self.centre.iter_mut().zip(x).for_each(|(c, x)| *c += x);
             }
         }
-        centre.iter_mut().for_each(|c| *c /= nf);
-        let w = worst * n;
-        // Reflection.
+        self.centre.iter_mut().for_each(|c| *c /= n as f64);
+        let w = self.worst * n;
         for i in 0..n {
-            trial[i] = centre[i] + (centre[i] - simplex[w + i]);
+            self.trial[i] = self.centre[i] + (self.centre[i] - self.simplex[w + i]);
         }
-        bounds.clip(&mut trial);
-        let f_r = f(&trial);
-        if values[best] <= f_r && f_r < values[second] {
-            simplex[w..w + n].copy_from_slice(&trial);
-            values[worst] = f_r;
-            continue;
+        self.bounds.clip(&mut self.trial);
+        self.step = Step::Reflect;
+    }
+
+    fn reflected(&mut self, f_r: f64) {
+        let (best, second) = (self.values[self.best], self.values[self.second]);
+        if best <= f_r && f_r < second {
+            self.replace_worst(Trial::First, f_r);
+            self.iterate();
+            return;
         }
-        if f_r < values[best] {
-            // Expansion; keep the better of it and the reflection.
-            for i in 0..n {
-                trial2[i] = centre[i] + expand * (trial[i] - centre[i]);
-            }
-            bounds.clip(&mut trial2);
-            let f_e = f(&trial2);
-            let (x, fx) = if f_e < f_r {
-                (&trial2, f_e)
-            } else {
-                (&trial, f_r)
-            };
-            simplex[w..w + n].copy_from_slice(x);
-            values[worst] = fx;
-            continue;
+        let (expand, contract, _) = self.coefficients;
+        let (factor, step) = if f_r < best {
+            (expand, Step::Expand { f_r })
+        } else {
+            let outside = second <= f_r && f_r < self.values[self.worst];
+            let sign = if outside { 1.0 } else { -1.0 };
+            (sign * contract, Step::Contract { f_r, outside })
+        };
+        for i in 0..self.n {
+            self.trial2[i] = self.centre[i] + factor * (self.trial[i] - self.centre[i]);
         }
-        let outside = values[second] <= f_r && f_r < values[worst];
-        let sign = if outside { 1.0 } else { -1.0 };
-        for i in 0..n {
-            trial2[i] = centre[i] + sign * contract * (trial[i] - centre[i]);
-        }
-        bounds.clip(&mut trial2);
-        let f_c = f(&trial2);
+        self.bounds.clip(&mut self.trial2);
+        self.step = step;
+    }
+
+    fn contracted(&mut self, f_c: f64, f_r: f64, outside: bool) {
         let accepted = if outside {
             f_c <= f_r
         } else {
-            f_c < values[worst]
+            f_c < self.values[self.worst]
         };
         if accepted {
-            simplex[w..w + n].copy_from_slice(&trial2);
-            values[worst] = f_c;
-            continue;
+            self.replace_worst(Trial::Second, f_c);
+            self.iterate();
+            return;
         }
         // Shrink towards the best vertex (inside the box, which is convex).
-        let b = best * n;
-        for v in (0..=n).filter(|&v| v != best) {
+        let (n, b, shrink) = (self.n, self.best * self.n, self.coefficients.2);
+        for v in (0..=n).filter(|&v| v != self.best) {
             for i in 0..n {
-                let x = simplex[b + i] + shrink * (simplex[v * n + i] - simplex[b + i]);
-                simplex[v * n + i] = x;
+                let x =
+                    self.simplex[b + i] + shrink * (self.simplex[v * n + i] - self.simplex[b + i]);
+                self.simplex[v * n + i] = x;
             }
-            values[v] = f(&simplex[v * n..(v + 1) * n]);
+        }
+        self.shrink_from(0);
+    }
+
+    /// Asks for the value of the next shrunk vertex from `v` on, or starts the next iteration.
+    fn shrink_from(&mut self, v: usize) {
+        match (v..=self.n).find(|&v| v != self.best) {
+            Some(v) => self.step = Step::Shrink(v),
+            None => self.iterate(),
         }
     }
-    simplex[best * n..(best + 1) * n].to_vec()
+
+    fn replace_worst(&mut self, trial: Trial, value: f64) {
+        let w = self.worst * self.n;
+        let x = match trial {
+            Trial::First => &self.trial,
+            Trial::Second => &self.trial2,
+        };
+        self.simplex[w..w + self.n].copy_from_slice(x);
+        self.values[self.worst] = value;
+    }
+}
+
+/// Which trial point replaces the worst vertex.
+#[derive(Clone, Copy)]
+enum Trial {
+    First,
+    Second,
 }
 
 /// Population standard deviation.
@@ -142,15 +266,30 @@ fn std_dev(v: &[f64]) -> f64 {
 mod tests {
     use super::*;
 
+    /// Minimises `f` from `x0` in the box; returns the best vertex found.
+    fn minimise(
+        mut f: impl FnMut(&[f64]) -> f64,
+        x0: &[f64],
+        bounds: Bounds,
+        max_iter: usize,
+    ) -> Vec<f64> {
+        let mut simplex = Simplex::new(x0, bounds, max_iter);
+        while let Some(x) = simplex.ask() {
+            let value = f(x);
+            simplex.tell(value);
+        }
+        simplex.best()
+    }
+
     #[test]
     fn finds_the_minimum_of_a_bowl_inside_the_box() {
         let bowl = |x: &[f64]| (x[0] - 0.3).powi(2) + 10.0 * (x[1] + 2.0).powi(2);
         let free = [f64::NEG_INFINITY, f64::INFINITY];
         let b = Bounds {
-            lower: &[free[0]; 2],
-            upper: &[free[1]; 2],
+            lower: vec![free[0]; 2],
+            upper: vec![free[1]; 2],
         };
-        let x = minimise(bowl, &[1.0, 1.0], &b, 2000);
+        let x = minimise(bowl, &[1.0, 1.0], b, 2000);
         assert!(
             (x[0] - 0.3).abs() < 0.02 && (x[1] + 2.0).abs() < 0.01,
             "{x:?}"
@@ -161,8 +300,8 @@ mod tests {
     fn stays_in_the_box_when_the_minimum_is_outside_it() {
         let mut seen_outside = false;
         let b = Bounds {
-            lower: &[0.0, 0.8],
-            upper: &[1.0, 0.98],
+            lower: vec![0.0, 0.8],
+            upper: vec![1.0, 0.98],
         };
         let x = minimise(
             |x: &[f64]| {
@@ -170,7 +309,7 @@ mod tests {
                 (x[0] - 3.0).powi(2) + (x[1] - 0.5).powi(2)
             },
             &[0.5, 0.9],
-            &b,
+            b,
             2000,
         );
         assert!(!seen_outside);
@@ -189,9 +328,9 @@ mod tests {
                 x[0] * x[0]
             },
             &[100.0],
-            &Bounds {
-                lower: &[f64::NEG_INFINITY],
-                upper: &[f64::INFINITY],
+            Bounds {
+                lower: vec![f64::NEG_INFINITY],
+                upper: vec![f64::INFINITY],
             },
             3,
         );
