@@ -51,7 +51,10 @@ impl<'s> LeadRoad<'s> {
     /// Reads a JSON array of 1 to `max` leads; None when the road gives up (see the module's
     /// doc).
     pub fn read_array<'de>(&self, body: &'de [u8], max: usize) -> Option<JsonLeads<'de>> {
-        let mut de = serde_json::Deserializer::from_slice(body);
+        // Checked once whole, the text's strings are not checked again one by one (a tenth of
+        // the reading, measured).
+        let text = std::str::from_utf8(body).ok()?;
+        let mut de = serde_json::Deserializer::from_str(text);
         let read = Array { road: self, max }.deserialize(&mut de).ok()?;
         de.end().ok()?;
         (!read.leads.is_empty()).then_some(read)
@@ -131,7 +134,7 @@ impl<'de> Visitor<'de> for Array<'_, '_> {
         let mut out = JsonLeads {
             leads: Vec::with_capacity(n),
             rows: Vec::with_capacity(n),
-            unread: Vec::new(),
+            unread: Vec::with_capacity(n),
         };
         while let Some((lead, row)) = self
             .road

@@ -3,9 +3,7 @@
 
 use chrono::Utc;
 use serde::Deserialize;
-use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::HashMap;
 use utoipa::ToSchema;
 
 use super::batch_scores::{BatchScores, RowRef};
@@ -14,8 +12,6 @@ use super::models::scoring::{active, FactorView};
 use super::models::{self, ActiveModel, ModelRegistry, ScoredBatch, ScoredRecord};
 use super::Result;
 use crate::domain::{Account, AccountSnapshot, Lead, Opportunity};
-use crate::ml::dataset::attribute_keys;
-use crate::ml::lead_json::{JsonLeads, LeadRoad};
 use crate::ml::{FeatureRow, Grade, ModelKind, RawScore, TrainedModel};
 
 /// How many reasons each score carries.
@@ -107,7 +103,7 @@ pub fn lead_row_scores<'a, K: AsRef<str>>(
 }
 
 /// [`lead_row_scores`] by the model `m` (the one the rows were read for).
-fn row_scores<'a, K: AsRef<str>>(
+pub(super) fn row_scores<'a, K: AsRef<str>>(
     registry: &ModelRegistry,
     m: &ActiveModel,
     refs: Vec<RowRef<'a>>,
@@ -132,93 +128,6 @@ fn row_scores<'a, K: AsRef<str>>(
         &m.version,
         Utc::now(),
     )
-}
-
-/// Leads of a JSON array body read straight into the active lead model's feature rows
-/// ([`crate::ml::lead_json`]: no attribute map per lead), to be scored by that same model.
-pub struct JsonLeadBatch<'a> {
-    model: Arc<ActiveModel>,
-    read: JsonLeads<'a>,
-}
-
-impl<'a> JsonLeadBatch<'a> {
-    /// None when no lead model is active or the road gives up on the body: the caller reads it
-    /// the ordinary way, which names its problems (or the missing model) as before.
-    pub fn read(registry: &ModelRegistry, body: &'a [u8], max: usize) -> Option<Self> {
-        let model = registry.active(ModelKind::Lead)?;
-        let read = LeadRoad::new(&model.model.spec)?.read_array(body, max)?;
-        Some(JsonLeadBatch { model, read })
-    }
-
-    /// The scores, warnings and monitor counts [`lead_scores`] gives for the same leads. The
-    /// feature rows move into the scores: call it once.
-    pub fn scores(&mut self, registry: &ModelRegistry, explain: Explain) -> BatchScores<'_> {
-        let rows = std::mem::take(&mut self.read.rows);
-        let refs = self.read.leads.iter().map(RowRef::of_lead).collect();
-        let unread = counted(&self.read.unread);
-        row_scores(registry, &self.model, refs, rows, unread, explain)
-    }
-}
-
-/// A lead of a stream, read on the road of [`crate::ml::lead_json`] (with its feature row and
-/// the keys of its custom fields the model does not read) or the ordinary way (`row` None).
-#[derive(Debug)]
-pub struct StreamLead<'a> {
-    pub lead: Lead,
-    pub row: Option<FeatureRow>,
-    pub unread: Vec<Cow<'a, str>>,
-}
-
-impl From<Lead> for StreamLead<'_> {
-    fn from(lead: Lead) -> Self {
-        StreamLead {
-            lead,
-            row: None,
-            unread: Vec::new(),
-        }
-    }
-}
-
-/// Scores a stream's block of leads by the model `m` (the one their rows were read for) and
-/// writes one line per lead: the lines, warnings and monitor counts of [`lead_scores`].
-pub fn write_stream_lead_scores(
-    registry: &ModelRegistry,
-    m: &ActiveModel,
-    block: Vec<StreamLead<'_>>,
-    explain: Explain,
-    out: &mut Vec<u8>,
-) {
-    let read: HashSet<&str> = attribute_keys(&m.model.spec).into_iter().collect();
-    let mut leads = Vec::with_capacity(block.len());
-    let mut rows = Vec::with_capacity(block.len());
-    let mut keys = Vec::new();
-    for s in block {
-        match s.row {
-            Some(row) => rows.push(row),
-            None => {
-                rows.push(m.model.lead_row(&s.lead));
-                let unread = s
-                    .lead
-                    .attributes
-                    .keys()
-                    .filter(|k| !read.contains(k.as_str()));
-                keys.extend(unread.map(|k| Cow::Owned(k.clone())));
-            }
-        }
-        keys.extend(s.unread);
-        leads.push(s.lead);
-    }
-    let refs = leads.iter().map(RowRef::of_lead).collect();
-    row_scores(registry, m, refs, rows, counted(&keys), explain).write_lines(out);
-}
-
-/// Each key with the number of times it comes.
-fn counted<'k>(keys: &'k [Cow<'_, str>]) -> impl Iterator<Item = (&'k str, usize)> {
-    let mut n: HashMap<&str, usize> = HashMap::new();
-    for key in keys {
-        *n.entry(key.as_ref()).or_default() += 1;
-    }
-    n.into_iter()
 }
 
 /// `Explain::None` runs the model's probability path only.

@@ -9,7 +9,8 @@ use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 use std::sync::Arc;
 
-use super::bulk_scoring::{self, Explain, StreamLead};
+use super::bulk_scoring::{self, Explain};
+use super::json_leads::{self, StreamLead};
 use super::models::{scoring::active, ModelRegistry};
 use super::Result;
 use crate::domain::{parse_text_row, Lead, Opportunity, RowProblem};
@@ -180,7 +181,7 @@ fn score_lead_lines<S>(st: &mut State<S>, block: &[u8]) -> Vec<u8> {
         &on_road,
         &|text: &str| parse_text_row::<Lead>(text).map(StreamLead::from),
         |r, rows, e, out| {
-            bulk_scoring::write_stream_lead_scores(r, m, rows, e, out);
+            json_leads::write_stream_lead_scores(r, m, rows, e, out);
             Ok(())
         },
     )

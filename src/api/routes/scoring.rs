@@ -18,7 +18,8 @@ use crate::domain::{parse_json_batch, BatchError, Lead, Opportunity, Record};
 use crate::ml::ModelKind;
 use crate::ml::ScoreWarnings;
 use crate::service::batch_scores::BatchScores;
-use crate::service::bulk_scoring::{self, Explain, JsonLeadBatch};
+use crate::service::bulk_scoring::{self, Explain};
+use crate::service::json_leads::JsonLeadBatch;
 use crate::service::models::{self, ScoredBatch, ScoredRecord};
 
 /// The most records one scoring request may carry.
