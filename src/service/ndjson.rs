@@ -13,7 +13,7 @@ use super::bulk_scoring::{self, Explain};
 use super::json_leads::{self, StreamLead};
 use super::models::{scoring::active, ModelRegistry};
 use super::Result;
-use crate::domain::{parse_text_row, Lead, Opportunity, RowProblem};
+use crate::domain::{parse_text_row, Lead, Opportunity, Record, RowProblem};
 use crate::ml::lead_json::LeadRoad;
 use crate::ml::ModelKind;
 
@@ -137,16 +137,22 @@ where
 fn score_block<S>(st: &mut State<S>, block: &[u8]) -> Vec<u8> {
     match st.kind {
         StreamKind::Leads => score_lead_lines(st, block),
-        StreamKind::Opportunities => score_lines(
-            st,
-            block,
-            &|_: &str| None,
-            &parse_text_row::<Opportunity>,
-            |r, rows: Vec<Opportunity>, e, out| {
-                bulk_scoring::opportunity_scores(r, &rows, e).map(|b| b.write_lines(out))
-            },
-        ),
+        StreamKind::Opportunities => {
+            ordinary_lines(st, block, |r, rows: &[Opportunity], e, out| {
+                bulk_scoring::opportunity_scores(r, rows, e).map(|b| b.write_lines(out))
+            })
+        }
     }
+}
+
+/// Every line read the ordinary way, into records of type `T`.
+fn ordinary_lines<S, T: Record>(
+    st: &mut State<S>,
+    block: &[u8],
+    score: impl Fn(&ModelRegistry, &[T], Explain, &mut Vec<u8>) -> Result<()>,
+) -> Vec<u8> {
+    let score = |r: &ModelRegistry, rows: Vec<T>, e, out: &mut Vec<u8>| score(r, &rows, e, out);
+    score_lines(st, block, &|_: &str| None, &parse_text_row::<T>, score)
 }
 
 /// Leads are read straight into the active model's feature rows where the road takes them
@@ -156,15 +162,9 @@ fn score_lead_lines<S>(st: &mut State<S>, block: &[u8]) -> Vec<u8> {
     let road = model.as_ref().and_then(|m| LeadRoad::new(&m.model.spec));
     let (Some(m), Some(road)) = (&model, road) else {
         // No model: the ordinary road ends the stream with the same error as before.
-        return score_lines(
-            st,
-            block,
-            &|_: &str| None,
-            &parse_text_row::<Lead>,
-            |r, rows: Vec<Lead>, e, out| {
-                bulk_scoring::lead_scores(r, &rows, e).map(|b| b.write_lines(out))
-            },
-        );
+        return ordinary_lines(st, block, |r, rows: &[Lead], e, out| {
+            bulk_scoring::lead_scores(r, rows, e).map(|b| b.write_lines(out))
+        });
     };
     let on_road = |text| {
         let mut unread = Vec::new();
