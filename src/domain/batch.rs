@@ -218,6 +218,12 @@ fn checked<T: Record>(parsed: Result<T, Vec<RowProblem>>) -> Result<T, Vec<RowPr
     }
 }
 
+/// True when a deserialized record passes the checks [`parse_row`] runs after deserializing
+/// (its own cross-field checks, and values both databases can hold).
+pub fn passes_checks<T: Record>(record: &T) -> bool {
+    record.check().is_empty() && record.storable_problems().is_empty()
+}
+
 /// A record's key and cells when it passes the same checks as [`parse_row`] after deserializing
 /// (its own cross-field checks, and values both databases can hold); None otherwise, and the
 /// caller parses the row again with [`parse_row`] to learn every problem. For callers that

@@ -3,6 +3,7 @@
 //! Nothing here knows HTTP or SQL. Values are parsed at the edge (`Id::parse`, `Money::parse`,
 //! `Period::parse`, ...) so that an invalid value cannot travel inward.
 
+pub mod aside;
 mod batch;
 pub(crate) mod cells;
 mod dates;
@@ -18,7 +19,7 @@ pub(crate) mod values;
 
 pub use batch::{
     checked_cells, parse_batch, parse_json_batch, parse_raw_batch, parse_row, parse_row_ref,
-    parse_text_row, BatchError, RowProblem,
+    parse_text_row, passes_checks, BatchError, RowProblem,
 };
 pub use dates::{days_between, month_end};
 pub use entities::{

@@ -19,6 +19,7 @@ pub mod explain;
 pub mod fields;
 pub mod gate;
 pub mod history;
+pub mod lead_json;
 pub mod leakage;
 pub mod metrics;
 pub mod model;

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::batch_scores::{BatchScores, RowRef};
 use super::churn::score_accounts;
 use super::models::scoring::{active, FactorView};
-use super::models::{self, ModelRegistry, ScoredBatch, ScoredRecord};
+use super::models::{self, ActiveModel, ModelRegistry, ScoredBatch, ScoredRecord};
 use super::Result;
 use crate::domain::{Account, AccountSnapshot, Lead, Opportunity};
 use crate::ml::{FeatureRow, Grade, ModelKind, RawScore, TrainedModel};
@@ -99,14 +99,26 @@ pub fn lead_row_scores<'a, K: AsRef<str>>(
     explain: Explain,
 ) -> Result<BatchScores<'a>> {
     let m = active(registry, ModelKind::Lead)?;
+    Ok(row_scores(registry, &m, refs, rows, unread, explain))
+}
+
+/// [`lead_row_scores`] by the model `m` (the one the rows were read for).
+pub(super) fn row_scores<'a, K: AsRef<str>>(
+    registry: &ModelRegistry,
+    m: &ActiveModel,
+    refs: Vec<RowRef<'a>>,
+    rows: Vec<FeatureRow>,
+    unread: impl Iterator<Item = (K, usize)>,
+    explain: Explain,
+) -> BatchScores<'a> {
     let scores = raw_scores(&m.model, &rows, explain);
     let warnings = registry.monitor(&m.version).observe_counted(
-        &m,
+        m,
         unread,
         &rows,
         scores.iter().map(|s| s.probability),
     );
-    Ok(BatchScores::new(
+    BatchScores::new(
         refs,
         rows,
         m.model.spec.feature_names(),
@@ -115,7 +127,7 @@ pub fn lead_row_scores<'a, K: AsRef<str>>(
         warnings,
         &m.version,
         Utc::now(),
-    ))
+    )
 }
 
 /// `Explain::None` runs the model's probability path only.

@@ -11,6 +11,7 @@ pub mod forecast;
 mod import;
 mod ingest;
 pub mod jobs;
+pub mod json_leads;
 mod keyring;
 mod keys;
 pub mod kpi_history;

@@ -10,9 +10,11 @@ use serde::Serialize;
 use std::sync::Arc;
 
 use super::bulk_scoring::{self, Explain};
+use super::json_leads::{self, StreamLead};
 use super::models::{scoring::active, ModelRegistry};
 use super::Result;
 use crate::domain::{parse_text_row, Lead, Opportunity, Record, RowProblem};
+use crate::ml::lead_json::LeadRoad;
 use crate::ml::ModelKind;
 
 /// Most rows one streamed request may carry.
@@ -134,19 +136,67 @@ where
 /// Scores the block's lines up to the first bad one; a bad line (or the row limit) ends the stream.
 fn score_block<S>(st: &mut State<S>, block: &[u8]) -> Vec<u8> {
     match st.kind {
-        StreamKind::Leads => score_lines::<S, Lead>(st, block, |r, rows, e, out| {
-            bulk_scoring::lead_scores(r, rows, e).map(|b| b.write_lines(out))
-        }),
-        StreamKind::Opportunities => score_lines::<S, Opportunity>(st, block, |r, rows, e, out| {
-            bulk_scoring::opportunity_scores(r, rows, e).map(|b| b.write_lines(out))
-        }),
+        StreamKind::Leads => score_lead_lines(st, block),
+        StreamKind::Opportunities => {
+            ordinary_lines(st, block, |r, rows: &[Opportunity], e, out| {
+                bulk_scoring::opportunity_scores(r, rows, e).map(|b| b.write_lines(out))
+            })
+        }
     }
 }
 
-fn score_lines<S, T: Record>(
+/// Every line read the ordinary way, into records of type `T`.
+fn ordinary_lines<S, T: Record>(
     st: &mut State<S>,
     block: &[u8],
     score: impl Fn(&ModelRegistry, &[T], Explain, &mut Vec<u8>) -> Result<()>,
+) -> Vec<u8> {
+    let score = |r: &ModelRegistry, rows: Vec<T>, e, out: &mut Vec<u8>| score(r, &rows, e, out);
+    score_lines(st, block, &|_: &str| None, &parse_text_row::<T>, score)
+}
+
+/// Leads are read straight into the active model's feature rows where the road takes them
+/// ([`LeadRoad`]), and scored by that same model.
+fn score_lead_lines<S>(st: &mut State<S>, block: &[u8]) -> Vec<u8> {
+    let model = st.registry.active(ModelKind::Lead);
+    let road = model.as_ref().and_then(|m| LeadRoad::new(&m.model.spec));
+    let (Some(m), Some(road)) = (&model, road) else {
+        // No model: the ordinary road ends the stream with the same error as before.
+        return ordinary_lines(st, block, |r, rows: &[Lead], e, out| {
+            bulk_scoring::lead_scores(r, rows, e).map(|b| b.write_lines(out))
+        });
+    };
+    let on_road = |text| {
+        let mut unread = Vec::new();
+        let (lead, row) = road.read_one(text, &mut unread)?;
+        Some(StreamLead {
+            lead,
+            row: Some(row),
+            unread,
+        })
+    };
+    score_lines(
+        st,
+        block,
+        &on_road,
+        &|text: &str| parse_text_row::<Lead>(text).map(StreamLead::from),
+        |r, rows, e, out| {
+            json_leads::write_stream_lead_scores(r, m, rows, e, out);
+            Ok(())
+        },
+    )
+}
+
+/// A line's reader: the fast road (None when it gives up) and the ordinary one.
+type Road<'r, 'a, T> = &'r (dyn Fn(&'a str) -> Option<T> + Sync);
+type Ordinary<'r, T> = &'r (dyn Fn(&str) -> std::result::Result<T, Vec<RowProblem>> + Sync);
+
+fn score_lines<'a, S, T: Send>(
+    st: &mut State<S>,
+    block: &'a [u8],
+    road: Road<'_, 'a, T>,
+    ordinary: Ordinary<'_, T>,
+    score: impl Fn(&ModelRegistry, Vec<T>, Explain, &mut Vec<u8>) -> Result<()>,
 ) -> Vec<u8> {
     let mut parsed = Vec::new();
     let mut failure = None;
@@ -157,7 +207,7 @@ fn score_lines<S, T: Record>(
     } else {
         lines.split(|&b| b == b'\n').collect()
     };
-    for line in read_lines::<T>(&lines, PARSE_THREADS_FROM) {
+    for line in read_lines(&lines, PARSE_THREADS_FROM, road, ordinary) {
         let row = match line {
             Line::Blank => {
                 st.line += 1;
@@ -185,7 +235,7 @@ fn score_lines<S, T: Record>(
         st.rows += 1;
     }
     let mut out = Vec::with_capacity(parsed.len() * 200);
-    match score(&st.registry, &parsed, st.explain, &mut out) {
+    match score(&st.registry, parsed, st.explain, &mut out) {
         Ok(()) => {}
         Err(e) => {
             out.extend(fail(st, "", e.to_string()));
@@ -204,22 +254,35 @@ enum Line<T> {
     Read(std::result::Result<T, Vec<RowProblem>>),
 }
 
-fn read_line<T: Record>(raw: &[u8]) -> Line<T> {
-    let text = String::from_utf8_lossy(raw);
+/// A line that is not UTF-8 is read with its bad bytes replaced, on the ordinary road.
+fn read_line<'a, T>(raw: &'a [u8], road: Road<'_, 'a, T>, ordinary: Ordinary<'_, T>) -> Line<T> {
+    let Ok(text) = std::str::from_utf8(raw) else {
+        let text = String::from_utf8_lossy(raw);
+        let text = text.trim();
+        return if text.is_empty() {
+            Line::Blank
+        } else {
+            Line::Read(ordinary(text))
+        };
+    };
     let text = text.trim();
     if text.is_empty() {
-        Line::Blank
-    } else {
-        Line::Read(parse_text_row::<T>(text))
+        return Line::Blank;
     }
+    Line::Read(road(text).map_or_else(|| ordinary(text), Ok))
 }
 
 /// Reads every line, in order: split over the available cores when there are at least
 /// `parallel_from` of them. Lines after a bad one are read too (and thrown away by the caller):
 /// they cost no more than when the stream is good, and the answer stays the same.
-fn read_lines<T: Record>(lines: &[&[u8]], parallel_from: usize) -> Vec<Line<T>> {
+fn read_lines<'a, T: Send>(
+    lines: &[&'a [u8]],
+    parallel_from: usize,
+    road: Road<'_, 'a, T>,
+    ordinary: Ordinary<'_, T>,
+) -> Vec<Line<T>> {
     crate::parallel::by_chunks(lines, parallel_from, |part| {
-        part.iter().map(|l| read_line::<T>(l)).collect()
+        part.iter().map(|l| read_line(l, road, ordinary)).collect()
     })
 }
 
@@ -277,8 +340,9 @@ mod tests {
             })
             .collect();
         let lines: Vec<&[u8]> = text.iter().map(|t| t.as_bytes()).collect();
-        let one = seen(&read_lines::<Lead>(&lines, usize::MAX));
-        let many = seen(&read_lines::<Lead>(&lines, 0));
+        let ordinary = |t: &str| parse_text_row::<Lead>(t);
+        let one = seen(&read_lines(&lines, usize::MAX, &|_| None, &ordinary));
+        let many = seen(&read_lines(&lines, 0, &|_| None, &ordinary));
         assert_eq!(one, many);
         assert_eq!(one[0], "L0");
         assert_eq!(one[3], "blank");

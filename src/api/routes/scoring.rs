@@ -19,6 +19,7 @@ use crate::ml::ModelKind;
 use crate::ml::ScoreWarnings;
 use crate::service::batch_scores::BatchScores;
 use crate::service::bulk_scoring::{self, Explain};
+use crate::service::json_leads::JsonLeadBatch;
 use crate::service::models::{self, ScoredBatch, ScoredRecord};
 
 /// The most records one scoring request may carry.
@@ -174,8 +175,12 @@ pub async fn score_leads(
     explain: Query<ExplainParams>,
     body: JsonBytes,
 ) -> Result<HttpResponse, ApiError> {
-    let leads = batch::<Lead>(&body.0)?;
     let explain = explain.explain.unwrap_or_default();
+    // Good batches take the road straight into the model's features; any other is read whole.
+    if let Some(mut read) = JsonLeadBatch::read(&state.registry, &body.0, MAX_SCORE_BATCH) {
+        return Ok(scores_response(&read.scores(&state.registry, explain)));
+    }
+    let leads = batch::<Lead>(&body.0)?;
     let scores = bulk_scoring::lead_scores(&state.registry, &leads, explain)?;
     Ok(scores_response(&scores))
 }
