@@ -91,7 +91,10 @@ fn boost(p: BoostingParams, x: &Matrix, y: &[bool], seed: u64) -> Result<(TreeEn
         for &r in &rows {
             let r = r as usize;
             let q = 1.0 / (1.0 + (-yhat[r]).exp());
-            gh[r] = [(q - f64::from(u8::from(y[r]))) as f32, (q * (1.0 - q)) as f32];
+            gh[r] = [
+                (q - f64::from(u8::from(y[r]))) as f32,
+                (q * (1.0 - q)) as f32,
+            ];
         }
         let grown = grower.grow(&mut rows, &gh);
         let nodes = &grown.tree.nodes;
@@ -250,7 +253,13 @@ mod tests {
         let (auc, theirs_auc) = (roc_auc(&ours, &yv), roc_auc(&theirs, &yv));
         let (loss, theirs_loss) = (log_loss(&ours, &yv), log_loss(&theirs, &yv));
         // Two random row samples: a few thousandths either way is the noise between seeds.
-        assert!(auc >= theirs_auc - 0.003, "auc {auc} vs forust {theirs_auc}");
-        assert!(loss <= theirs_loss + 0.003, "log loss {loss} vs forust {theirs_loss}");
+        assert!(
+            auc >= theirs_auc - 0.003,
+            "auc {auc} vs forust {theirs_auc}"
+        );
+        assert!(
+            loss <= theirs_loss + 0.003,
+            "log loss {loss} vs forust {theirs_loss}"
+        );
     }
 }

@@ -68,7 +68,10 @@ impl Binned {
                 (!cuts.is_empty()).then_some((c, cuts, bins))
             })
             .collect();
-        let defaults: Vec<usize> = cols.iter().map(|(_, c, b)| most_common(b, c.len() + 1)).collect();
+        let defaults: Vec<usize> = cols
+            .iter()
+            .map(|(_, c, b)| most_common(b, c.len() + 1))
+            .collect();
         // The rows where each column is away from its most common bin.
         let away: Vec<Vec<usize>> = cols
             .iter()
@@ -134,7 +137,9 @@ impl Bundle {
 
     fn fits(&self, bins: usize, away: &[usize]) -> bool {
         self.bins + bins - 1 <= BUNDLE_BINS
-            && away.iter().all(|&r| self.taken[r / 64] & (1 << (r % 64)) == 0)
+            && away
+                .iter()
+                .all(|&r| self.taken[r / 64] & (1 << (r % 64)) == 0)
     }
 
     fn add(&mut self, bundle: usize, bins: usize, default: usize, away: &[usize]) -> Place {
@@ -161,7 +166,9 @@ fn most_common(bins: &[u8], n: usize) -> usize {
     for &b in bins {
         counts[b as usize] += 1;
     }
-    (0..n).max_by_key(|&k| (counts[k], std::cmp::Reverse(k))).unwrap_or(0)
+    (0..n)
+        .max_by_key(|&k| (counts[k], std::cmp::Reverse(k)))
+        .unwrap_or(0)
 }
 
 /// Thresholds between a column's values: one between each pair of neighbouring values when
@@ -230,11 +237,21 @@ mod tests {
         let b = Binned::new(&x);
         assert_eq!(b.columns.len(), 3, "the constant column is left out");
         for c in &b.columns {
-            assert!(c.cuts.len() < MAX_BINS, "column {}: {} cuts", c.index, c.cuts.len());
+            assert!(
+                c.cuts.len() < MAX_BINS,
+                "column {}: {} cuts",
+                c.index,
+                c.cuts.len()
+            );
             for r in 0..rows {
                 let v = x.row(r)[c.index];
                 let bin = c.place.bin(b.row(r)[c.place.bundle]);
-                assert_eq!(bin, bin_of(&c.cuts, v) as usize, "column {} row {r}", c.index);
+                assert_eq!(
+                    bin,
+                    bin_of(&c.cuts, v) as usize,
+                    "column {} row {r}",
+                    c.index
+                );
                 assert!(bin == 0 || c.cuts[bin - 1] <= v);
                 assert!(bin == c.cuts.len() || v < c.cuts[bin]);
             }
@@ -248,11 +265,24 @@ mod tests {
             .flat_map(|r| {
                 let k = r % 3;
                 // Columns 0-2 one-hot; column 3 overlaps column 0.
-                [(k == 0) as u8, (k == 1) as u8, (k == 2) as u8, (r % 2 == 0) as u8].map(f64::from)
+                [
+                    (k == 0) as u8,
+                    (k == 1) as u8,
+                    (k == 2) as u8,
+                    (r % 2 == 0) as u8,
+                ]
+                .map(f64::from)
             })
             .collect();
         let b = Binned::new(&matrix(4, data));
-        let bundle = |i: usize| b.columns.iter().find(|c| c.index == i).unwrap().place.bundle;
+        let bundle = |i: usize| {
+            b.columns
+                .iter()
+                .find(|c| c.index == i)
+                .unwrap()
+                .place
+                .bundle
+        };
         assert_eq!(bundle(1), bundle(2));
         assert_ne!(bundle(0), bundle(3));
         assert_eq!(b.bundles, 2);

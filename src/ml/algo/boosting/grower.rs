@@ -160,7 +160,11 @@ impl<'a> Grower<'a> {
         let (left_rows, right_rows) = (range.start..mid, mid..range.end);
         let mut small = self.histogram();
         let left_smaller = left_rows.len() <= right_rows.len();
-        let smaller = if left_smaller { &left_rows } else { &right_rows };
+        let smaller = if left_smaller {
+            &left_rows
+        } else {
+            &right_rows
+        };
         self.accumulate(&mut small, &rows[smaller.clone()], gh);
         subtract(&mut hist, &small);
         let (left_hist, right_hist) = if left_smaller {
@@ -248,7 +252,9 @@ fn column_histogram(column: &Column, table: &[[f64; 2]; 256], sums: [f64; 2]) ->
     bins.extend_from_slice(&table[p.offset..p.offset + p.default]);
     bins.push([0.0, 0.0]);
     bins.extend_from_slice(&table[p.offset + p.default..p.offset + p.bins - 1]);
-    let others = bins.iter().fold([0.0, 0.0], |a, c| [a[0] + c[0], a[1] + c[1]]);
+    let others = bins
+        .iter()
+        .fold([0.0, 0.0], |a, c| [a[0] + c[0], a[1] + c[1]]);
     bins[p.default] = [sums[0] - others[0], sums[1] - others[1]];
     bins
 }
