@@ -68,37 +68,12 @@ impl Binned {
                 (!cuts.is_empty()).then_some((c, cuts, bins))
             })
             .collect();
-        let defaults: Vec<usize> = cols
-            .iter()
-            .map(|(_, c, b)| most_common(b, c.len() + 1))
-            .collect();
-        // The rows where each column is away from its most common bin.
-        let away: Vec<Vec<usize>> = cols
-            .iter()
-            .zip(&defaults)
-            .map(|((_, _, bins), &d)| (0..x.rows).filter(|&r| bins[r] as usize != d).collect())
-            .collect();
-        // Densest first: dense columns open bundles that sparse ones can then join.
-        let mut order: Vec<usize> = (0..cols.len()).collect();
-        order.sort_by_key(|&i| (std::cmp::Reverse(away[i].len()), i));
-        let mut bundles: Vec<Bundle> = vec![];
-        let mut places = vec![None; cols.len()];
-        for i in order {
-            let bins = cols[i].1.len() + 1;
-            let free = bundles.iter().position(|b| b.fits(bins, &away[i]));
-            let b = free.unwrap_or_else(|| {
-                bundles.push(Bundle::new(x.rows));
-                bundles.len() - 1
-            });
-            places[i] = Some(bundles[b].add(b, bins, defaults[i], &away[i]));
-        }
-        let nb = bundles.len();
+        let (places, nb) = bundle(x.rows, &cols);
         let mut data = vec![0u8; x.rows * nb];
         let columns = cols
             .drain(..)
             .zip(places)
             .map(|((index, cuts, bins), place)| {
-                let place = place.expect("every column is placed");
                 for (r, &bin) in bins.iter().enumerate() {
                     if bin as usize != place.default {
                         data[r * nb + place.bundle] = place.value(bin as usize);
@@ -118,6 +93,39 @@ impl Binned {
     pub fn row(&self, r: usize) -> &[u8] {
         &self.data[r * self.bundles..(r + 1) * self.bundles]
     }
+}
+
+/// Places each column (index, cuts, bin of each row) in a bundle; returns the places and the
+/// number of bundles.
+fn bundle(rows: usize, cols: &[(usize, Vec<f64>, Vec<u8>)]) -> (Vec<Place>, usize) {
+    let defaults: Vec<usize> = cols
+        .iter()
+        .map(|(_, c, b)| most_common(b, c.len() + 1))
+        .collect();
+    // The rows where each column is away from its most common bin.
+    let away: Vec<Vec<usize>> = cols
+        .iter()
+        .zip(&defaults)
+        .map(|((_, _, bins), &d)| (0..rows).filter(|&r| bins[r] as usize != d).collect())
+        .collect();
+    // Densest first: dense columns open bundles that sparse ones can then join.
+    let mut order: Vec<usize> = (0..cols.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(away[i].len()), i));
+    let mut bundles: Vec<Bundle> = vec![];
+    let mut places = vec![None; cols.len()];
+    for i in order {
+        let bins = cols[i].1.len() + 1;
+        let free = bundles.iter().position(|b| b.fits(bins, &away[i]));
+        let b = free.unwrap_or_else(|| {
+            bundles.push(Bundle::new(rows));
+            bundles.len() - 1
+        });
+        places[i] = Some(bundles[b].add(b, bins, defaults[i], &away[i]));
+    }
+    let places = places
+        .into_iter()
+        .map(|p| p.expect("every column is placed"));
+    (places.collect(), bundles.len())
 }
 
 /// A bundle being filled: its bins so far and the rows where one of its columns is away from
