@@ -5,7 +5,9 @@ depth 4 (up to 16 leaves), 80% row subsampling every round, L2 1.0, minimum leaf
 Times `lgb.train` (binning included, CSV reading excluded), median of REPEATS runs, on 1 thread
 (as revcast's booster) and on every core; prints one JSON line.
 
-    python benches/peer_fastapi/lightgbm_peer.py encoded.csv [REPEATS]
+    python benches/peer_fastapi/lightgbm_peer.py encoded.csv [REPEATS] [1t|all|both]
+
+The last argument picks the thread counts fitted (default both).
 """
 
 import json
@@ -46,10 +48,14 @@ def fit(x, y, threads):
 def main():
     xt, yt, xv, yv = load(sys.argv[1])
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    which = sys.argv[3] if len(sys.argv) > 3 else "both"
     out = {"step": "lightgbm", "train_rows": len(yt), "valid_rows": len(yv)}
     for threads, name in ((1, "1t"), (0, "all")):
+        if which not in (name, "both"):
+            continue
         runs = [fit(xt, yt, threads) for _ in range(repeats)]
         out[f"seconds_{name}"] = statistics.median(r[0] for r in runs)
+        out[f"runs_{name}"] = [r[0] for r in runs]
         out[f"auc_{name}"] = roc_auc_score(yv, runs[0][1].predict(xv))
     print(json.dumps(out))
 

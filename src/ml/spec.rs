@@ -15,7 +15,7 @@ pub enum Algorithm {
     Logistic,
     /// Random forest (smartcore grows the trees).
     RandomForest,
-    /// Gradient-boosted trees (forust-ml).
+    /// Gradient-boosted trees (revcast's histogram booster, `ml::algo::boosting`).
     BoostedTrees,
 }
 

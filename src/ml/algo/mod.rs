@@ -1,6 +1,6 @@
 //! The candidate algorithms behind one pair of traits: a [`Learner`] fits on encoded rows and
 //! returns a [`Classifier`] that gives probabilities and explains them. Serving code only sees
-//! [`FittedModel`]; the libraries (linfa, smartcore, forust) stay inside the adapters.
+//! [`FittedModel`]; the libraries (linfa, smartcore) and our booster stay inside the adapters.
 
 pub mod boosting;
 pub mod forest;
