@@ -19,6 +19,7 @@ use std::borrow::Cow;
 use std::io::Read;
 
 use super::cell::{eval, Row};
+use super::decimal::plain_decimal;
 use super::engine::LineMapper;
 use super::fields::fast_record;
 use super::parse::number;
@@ -242,7 +243,8 @@ fn plain_value<'r>(row: &Row<'r>, column: usize, kind: Kind) -> Option<Option<At
         return Some(None);
     }
     if kind == Kind::Auto {
-        if let Some(x) = may_be_number(text).then(|| number(text)).flatten() {
+        let x = plain_decimal(text).or_else(|| may_be_number(text).then(|| number(text)).flatten());
+        if let Some(x) = x {
             // Whole numbers go through an i64, as `eval` makes them (-0 reads as 0).
             let x = if x.fract() == 0.0 && x.abs() < 9.0e15 {
                 x as i64 as f64

@@ -158,16 +158,42 @@ pub fn signed_points(points: f64) -> String {
 /// [`signed_points`], written in place.
 struct SignedPoints(f64);
 
+impl SignedPoints {
+    /// The rounded points as a whole number when they are one below 1e15 (exact in an i64;
+    /// `{rounded:+}` prints such a number as `{whole:+}` does), else the rounded float.
+    fn whole(&self) -> Result<i64, f64> {
+        let rounded = self.0.round();
+        if rounded.abs() < 1e15 {
+            Ok(rounded as i64)
+        } else {
+            Err(rounded)
+        }
+    }
+
+    /// Appends the text to `out`; whole points without `fmt`.
+    fn push_to(&self, out: &mut String) {
+        match self.whole() {
+            Ok(0) => out.push('0'),
+            Ok(whole) => {
+                if whole > 0 {
+                    out.push('+');
+                }
+                out.push_str(itoa::Buffer::new().format(whole));
+            }
+            Err(_) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "{self}");
+            }
+        }
+    }
+}
+
 impl std::fmt::Display for SignedPoints {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let rounded = self.0.round();
-        if rounded == 0.0 {
-            f.write_str("0")
-        } else if rounded.abs() < 1e15 {
-            // As `{rounded:+}` prints a whole number, without float formatting.
-            write!(f, "{:+}", rounded as i64)
-        } else {
-            write!(f, "{rounded:+}")
+        match self.whole() {
+            Ok(0) => f.write_str("0"),
+            Ok(whole) => write!(f, "{whole:+}"),
+            Err(rounded) => write!(f, "{rounded:+}"),
         }
     }
 }
@@ -198,6 +224,17 @@ impl<'a> FactorWords<'a> {
             cell: cell_of(row, f.feature),
             points: f.points,
         }
+    }
+
+    /// Appends [`FactorWords::text`] to `out`, without `fmt` for the common values (see
+    /// [`Cell::push_shown`]) and whole points.
+    pub fn push_text(&self, out: &mut String) {
+        out.push_str(self.name);
+        out.push_str(" = ");
+        self.cell.push_shown(out);
+        out.push_str(": ");
+        SignedPoints(self.points).push_to(out);
+        out.push_str(" pts");
     }
 
     /// "source = webinar: +12 pts", written in place.
