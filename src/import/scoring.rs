@@ -261,14 +261,15 @@ fn plain_value<'r>(row: &Row<'r>, column: usize, kind: Kind) -> Option<Option<At
         .then_some(Some(AttrValue::Text(Cow::Borrowed(text))))
 }
 
-/// False when `text` (trimmed) cannot be a number `number` reads: Rust's floats start with a
-/// sign, a digit, a point, or `inf`/`infinity`/`nan` in any case.
+/// False when `text` (trimmed) cannot be a finite number `number` reads: Rust's floats start
+/// with a sign, a digit or a point; the others it reads (`inf`, `infinity`, `nan` in any case)
+/// `number` refuses as not finite.
 fn may_be_number(text: &str) -> bool {
     let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
     unsigned
         .bytes()
         .next()
-        .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'.' | b'i' | b'I' | b'n' | b'N'))
+        .is_some_and(|b| b.is_ascii_digit() || b == b'.')
 }
 
 /// An evaluated value as the model reads it, checked as the store checks it: Some(None) for
