@@ -349,6 +349,33 @@ mod tests {
     }
 
     #[test]
+    fn texts_appended_in_place_read_as_the_displayed_ones() {
+        let cells = [
+            Cell::Cat("webinar".into()),
+            Cell::Missing,
+            Cell::Num(14.0),
+            Cell::Num(-0.0),
+            Cell::Num(2.345),
+            Cell::Num(-7.5),
+            Cell::Num(1e20),
+        ];
+        let names = vec!["source".to_string()];
+        for cell in cells {
+            let row = FeatureRow { cells: vec![cell] };
+            for points in [0.0, -0.4, 0.5, 12.4, -2.6, 99.5, 1e16, -1e16, f64::NAN] {
+                let words = FactorWords::new(&names, &row, &RawFactor { feature: 0, points });
+                let mut text = String::from("before; ");
+                words.push_text(&mut text);
+                assert_eq!(
+                    text,
+                    format!("before; {}", words.text()),
+                    "{row:?} {points}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn points_that_round_to_zero_print_unsigned() {
         assert_eq!(signed_points(0.4), "0");
         assert_eq!(signed_points(-0.4), "0");
