@@ -63,7 +63,8 @@ impl Complete {
         for _ in 0..self.depth {
             for (k, i) in at.iter_mut().enumerate() {
                 let s = &splits[k * per + *i];
-                *i = 2 * *i + 1 + usize::from(!(x[s.feature as usize] < s.threshold));
+                let left = x[s.feature as usize] < s.threshold;
+                *i = 2 * *i + 2 - usize::from(left);
             }
         }
         at.map(|i| i - per)
