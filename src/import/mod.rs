@@ -12,6 +12,7 @@
 
 mod cell;
 mod check;
+mod decimal;
 mod engine;
 mod entities;
 mod error;

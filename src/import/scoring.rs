@@ -19,6 +19,7 @@ use std::borrow::Cow;
 use std::io::Read;
 
 use super::cell::{eval, Row};
+use super::decimal::plain_decimal;
 use super::engine::LineMapper;
 use super::fields::fast_record;
 use super::parse::number;
@@ -242,7 +243,8 @@ fn plain_value<'r>(row: &Row<'r>, column: usize, kind: Kind) -> Option<Option<At
         return Some(None);
     }
     if kind == Kind::Auto {
-        if let Some(x) = may_be_number(text).then(|| number(text)).flatten() {
+        let x = plain_decimal(text).or_else(|| may_be_number(text).then(|| number(text)).flatten());
+        if let Some(x) = x {
             // Whole numbers go through an i64, as `eval` makes them (-0 reads as 0).
             let x = if x.fract() == 0.0 && x.abs() < 9.0e15 {
                 x as i64 as f64
@@ -259,14 +261,15 @@ fn plain_value<'r>(row: &Row<'r>, column: usize, kind: Kind) -> Option<Option<At
         .then_some(Some(AttrValue::Text(Cow::Borrowed(text))))
 }
 
-/// False when `text` (trimmed) cannot be a number `number` reads: Rust's floats start with a
-/// sign, a digit, a point, or `inf`/`infinity`/`nan` in any case.
+/// False when `text` (trimmed) cannot be a finite number `number` reads: Rust's floats start
+/// with a sign, a digit or a point; the others it reads (`inf`, `infinity`, `nan` in any case)
+/// `number` refuses as not finite.
 fn may_be_number(text: &str) -> bool {
     let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
     unsigned
         .bytes()
         .next()
-        .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'.' | b'i' | b'I' | b'n' | b'N'))
+        .is_some_and(|b| b.is_ascii_digit() || b == b'.')
 }
 
 /// An evaluated value as the model reads it, checked as the store checks it: Some(None) for

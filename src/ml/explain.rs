@@ -158,16 +158,42 @@ pub fn signed_points(points: f64) -> String {
 /// [`signed_points`], written in place.
 struct SignedPoints(f64);
 
+impl SignedPoints {
+    /// The rounded points as a whole number when they are one below 1e15 (exact in an i64;
+    /// `{rounded:+}` prints such a number as `{whole:+}` does), else the rounded float.
+    fn whole(&self) -> Result<i64, f64> {
+        let rounded = self.0.round();
+        if rounded.abs() < 1e15 {
+            Ok(rounded as i64)
+        } else {
+            Err(rounded)
+        }
+    }
+
+    /// Appends the text to `out`; whole points without `fmt`.
+    fn push_to(&self, out: &mut String) {
+        match self.whole() {
+            Ok(0) => out.push('0'),
+            Ok(whole) => {
+                if whole > 0 {
+                    out.push('+');
+                }
+                out.push_str(itoa::Buffer::new().format(whole));
+            }
+            Err(_) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "{self}");
+            }
+        }
+    }
+}
+
 impl std::fmt::Display for SignedPoints {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let rounded = self.0.round();
-        if rounded == 0.0 {
-            f.write_str("0")
-        } else if rounded.abs() < 1e15 {
-            // As `{rounded:+}` prints a whole number, without float formatting.
-            write!(f, "{:+}", rounded as i64)
-        } else {
-            write!(f, "{rounded:+}")
+        match self.whole() {
+            Ok(0) => f.write_str("0"),
+            Ok(whole) => write!(f, "{whole:+}"),
+            Err(rounded) => write!(f, "{rounded:+}"),
         }
     }
 }
@@ -198,6 +224,17 @@ impl<'a> FactorWords<'a> {
             cell: cell_of(row, f.feature),
             points: f.points,
         }
+    }
+
+    /// Appends [`FactorWords::text`] to `out`, without `fmt` for the common values (see
+    /// [`Cell::push_shown`]) and whole points.
+    pub fn push_text(&self, out: &mut String) {
+        out.push_str(self.name);
+        out.push_str(" = ");
+        self.cell.push_shown(out);
+        out.push_str(": ");
+        SignedPoints(self.points).push_to(out);
+        out.push_str(" pts");
     }
 
     /// "source = webinar: +12 pts", written in place.
@@ -308,6 +345,33 @@ mod tests {
                 format!("{r:+}")
             };
             assert_eq!(signed_points(x), want, "{x}");
+        }
+    }
+
+    #[test]
+    fn texts_appended_in_place_read_as_the_displayed_ones() {
+        let cells = [
+            Cell::Cat("webinar".into()),
+            Cell::Missing,
+            Cell::Num(14.0),
+            Cell::Num(-0.0),
+            Cell::Num(2.345),
+            Cell::Num(-7.5),
+            Cell::Num(1e20),
+        ];
+        let names = vec!["source".to_string()];
+        for cell in cells {
+            let row = FeatureRow { cells: vec![cell] };
+            for points in [0.0, -0.4, 0.5, 12.4, -2.6, 99.5, 1e16, -1e16, f64::NAN] {
+                let words = FactorWords::new(&names, &row, &RawFactor { feature: 0, points });
+                let mut text = String::from("before; ");
+                words.push_text(&mut text);
+                assert_eq!(
+                    text,
+                    format!("before; {}", words.text()),
+                    "{row:?} {points}"
+                );
+            }
         }
     }
 

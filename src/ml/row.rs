@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::ModelKind;
 
+/// How a missing value reads in an explanation.
+const MISSING: &str = "(missing)";
+
 /// One feature value: a number, a category, or missing (never an error).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Cell {
@@ -79,7 +82,7 @@ impl Cell {
 
     /// How the value reads in an explanation.
     pub fn display(&self) -> String {
-        self.as_cat().unwrap_or_else(|| "(missing)".to_string())
+        self.as_cat().unwrap_or_else(|| MISSING.to_string())
     }
 
     /// [`Cell::display`], written in place.
@@ -90,11 +93,27 @@ impl Cell {
                 match self.0 {
                     Cell::Cat(s) => f.write_str(s),
                     Cell::Num(x) => Number(*x).fmt(f),
-                    Cell::Missing => f.write_str("(missing)"),
+                    Cell::Missing => f.write_str(MISSING),
                 }
             }
         }
         Shown(self)
+    }
+
+    /// Appends [`Cell::shown`] to `out`; a category, a missing value and a whole number
+    /// without `fmt`.
+    pub fn push_shown(&self, out: &mut String) {
+        match self {
+            Cell::Num(x) => match whole(*x) {
+                Some(i) => out.push_str(itoa::Buffer::new().format(i)),
+                None => {
+                    use std::fmt::Write as _;
+                    let _ = write!(out, "{}", Number(*x));
+                }
+            },
+            Cell::Cat(s) => out.push_str(s),
+            Cell::Missing => out.push_str(MISSING),
+        }
     }
 }
 
@@ -106,19 +125,23 @@ pub fn format_number(x: f64) -> String {
 /// [`format_number`], written in place (integers without allocating).
 struct Number(f64);
 
+/// `x` as an integer when it is a whole number below 1e15 other than -0: `{x:.0}` prints it
+/// as the integer prints (exact in an i64), without float formatting.
+fn whole(x: f64) -> Option<i64> {
+    let minus_zero = x == 0.0 && x.is_sign_negative();
+    (x.fract() == 0.0 && x.abs() < 1e15 && !minus_zero).then_some(x as i64)
+}
+
 impl std::fmt::Display for Number {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let x = self.0;
-        if x.fract() == 0.0 && x.abs() < 1e15 {
-            // As `{x:.0}` prints it (exact in an i64 below 1e15), without float formatting.
-            if x == 0.0 && x.is_sign_negative() {
-                f.write_str("-0")
-            } else {
-                write!(f, "{}", x as i64)
+        match whole(x) {
+            Some(i) => write!(f, "{i}"),
+            // -0 too: "-0.00" trimmed reads "-0", as `{x:.0}` prints it.
+            None => {
+                let s = format!("{x:.2}");
+                f.write_str(s.trim_end_matches('0').trim_end_matches('.'))
             }
-        } else {
-            let s = format!("{x:.2}");
-            f.write_str(s.trim_end_matches('0').trim_end_matches('.'))
         }
     }
 }

@@ -3,6 +3,7 @@
 //! [`FittedModel`]; the libraries (linfa, smartcore) and our booster stay inside the adapters.
 
 pub mod boosting;
+pub mod flat;
 pub mod forest;
 pub mod logistic;
 pub mod tree;
@@ -13,9 +14,9 @@ use super::encoder::Matrix;
 use super::error::Result;
 use super::spec::Algorithm;
 use boosting::BoostingParams;
+use flat::ServedEnsemble;
 use forest::ForestParams;
 use logistic::{LinearModel, LogisticParams};
-use tree::TreeEnsemble;
 
 /// The unit explanation contributions are in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,11 +89,11 @@ impl Learner for Params {
                 }
             }
             Params::Forest(p) => FittedModel::Trees {
-                ensemble: forest::fit(p, x, y, seed)?,
+                ensemble: forest::fit(p, x, y, seed)?.try_into()?,
                 unit: Unit::Probability,
             },
             Params::Boosting(p) => FittedModel::Trees {
-                ensemble: boosting::fit(p, x, y, seed)?,
+                ensemble: boosting::fit(p, x, y, seed)?.try_into()?,
                 unit: Unit::LogOdds,
             },
         })
@@ -119,7 +120,10 @@ pub enum FittedModel {
         center: Vec<f64>,
     },
     /// A forest (probability average) or boosting (log-odds sum).
-    Trees { ensemble: TreeEnsemble, unit: Unit },
+    Trees {
+        ensemble: ServedEnsemble,
+        unit: Unit,
+    },
 }
 
 pub(crate) fn sigmoid(z: f64) -> f64 {

@@ -1,5 +1,6 @@
 //! Tree ensembles in one compact form, whichever library grew them: prediction and
-//! Saabas-style path attribution.
+//! Saabas-style path attribution. Models are served from [`super::flat::ServedEnsemble`],
+//! which keeps this stored form beside a flat one built for inference.
 
 use serde::{Deserialize, Serialize};
 
