@@ -144,8 +144,9 @@ impl FormFit {
 }
 
 /// Fits each of `forms` to `y` by maximum likelihood, in their order. The fits are independent;
-/// they are advanced together, one optimiser step each per round, so that a round's passes run
-/// in one loop ([`passes`]): the same fits as one after another, in less time.
+/// they are advanced together, one function evaluation (one pass of the recursion) each per
+/// round, so that a round's passes run in one loop ([`passes`]): the same fits as one after
+/// another, in less time.
 fn fit_together(y: &[f64], forms: &[Form]) -> Vec<Option<FittedEts>> {
     let mut fits: Vec<FormFit> = forms.iter().map(|&f| FormFit::new(f, y)).collect();
     let (mut waiting, mut starts) = (Vec::new(), Vec::new());

@@ -161,8 +161,10 @@ struct Group<const MULT: bool> {
     trend: [Option<(usize, Start)>; 2],
 }
 
-/// A lane nobody asked for (its result is dropped): finite values, so that it costs what a
-/// real lane costs and no more.
+/// A lane nobody asked for (its result is dropped), with finite values so that it runs at the
+/// usual speed. It is wasted work: an error type's group runs all three of its lanes (one
+/// without a trend, two with) once any is taken, so when few fits remain, some of every
+/// round's work is thrown away.
 const IDLE: Start = Start {
     form: Form {
         multiplicative: false,
@@ -289,6 +291,10 @@ mod tests {
         }
     }
 
+    /// Checks the grouping and indexing of [`passes`] (each start in a lane, each pass back in
+    /// its place, rounds when a kind has more starts than lanes). Both paths run the same
+    /// `Lane::step`, so an error in the recursion's maths would pass here: the comparison with
+    /// augurs (`series_ets`'s tests) checks that.
     #[test]
     fn passes_in_one_loop_equal_each_pass_alone_to_the_last_bit() {
         // Positive values with one near 0, so that a multiplicative forecast is nudged.

@@ -6,8 +6,10 @@
 //!
 //! The minimiser asks for one point at a time and is told its value ([`Simplex::ask`],
 //! [`Simplex::tell`]), so that a caller can advance several minimisations together and evaluate
-//! their points in one interleaved loop (`series_ets`). All storage is allocated once per
-//! minimisation; an iteration allocates nothing.
+//! their points in one interleaved loop (`series_ets`). [`Simplex::new`] allocates all of a
+//! minimisation's storage; `ask` and `tell` allocate nothing. (The loop that evaluates the points
+//! does allocate: each round of `series_ets`'s `fit_together` calls `series_ets_recursion`'s
+//! `passes`, which allocates three `Vec`s, one when a single fit is left.)
 
 /// A box: `lower[i] <= x[i] <= upper[i]` (infinite for an unbounded coordinate).
 pub(crate) struct Bounds {
@@ -67,9 +69,10 @@ pub(crate) struct Simplex {
 
 impl Simplex {
     /// The first simplex is `x0` (clipped) and, for each coordinate `i`, `x0` with coordinate
-    /// `i` times 1.05 (or 1e-4 where it is 0), clipped.
+    /// `i` times 1.05 (or 1e-4 where it is 0), clipped. `x0` has at least one coordinate.
     pub fn new(x0: &[f64], bounds: Bounds, max_iter: usize) -> Self {
         let n = x0.len();
+        assert!(n >= 1, "Nelder-Mead needs at least one coordinate");
         let nf = n as f64;
         let mut simplex = Vec::with_capacity((n + 1) * n);
         let mut start = x0.to_vec();
@@ -142,7 +145,9 @@ impl Simplex {
         }
     }
 
-    /// The best vertex found.
+    /// The vertex ranked best at the start of the last iteration (`x0`, clipped, if there was
+    /// none). After a stop by the tolerance that is the best vertex; after the iteration cap it
+    /// may not be, as the point the last iteration brought in is not ranked (augurs does the same).
     pub fn best(&self) -> Vec<f64> {
         self.simplex[self.best * self.n..(self.best + 1) * self.n].to_vec()
     }
@@ -263,78 +268,5 @@ fn std_dev(v: &[f64]) -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Minimises `f` from `x0` in the box; returns the best vertex found.
-    fn minimise(
-        mut f: impl FnMut(&[f64]) -> f64,
-        x0: &[f64],
-        bounds: Bounds,
-        max_iter: usize,
-    ) -> Vec<f64> {
-        let mut simplex = Simplex::new(x0, bounds, max_iter);
-        while let Some(x) = simplex.ask() {
-            let value = f(x);
-            simplex.tell(value);
-        }
-        simplex.best()
-    }
-
-    #[test]
-    fn finds_the_minimum_of_a_bowl_inside_the_box() {
-        let bowl = |x: &[f64]| (x[0] - 0.3).powi(2) + 10.0 * (x[1] + 2.0).powi(2);
-        let free = [f64::NEG_INFINITY, f64::INFINITY];
-        let b = Bounds {
-            lower: vec![free[0]; 2],
-            upper: vec![free[1]; 2],
-        };
-        let x = minimise(bowl, &[1.0, 1.0], b, 2000);
-        assert!(
-            (x[0] - 0.3).abs() < 0.02 && (x[1] + 2.0).abs() < 0.01,
-            "{x:?}"
-        );
-    }
-
-    #[test]
-    fn stays_in_the_box_when_the_minimum_is_outside_it() {
-        let mut seen_outside = false;
-        let b = Bounds {
-            lower: vec![0.0, 0.8],
-            upper: vec![1.0, 0.98],
-        };
-        let x = minimise(
-            |x: &[f64]| {
-                seen_outside |= x[0] < 0.0 || x[0] > 1.0 || x[1] < 0.8 || x[1] > 0.98;
-                (x[0] - 3.0).powi(2) + (x[1] - 0.5).powi(2)
-            },
-            &[0.5, 0.9],
-            b,
-            2000,
-        );
-        assert!(!seen_outside);
-        assert!(
-            (x[0] - 1.0).abs() < 1e-3 && (x[1] - 0.8).abs() < 1e-3,
-            "{x:?}"
-        );
-    }
-
-    #[test]
-    fn stops_at_the_iteration_cap() {
-        let mut calls = 0;
-        minimise(
-            |x: &[f64]| {
-                calls += 1;
-                x[0] * x[0]
-            },
-            &[100.0],
-            Bounds {
-                lower: vec![f64::NEG_INFINITY],
-                upper: vec![f64::INFINITY],
-            },
-            3,
-        );
-        // Two starting vertices, then at most three evaluations per iteration in one dimension.
-        assert!((3..=2 + 3 * 3).contains(&calls), "{calls}");
-    }
-}
+#[path = "tests/series_nelder_mead.rs"]
+mod tests;
