@@ -145,9 +145,10 @@ impl Simplex {
         }
     }
 
-    /// The vertex ranked best at the start of the last iteration (`x0`, clipped, if there was
-    /// none). After a stop by the tolerance that is the best vertex; after the iteration cap it
-    /// may not be, as the point the last iteration brought in is not ranked (augurs does the same).
+    /// The vertex ranked best at the start of the last iteration. After a stop by the tolerance
+    /// that is the best vertex; after the iteration cap it may not be, as the points the last
+    /// iteration brought in are not ranked (augurs does the same). With a cap of 0 it is the
+    /// first vertex: `x0` with its first coordinate moved, not `x0`.
     pub fn best(&self) -> Vec<f64> {
         self.simplex[self.best * self.n..(self.best + 1) * self.n].to_vec()
     }

@@ -1,8 +1,9 @@
 //! Tests of the whole forecast and of the backtest on a simulated world with a known process.
 //!
 //! All of the forecast's test files live in this folder: `synth` (the forecast on the synthetic
-//! world) is declared here; `timing` and `simdeals` are declared by the modules they test
-//! (`#[path = "tests/..."]`), so they reach those modules' private items through `super::*`.
+//! world) is declared here; `timing`, `simdeals` and `series_nelder_mead` are declared by the
+//! modules they test (`#[path = "tests/..."]`), so they reach those modules' private items
+//! through `super::*`.
 
 use chrono::{Days, NaiveDate};
 

@@ -80,8 +80,8 @@ fn stops_at_the_iteration_cap() {
         );
         calls
     };
-    // n = 2: expansion 2, contraction 1/2. The first simplex (100, 100), (105, 100), (100, 105)
-    // costs 3 evaluations (20000, 21025, 21025), whatever the cap; then, every value exact:
+    // n = 2: expansion 2, contraction 1/2. The first simplex (105, 100), (100, 105), (100, 100)
+    // costs 3 evaluations (21025, 21025, 20000), whatever the cap; then, every value exact:
     // 1. worst (100, 105), centre (102.5, 100): the reflection (105, 95) = 20050 lies between
     //    the best and the second, and is kept: 1 evaluation.
     // 2. worst (105, 100), centre (102.5, 97.5): the reflection (100, 95) = 19025 beats the
@@ -124,14 +124,17 @@ fn plain(
         asked.push(x.to_vec());
         f(x)
     };
-    // The first simplex: x0, then x0 with one coordinate pushed out by 5% (or to 1e-4 from 0).
+    // The first simplex: for each coordinate, x0 with that coordinate pushed out by 5% (or to
+    // 1e-4 from 0); then x0 itself.
     let start = boxed(x0.to_vec());
-    let mut vertices = vec![start.clone()];
-    for i in 0..n {
-        let mut v = start.clone();
-        v[i] = if v[i].abs() < 1e-8 { 1e-4 } else { v[i] * 1.05 };
-        vertices.push(boxed(v));
-    }
+    let mut vertices: Vec<Vec<f64>> = (0..n)
+        .map(|i| {
+            let mut v = start.clone();
+            v[i] = if v[i].abs() < 1e-8 { 1e-4 } else { v[i] * 1.05 };
+            boxed(v)
+        })
+        .collect();
+    vertices.push(start);
     let mut values: Vec<f64> = vertices.iter().map(|v| eval(v)).collect();
     let mut best = 0;
     for _ in 0..max_iter {
