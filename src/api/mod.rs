@@ -1,6 +1,7 @@
 //! The HTTP face of revcast (actix-web): routes, API keys, the error contract, metrics and the
 //! OpenAPI spec. Handlers extract, parse, make one service call and respond.
 
+pub mod access;
 pub mod auth;
 pub mod body;
 pub mod error;

@@ -3,7 +3,7 @@
 
 use actix_web::dev::Server;
 use actix_web::error::QueryPayloadError;
-use actix_web::middleware::{from_fn, Logger};
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpRequest, HttpServer};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -78,11 +78,7 @@ impl Application {
                     }))
                     .wrap(from_fn(params::check_query))
                     .wrap(from_fn(metrics::record))
-                    .wrap(
-                        Logger::new("%r %s %Dms")
-                            .exclude("/healthz")
-                            .exclude("/metrics"),
-                    )
+                    .wrap(from_fn(super::access::log))
                     .configure(routes::ops::configure)
                     .configure(routes::scoring::configure)
                     .configure(routes::bulk::configure)

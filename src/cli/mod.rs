@@ -6,6 +6,7 @@ mod forecast;
 mod import;
 mod keys;
 mod kpis;
+mod logs;
 mod models;
 mod pipeline;
 mod quotas;
@@ -75,8 +76,9 @@ enum Command {
 /// Parses the command line, runs the command, and turns errors into a message and exit code 1.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    logs::init();
     let result = actix_web::rt::System::new().block_on(run(cli));
+    logs::flush();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -107,21 +109,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-/// Logs go to stderr; `RUST_LOG` filters (default `info`), `REVCAST_LOG_FORMAT=json` structures them.
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=error,actix_server=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if std::env::var("REVCAST_LOG_FORMAT").as_deref() == Ok("json") {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
 }
 
 /// Connects to the database named by the arguments and runs its migrations.
