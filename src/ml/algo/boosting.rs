@@ -213,6 +213,62 @@ mod tests {
         (x.select(tr), labels(tr), x.select(va), labels(va))
     }
 
+    /// Writes the trees grown on `toy` and on the held-out leads, for several sizes, as JSON
+    /// files under `$BOOSTING_DUMP`: run it before and after a change to the grower and
+    /// compare the files to show that the trees are the same to the bit.
+    #[test]
+    #[ignore = "writes files; run by hand with BOOSTING_DUMP=<dir>"]
+    fn dump_trained_trees() {
+        let dir = std::env::var("BOOSTING_DUMP").expect("BOOSTING_DUMP names a directory");
+        let d = BoostingParams::default();
+        let sizes = [
+            ("default", d),
+            (
+                "deep",
+                BoostingParams {
+                    max_depth: 7,
+                    iterations: 40,
+                    ..d
+                },
+            ),
+            (
+                "stump",
+                BoostingParams {
+                    max_depth: 1,
+                    iterations: 40,
+                    ..d
+                },
+            ),
+            (
+                "heavy_leaves",
+                BoostingParams {
+                    min_leaf_weight: 60.0,
+                    iterations: 40,
+                    ..d
+                },
+            ),
+            (
+                "no_min",
+                BoostingParams {
+                    min_leaf_weight: 0.0,
+                    l2: 0.5,
+                    subsample: 1.0,
+                    iterations: 40,
+                    ..d
+                },
+            ),
+        ];
+        let (toy_x, toy_y) = toy(500);
+        let (lead_x, lead_y, _, _) = held_out_leads(8_000);
+        for (name, p) in sizes {
+            for (data, x, y) in [("toy", &toy_x, &toy_y), ("leads", &lead_x, &lead_y)] {
+                let e = fit(p, x, y, 42).unwrap();
+                let json = serde_json::to_string_pretty(&e).unwrap();
+                std::fs::write(format!("{dir}/{data}-{name}.json"), json).unwrap();
+            }
+        }
+    }
+
     /// forust-ml's booster of the same size, which grew the trees before.
     fn forust_proba(p: BoostingParams, x: &Matrix, y: &[bool], valid: &Matrix) -> Vec<f64> {
         use forust_ml::{sampler::SampleMethod, GradientBooster, Matrix as ForustMatrix};
