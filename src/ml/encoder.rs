@@ -129,13 +129,8 @@ impl Encoder {
         } else {
             vals[vals.len() / 2]
         };
-        let n = (vals.len() + missing).max(1) as f64;
-        // Imputed values count at the median, as they will be encoded.
-        let mean = (vals.iter().sum::<f64>() + median * missing as f64) / n;
-        let var = (vals.iter().map(|x| (x - mean).powi(2)).sum::<f64>()
-            + (median - mean).powi(2) * missing as f64)
-            / n;
-        let std = if var.sqrt() > 1e-12 { var.sqrt() } else { 1.0 };
+        let (mean, sd) = mean_and_sd(&vals, median, missing);
+        let std = if sd > 1e-12 { sd } else { 1.0 };
         let col = self.push_col(j, name.to_string());
         let missing_col = (missing > 0).then(|| self.push_col(j, format!("{name} (missing)")));
         Encoding::Numeric {
@@ -192,7 +187,14 @@ impl Encoder {
                     missing_col,
                 } => {
                     let x = cell.as_num();
-                    out[*col] = (x.unwrap_or(*median) - mean) / std;
+                    let v = x.unwrap_or(*median);
+                    let z = (v - mean) / std;
+                    // `v - mean` overflows only for values near ±1e308; `std` is then large.
+                    out[*col] = if z.is_finite() {
+                        z
+                    } else {
+                        v / std - mean / std
+                    };
                     if let (Some(m), None) = (missing_col, x) {
                         out[*m] = 1.0;
                     }
@@ -236,6 +238,31 @@ impl Encoder {
             data,
         }
     }
+}
+
+/// Mean and standard deviation of `vals` and `missing` more values at `median` (imputed
+/// values count as they will be encoded). Both are finite for finite values: when the plain
+/// sums overflow (values near ±1e308) they are taken over the values divided by the largest
+/// magnitude, and scaled back. Ordinary values take the plain sums, to the bit as before.
+fn mean_and_sd(vals: &[f64], median: f64, missing: usize) -> (f64, f64) {
+    let n = (vals.len() + missing).max(1) as f64;
+    let over = |s: f64| {
+        let mean = (vals.iter().map(|x| x / s).sum::<f64>() + median / s * missing as f64) / n;
+        let var = (vals.iter().map(|x| (x / s - mean).powi(2)).sum::<f64>()
+            + (median / s - mean).powi(2) * missing as f64)
+            / n;
+        (mean, var.sqrt())
+    };
+    // Dividing by 1 changes no bit.
+    let (mean, sd) = over(1.0);
+    if mean.is_finite() && sd.is_finite() {
+        return (mean, sd);
+    }
+    let s = vals.iter().fold(0.0, |m: f64, x| m.max(x.abs()));
+    let (mean, sd) = over(s);
+    // Both are at most `s` exactly; rounding must not carry them past the largest f64.
+    let most = f64::MAX;
+    ((mean * s).clamp(-most, most), (sd * s).min(most))
 }
 
 #[cfg(test)]
@@ -285,5 +312,72 @@ mod tests {
         assert_eq!(&out[2..], [0.0, 1.0]);
         assert_eq!(e.column_mean[2], 0.5);
         assert_eq!(e, Encoder::fit(&feats, &rows), "deterministic");
+    }
+
+    fn numeric(values: &[Cell]) -> (Encoder, Vec<FeatureRow>) {
+        let feats = [spec("amount", FeatureType::Numeric, 1)];
+        let rows: Vec<FeatureRow> = values
+            .iter()
+            .map(|v| FeatureRow {
+                cells: vec![v.clone()],
+            })
+            .collect();
+        let e = Encoder::fit(&feats, &rows.iter().collect::<Vec<_>>());
+        (e, rows)
+    }
+
+    #[test]
+    fn values_near_the_largest_f64_encode_finite_and_in_order() {
+        let big = [1.5e308, f64::MAX, -f64::MAX, -1.5e308, 1e300, 0.0, 1.5e308];
+        let mut cells: Vec<Cell> = big.iter().map(|&v| Cell::Num(v)).collect();
+        cells.push(Cell::Missing);
+        let (e, rows) = numeric(&cells);
+        let Encoding::Numeric { mean, std, .. } = &e.encodings[0] else {
+            panic!("numeric")
+        };
+        assert!(
+            mean.is_finite() && std.is_finite() && *std > 1e300,
+            "{mean} {std}"
+        );
+        let x = e.transform(&rows);
+        assert!(x.data.iter().all(|v| v.is_finite()), "{:?}", x.data);
+        assert!(e.column_mean.iter().all(|v| v.is_finite()));
+        // The standardised values keep the order of the values.
+        let z: Vec<f64> = (0..big.len()).map(|i| x.row(i)[0]).collect();
+        for (i, j) in [(1, 0), (0, 4), (4, 5), (5, 3), (3, 2)] {
+            assert!(z[i] > z[j], "{:?}", z);
+        }
+        // Values around 1e200 overflow only the squares.
+        let (e, rows) = numeric(&[Cell::Num(1e200), Cell::Num(-3e200), Cell::Num(2e200)]);
+        let x = e.transform(&rows);
+        assert!(
+            x.data.iter().all(|v| v.is_finite() && v.abs() < 2.0),
+            "{:?}",
+            x.data
+        );
+        assert!(x.row(2)[0] > x.row(0)[0] && x.row(0)[0] > x.row(1)[0]);
+    }
+
+    #[test]
+    fn ordinary_values_encode_to_the_bit_as_the_plain_formulas_give() {
+        let vals = [3.25, -17.0, 1e6, 0.1, 42.0, 7.7, 0.1];
+        let mut cells: Vec<Cell> = vals.iter().map(|&v| Cell::Num(v)).collect();
+        cells.extend([Cell::Missing, Cell::Missing]);
+        let (e, rows) = numeric(&cells);
+        // The formulas the encoder had before it guarded against overflow (over sorted values).
+        let mut sorted = vals.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let median = sorted[sorted.len() / 2];
+        let n = 9.0;
+        let mean = (sorted.iter().sum::<f64>() + median * 2.0) / n;
+        let var = (sorted.iter().map(|x| (x - mean).powi(2)).sum::<f64>()
+            + (median - mean).powi(2) * 2.0)
+            / n;
+        let std = var.sqrt();
+        let x = e.transform(&rows);
+        for (i, cell) in cells.iter().enumerate() {
+            let want = (cell.as_num().unwrap_or(median) - mean) / std;
+            assert_eq!(x.row(i)[0].to_bits(), want.to_bits(), "row {i}");
+        }
     }
 }

@@ -8,6 +8,7 @@
 
 mod bins;
 mod grower;
+mod histogram;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -29,10 +30,34 @@ pub struct BoostingParams {
     pub max_depth: usize,
     /// Share of the rows each tree is grown on, drawn anew each round, in (0, 1].
     pub subsample: f32,
-    /// L2 penalty on leaf outputs.
+    /// L2 penalty on leaf outputs, positive.
     pub l2: f32,
-    /// Least hessian sum in a leaf.
+    /// Least hessian sum in a leaf, at least 0.
     pub min_leaf_weight: f32,
+}
+
+impl BoostingParams {
+    /// Refuses a size out of its range, naming the parameter.
+    pub fn check(&self) -> Result<()> {
+        let unit = |v: f32| v > 0.0 && v <= 1.0;
+        let bad = if !unit(self.learning_rate) {
+            ("learning_rate", self.learning_rate, "in (0, 1]")
+        } else if !unit(self.subsample) {
+            ("subsample", self.subsample, "in (0, 1]")
+        } else if !(self.l2 > 0.0 && self.l2.is_finite()) {
+            ("l2", self.l2, "positive and finite")
+        } else if !(self.min_leaf_weight >= 0.0 && self.min_leaf_weight.is_finite()) {
+            (
+                "min_leaf_weight",
+                self.min_leaf_weight,
+                "at least 0 and finite",
+            )
+        } else {
+            return Ok(());
+        };
+        let (name, value, range) = bad;
+        Err(err(format!("{name} is {value}; it must be {range}")))
+    }
 }
 
 impl Default for BoostingParams {
@@ -63,15 +88,13 @@ pub fn fit(p: BoostingParams, x: &Matrix, y: &[bool], seed: u64) -> Result<TreeE
 
 /// [`fit`], and the ensemble's output (log-odds) for each training row as training summed it.
 fn boost(p: BoostingParams, x: &Matrix, y: &[bool], seed: u64) -> Result<(TreeEnsemble, Vec<f64>)> {
+    p.check()?;
     let positives = y.iter().filter(|&&b| b).count();
     if positives == 0 || positives == y.len() || y.len() != x.rows || x.rows > u32::MAX as usize {
         return Err(err("needs rows of both classes, one label per row"));
     }
-    if !(p.learning_rate > 0.0 && p.subsample > 0.0 && p.subsample <= 1.0) {
-        return Err(err("learning rate and subsample must be in (0, 1]"));
-    }
     let base = (positives as f64 / (y.len() - positives) as f64).ln();
-    let binned = Binned::new(x);
+    let binned = Binned::new(x)?;
     let mut grower = Grower::new(
         &binned,
         Growth {
@@ -160,18 +183,37 @@ mod tests {
         (x, y)
     }
 
-    #[test]
-    fn the_trees_predict_for_every_training_row_what_training_summed() {
-        let (x, y) = toy(500);
+    /// Trains on `x` and checks that the ensemble's output for every row is what training
+    /// summed for it.
+    fn assert_trees_predict_what_training_summed(x: &Matrix, y: &[bool], iterations: usize) {
         let p = BoostingParams {
-            iterations: 30,
+            iterations,
             ..Default::default()
         };
-        let (ensemble, trained) = boost(p, &x, &y, 3).unwrap();
+        let (ensemble, trained) = boost(p, x, y, 3).unwrap();
         assert!(ensemble.trees.iter().all(|t| t.nodes.len() > 1));
         for (i, t) in trained.iter().enumerate() {
             assert!((ensemble.output(x.row(i)) - t).abs() < 1e-9, "row {i}");
         }
+    }
+
+    #[test]
+    fn the_trees_predict_for_every_training_row_what_training_summed() {
+        let (x, y) = toy(500);
+        assert_trees_predict_what_training_summed(&x, &y, 30);
+    }
+
+    #[test]
+    fn the_trees_predict_what_training_summed_on_leads_with_shared_bundles() {
+        let (x, y, _, _) = held_out_leads(2_000);
+        let binned = Binned::new(&x).unwrap();
+        assert!(
+            binned.bundles < binned.columns.len(),
+            "one-hot columns share bundles: {} bundles for {} columns",
+            binned.bundles,
+            binned.columns.len()
+        );
+        assert_trees_predict_what_training_summed(&x, &y, 30);
     }
 
     #[test]
@@ -199,6 +241,80 @@ mod tests {
         assert!(fit(zero, &x, &y, 1).is_err());
     }
 
+    #[test]
+    fn each_size_out_of_range_is_refused_naming_its_parameter() {
+        let (x, _) = toy(50);
+        let y: Vec<bool> = (0..50).map(|i| i % 2 == 0).collect();
+        let d = BoostingParams {
+            iterations: 2,
+            ..Default::default()
+        };
+        let bad = [
+            (
+                "learning_rate",
+                BoostingParams {
+                    learning_rate: 0.0,
+                    ..d
+                },
+            ),
+            (
+                "learning_rate",
+                BoostingParams {
+                    learning_rate: 1.5,
+                    ..d
+                },
+            ),
+            (
+                "learning_rate",
+                BoostingParams {
+                    learning_rate: f32::NAN,
+                    ..d
+                },
+            ),
+            (
+                "subsample",
+                BoostingParams {
+                    subsample: 1.01,
+                    ..d
+                },
+            ),
+            ("l2", BoostingParams { l2: 0.0, ..d }),
+            ("l2", BoostingParams { l2: -1.0, ..d }),
+            (
+                "l2",
+                BoostingParams {
+                    l2: f32::INFINITY,
+                    ..d
+                },
+            ),
+            (
+                "min_leaf_weight",
+                BoostingParams {
+                    min_leaf_weight: -0.5,
+                    ..d
+                },
+            ),
+            (
+                "min_leaf_weight",
+                BoostingParams {
+                    min_leaf_weight: f32::NAN,
+                    ..d
+                },
+            ),
+        ];
+        for (name, p) in bad {
+            let e = fit(p, &x, &y, 1).expect_err(name).to_string();
+            assert!(e.contains(name), "{name}: {e}");
+        }
+        let edge = BoostingParams {
+            learning_rate: 1.0,
+            l2: 1e-6,
+            min_leaf_weight: 0.0,
+            ..d
+        };
+        assert!(fit(edge, &x, &y, 1).is_ok());
+    }
+
     /// The encoded synthetic leads of the shipped lead spec, oldest 80% then newest 20%.
     fn held_out_leads(n: usize) -> (Matrix, Vec<bool>, Matrix, Vec<bool>) {
         let spec = ModelSpec::from_toml(include_str!("../../../training/lead.toml")).unwrap();
@@ -211,6 +327,62 @@ mod tests {
         let x = Encoder::fit(&spec.features, &train_rows).transform(&set.rows);
         let labels = |ix: &[usize]| ix.iter().map(|&i| set.labels[i]).collect::<Vec<_>>();
         (x.select(tr), labels(tr), x.select(va), labels(va))
+    }
+
+    /// Writes the trees grown on `toy` and on the held-out leads, for several sizes, as JSON
+    /// files under `$BOOSTING_DUMP`: run it before and after a change to the grower and
+    /// compare the files to show that the trees are the same to the bit.
+    #[test]
+    #[ignore = "writes files; run by hand with BOOSTING_DUMP=<dir>"]
+    fn dump_trained_trees() {
+        let dir = std::env::var("BOOSTING_DUMP").expect("BOOSTING_DUMP names a directory");
+        let d = BoostingParams::default();
+        let sizes = [
+            ("default", d),
+            (
+                "deep",
+                BoostingParams {
+                    max_depth: 7,
+                    iterations: 40,
+                    ..d
+                },
+            ),
+            (
+                "stump",
+                BoostingParams {
+                    max_depth: 1,
+                    iterations: 40,
+                    ..d
+                },
+            ),
+            (
+                "heavy_leaves",
+                BoostingParams {
+                    min_leaf_weight: 60.0,
+                    iterations: 40,
+                    ..d
+                },
+            ),
+            (
+                "no_min",
+                BoostingParams {
+                    min_leaf_weight: 0.0,
+                    l2: 0.5,
+                    subsample: 1.0,
+                    iterations: 40,
+                    ..d
+                },
+            ),
+        ];
+        let (toy_x, toy_y) = toy(500);
+        let (lead_x, lead_y, _, _) = held_out_leads(8_000);
+        for (name, p) in sizes {
+            for (data, x, y) in [("toy", &toy_x, &toy_y), ("leads", &lead_x, &lead_y)] {
+                let e = fit(p, x, y, 42).unwrap();
+                let json = serde_json::to_string_pretty(&e).unwrap();
+                std::fs::write(format!("{dir}/{data}-{name}.json"), json).unwrap();
+            }
+        }
     }
 
     /// forust-ml's booster of the same size, which grew the trees before.

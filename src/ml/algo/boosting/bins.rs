@@ -2,7 +2,9 @@
 //! most common bin in the same row bundled into one byte per row, as LightGBM's exclusive
 //! feature bundling does: a one-hot group of 8 columns costs one histogram update per row, not 8.
 
+use super::err;
 use crate::ml::encoder::Matrix;
+use crate::ml::error::Result;
 
 /// Most bins a column is cut into.
 pub(super) const MAX_BINS: usize = 255;
@@ -59,7 +61,18 @@ pub(super) struct Binned {
 }
 
 impl Binned {
-    pub fn new(x: &Matrix) -> Binned {
+    /// Bins the columns of `x`, refusing a value that is not a finite number, naming its
+    /// column and row. Refused, not binned: serving sends NaN right at every split
+    /// (`x < threshold` is false) where binning would put it below every cut, and the encoder
+    /// gives finite values for the finite numbers it reads, so such a value is a fault to
+    /// name, not something to learn from.
+    pub fn new(x: &Matrix) -> Result<Binned> {
+        if let Some(i) = x.data.iter().position(|v| !v.is_finite()) {
+            let (row, column, v) = (i / x.cols, i % x.cols, x.data[i]);
+            return Err(err(format!(
+                "encoded column {column} of row {row} is {v}, not a finite number"
+            )));
+        }
         let mut cols: Vec<(usize, Vec<f64>, Vec<u8>)> = (0..x.cols)
             .filter_map(|c| {
                 let values: Vec<f64> = x.data.iter().skip(c).step_by(x.cols).copied().collect();
@@ -82,11 +95,11 @@ impl Binned {
                 Column { index, cuts, place }
             })
             .collect();
-        Binned {
+        Ok(Binned {
             bundles: nb,
             data,
             columns,
-        }
+        })
     }
 
     /// Row `r`'s bundle values.
@@ -181,7 +194,8 @@ fn most_common(bins: &[u8], n: usize) -> usize {
 
 /// Thresholds between a column's values: one between each pair of neighbouring values when
 /// there are at most [`MAX_BINS`] of them, else about equal-count bins (a value is never
-/// split across two bins, so a frequent value gets a bin of its own).
+/// split across two bins, so a frequent value gets a bin of its own). The values are finite
+/// (see [`Binned::new`]), so `==` finds every repeat.
 fn cuts(values: &[f64]) -> Vec<f64> {
     let mut sorted = values.to_vec();
     sorted.sort_unstable_by(f64::total_cmp);
@@ -242,7 +256,7 @@ mod tests {
             })
             .collect();
         let x = matrix(4, data);
-        let b = Binned::new(&x);
+        let b = Binned::new(&x).unwrap();
         assert_eq!(b.columns.len(), 3, "the constant column is left out");
         for c in &b.columns {
             assert!(
@@ -282,7 +296,7 @@ mod tests {
                 .map(f64::from)
             })
             .collect();
-        let b = Binned::new(&matrix(4, data));
+        let b = Binned::new(&matrix(4, data)).unwrap();
         let bundle = |i: usize| {
             b.columns
                 .iter()
@@ -309,5 +323,18 @@ mod tests {
             .map(|w| values.iter().filter(|&&v| w[0] <= v && v < w[1]).count())
             .collect();
         assert!(counts.iter().all(|&n| n == 60), "{counts:?}");
+    }
+
+    #[test]
+    fn a_value_that_is_not_finite_is_refused_with_its_column_and_row() {
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut data = vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+            data[3] = bad;
+            let e = Binned::new(&matrix(2, data)).err().expect("refused");
+            let text = e.to_string();
+            assert!(text.contains("column 1 of row 1 is"), "{text}");
+        }
+        // All-NaN columns too, which would otherwise be cut at NaN.
+        assert!(Binned::new(&matrix(1, vec![f64::NAN; 4])).is_err());
     }
 }

@@ -1,20 +1,20 @@
 //! One regression tree on the rows' gradients, grown depth-first from gradient/hessian
 //! histograms of the binned rows: a node's histogram is summed over the smaller child only,
-//! the larger child's is the parent's minus it.
+//! the larger child's is the parent's minus it. A node that cannot split gets no histogram.
 
 use std::ops::Range;
 
-use super::bins::{Binned, Column};
+use super::bins::Binned;
+use super::histogram::{accumulate, column_histogram, subtract, Histogram};
 use crate::ml::algo::tree::{Node, Tree, LEAF};
-
-/// Gradient and hessian sums per bundle value, one table per bundle.
-type Histogram = Vec<[[f64; 2]; 256]>;
 
 /// What a tree is grown with (see [`super::BoostingParams`]).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Growth {
     pub max_depth: usize,
+    /// Positive.
     pub l2: f64,
+    /// At least 0.
     pub min_leaf_weight: f64,
     pub learning_rate: f64,
 }
@@ -27,6 +27,15 @@ impl Growth {
 
     fn score(&self, [g, h]: [f64; 2]) -> f64 {
         g * g / (h + self.l2)
+    }
+
+    /// Whether a node with these sums, at this depth, could split: above the last depth, and
+    /// with hessian for two leaves of `min_leaf_weight`. A node refused here would find no
+    /// split, so leaving it without a histogram changes no tree: when `h < 2 * min`, a left
+    /// share `min <= l <= h` leaves `h - l < min`, and that difference is exact in floating
+    /// point (Sterbenz: `l` is within a factor 2 of `h`).
+    fn can_split(&self, [_, h]: [f64; 2], depth: usize) -> bool {
+        depth < self.max_depth && h >= 2.0 * self.min_leaf_weight
     }
 }
 
@@ -62,6 +71,43 @@ impl Grown {
     }
 }
 
+/// The rows and gradients one tree is grown on, and the tree so far.
+struct Job<'r> {
+    /// Reordered as nodes split, so that each node's rows are one range of it.
+    rows: &'r mut [u32],
+    /// Gradient and hessian of every row, by row number.
+    gh: &'r [[f32; 2]],
+    grown: Grown,
+}
+
+impl<'r> Job<'r> {
+    fn new(rows: &'r mut [u32], gh: &'r [[f32; 2]]) -> Job<'r> {
+        let tree = Tree { nodes: vec![] };
+        let (rules, leaves) = (vec![], vec![]);
+        Job {
+            rows,
+            gh,
+            grown: Grown {
+                tree,
+                rules,
+                leaves,
+            },
+        }
+    }
+}
+
+/// A node of the tree not yet split or made a leaf.
+struct Pending {
+    node: usize,
+    /// Its rows, a range of [`Job::rows`].
+    range: Range<usize>,
+    /// Its histogram; `None` when it cannot split ([`Growth::can_split`]).
+    hist: Option<Histogram>,
+    /// Gradient and hessian sums of its rows.
+    sums: [f64; 2],
+    depth: usize,
+}
+
 struct Split {
     column: usize,
     /// The last bin that goes left.
@@ -73,8 +119,12 @@ struct Split {
 pub(super) struct Grower<'a> {
     binned: &'a Binned,
     growth: Growth,
+    /// Histograms no node holds, kept for the next ones.
     spare: Vec<Histogram>,
+    /// The rows going right while partitioning.
     scratch: Vec<u32>,
+    /// One column's sums per bin while looking for a split.
+    bins: Vec<[f64; 2]>,
 }
 
 impl<'a> Grower<'a> {
@@ -84,26 +134,43 @@ impl<'a> Grower<'a> {
             growth,
             spare: vec![],
             scratch: vec![],
+            bins: vec![],
         }
     }
 
     /// Grows a tree on `rows` (reordered so that each leaf's rows are together); `gh` holds the
     /// gradient and hessian of every row.
     pub fn grow(&mut self, rows: &mut [u32], gh: &[[f32; 2]]) -> Grown {
-        let mut grown = Grown {
-            tree: Tree { nodes: vec![] },
-            rules: vec![],
-            leaves: vec![],
-        };
-        let sums = rows.iter().fold([0.0, 0.0], |[g, h], &r| {
-            let [rg, rh] = gh[r as usize];
+        let mut job = Job::new(rows, gh);
+        let mut stack = vec![self.root(&mut job)];
+        // Right child pushed first: nodes split depth-first, left before right, which keeps
+        // the node numbers and the order of the leaves of the recursive grower this replaced.
+        while let Some(pending) = stack.pop() {
+            if let Some([left, right]) = self.split(&mut job, pending) {
+                stack.push(right);
+                stack.push(left);
+            }
+        }
+        job.grown
+    }
+
+    /// The root node of all the job's rows.
+    fn root(&mut self, job: &mut Job) -> Pending {
+        let sums = job.rows.iter().fold([0.0, 0.0], |[g, h], &r| {
+            let [rg, rh] = job.gh[r as usize];
             [g + f64::from(rg), h + f64::from(rh)]
         });
-        let mut hist = self.histogram();
-        self.accumulate(&mut hist, rows, gh);
-        self.push_node(&mut grown, sums);
-        self.grow_node(&mut grown, 0, rows, 0..rows.len(), hist, sums, 0, gh);
-        grown
+        let hist = self
+            .growth
+            .can_split(sums, 0)
+            .then(|| self.accumulated(job.rows, job.gh));
+        Pending {
+            node: self.push_node(&mut job.grown, sums),
+            range: 0..job.rows.len(),
+            hist,
+            sums,
+            depth: 0,
+        }
     }
 
     fn push_node(&self, grown: &mut Grown, sums: [f64; 2]) -> usize {
@@ -118,85 +185,99 @@ impl<'a> Grower<'a> {
         grown.tree.nodes.len() - 1
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn grow_node(
-        &mut self,
-        grown: &mut Grown,
-        node: usize,
-        rows: &mut [u32],
-        range: Range<usize>,
-        mut hist: Histogram,
-        sums: [f64; 2],
-        depth: usize,
-        gh: &[[f32; 2]],
-    ) {
-        let split = (depth < self.growth.max_depth)
-            .then(|| self.best_split(&hist, sums))
-            .flatten();
-        let Some(split) = split else {
-            self.spare.push(hist);
-            grown.leaves.push((node, range));
-            return;
+    /// Splits the node at its best split and returns its two children, or makes it a leaf.
+    fn split(&mut self, job: &mut Job, p: Pending) -> Option<[Pending; 2]> {
+        let found = p.hist.as_ref().and_then(|h| self.best_split(h, p.sums));
+        let (split, hist) = match (found, p.hist) {
+            (Some(split), Some(hist)) => (split, hist),
+            (_, hist) => {
+                self.spare.extend(hist);
+                job.grown.leaves.push((p.node, p.range));
+                return None;
+            }
         };
-        let column = &self.binned.columns[split.column];
+        let binned = self.binned;
+        let column = &binned.columns[split.column];
         let rule = Rule {
             bundle: column.place.bundle,
             left: std::array::from_fn(|v| column.place.bin(v as u8) <= split.bin),
         };
-        let mid = range.start + self.partition(&mut rows[range.clone()], &rule);
-        let right_sums = [sums[0] - split.left[0], sums[1] - split.left[1]];
-        let (l, r) = (
-            self.push_node(grown, split.left),
-            self.push_node(grown, right_sums),
-        );
-        grown.tree.nodes[node] = Node {
+        let mid = p.range.start + self.partition(&mut job.rows[p.range.clone()], &rule);
+        let sums = [
+            split.left,
+            [p.sums[0] - split.left[0], p.sums[1] - split.left[1]],
+        ];
+        let ids = sums.map(|s| self.push_node(&mut job.grown, s));
+        job.grown.tree.nodes[p.node] = Node {
             feature: column.index as u32,
             threshold: column.cuts[split.bin],
-            left: l as u32,
-            right: r as u32,
-            ..grown.tree.nodes[node]
+            left: ids[0] as u32,
+            right: ids[1] as u32,
+            ..job.grown.tree.nodes[p.node]
         };
-        grown.rules[node] = Some(rule);
-        let (left_rows, right_rows) = (range.start..mid, mid..range.end);
-        let mut small = self.histogram();
-        let left_smaller = left_rows.len() <= right_rows.len();
-        let smaller = if left_smaller {
-            &left_rows
-        } else {
-            &right_rows
-        };
-        self.accumulate(&mut small, &rows[smaller.clone()], gh);
-        subtract(&mut hist, &small);
-        let (left_hist, right_hist) = if left_smaller {
-            (small, hist)
-        } else {
-            (hist, small)
-        };
-        let d = depth + 1;
-        self.grow_node(grown, l, rows, left_rows, left_hist, split.left, d, gh);
-        self.grow_node(grown, r, rows, right_rows, right_hist, right_sums, d, gh);
+        job.grown.rules[p.node] = Some(rule);
+        let ranges = [p.range.start..mid, mid..p.range.end];
+        let depth = p.depth + 1;
+        let wanted = sums.map(|s| self.growth.can_split(s, depth));
+        let [left, right] = self.child_histograms(job, hist, &ranges, wanted);
+        let [l, r] = ranges;
+        Some([
+            Pending {
+                node: ids[0],
+                range: l,
+                hist: left,
+                sums: sums[0],
+                depth,
+            },
+            Pending {
+                node: ids[1],
+                range: r,
+                hist: right,
+                sums: sums[1],
+                depth,
+            },
+        ])
     }
 
-    fn histogram(&mut self) -> Histogram {
-        self.spare
-            .pop()
-            .unwrap_or_else(|| vec![[[0.0; 2]; 256]; self.binned.bundles])
-    }
-
-    fn accumulate(&self, hist: &mut Histogram, rows: &[u32], gh: &[[f32; 2]]) {
-        for table in hist.iter_mut() {
-            table.fill([0.0; 2]);
+    /// The histograms of the children that are `wanted`, from their parent's: the smaller
+    /// child's summed over its rows, the larger one's the parent's minus it. A larger child
+    /// that can split needs the smaller one's histogram even when the smaller cannot.
+    fn child_histograms(
+        &mut self,
+        job: &Job,
+        mut parent: Histogram,
+        ranges: &[Range<usize>; 2],
+        wanted: [bool; 2],
+    ) -> [Option<Histogram>; 2] {
+        // The left child on a tie, as before children could go without a histogram.
+        let small = usize::from(ranges[0].len() > ranges[1].len());
+        let mut out = [None, None];
+        if wanted.contains(&true) {
+            let hist = self.accumulated(&job.rows[ranges[small].clone()], job.gh);
+            if wanted[1 - small] {
+                subtract(&mut parent, &hist);
+            }
+            out[small] = Some(hist);
+            out[1 - small] = Some(parent);
+        } else {
+            self.spare.push(parent);
         }
-        let nb = self.binned.bundles;
-        for &r in rows {
-            let r = r as usize;
-            let [g, h] = gh[r].map(f64::from);
-            for (table, &v) in hist.iter_mut().zip(&self.binned.data[r * nb..(r + 1) * nb]) {
-                let cell = &mut table[v as usize];
-                cell[0] += g;
-                cell[1] += h;
+        for (hist, want) in out.iter_mut().zip(wanted) {
+            if !want {
+                self.spare.extend(hist.take());
             }
         }
+        out
+    }
+
+    /// The histogram of `rows`, in a spare buffer when there is one.
+    fn accumulated(&mut self, rows: &[u32], gh: &[[f32; 2]]) -> Histogram {
+        let mut hist = self
+            .spare
+            .pop()
+            .unwrap_or_else(|| vec![[[0.0; 2]; 256]; self.binned.bundles]);
+        accumulate(self.binned, &mut hist, rows, gh);
+        hist
     }
 
     /// Moves the rows that go left first, keeping the order on each side; returns their count.
@@ -216,20 +297,23 @@ impl<'a> Grower<'a> {
         n
     }
 
-    fn best_split(&self, hist: &Histogram, sums: [f64; 2]) -> Option<Split> {
-        let parent = self.growth.score(sums);
+    /// The split of most gain over the node's own score that leaves both sides at least
+    /// `min_leaf_weight` of hessian; `None` when no split gains.
+    fn best_split(&mut self, hist: &Histogram, sums: [f64; 2]) -> Option<Split> {
+        let (binned, growth) = (self.binned, self.growth);
+        let parent = growth.score(sums);
+        let min = growth.min_leaf_weight;
         let mut best: Option<Split> = None;
-        for (c, column) in self.binned.columns.iter().enumerate() {
-            let bins = column_histogram(column, &hist[column.place.bundle], sums);
+        for (c, column) in binned.columns.iter().enumerate() {
+            column_histogram(column, &hist[column.place.bundle], sums, &mut self.bins);
             let mut left = [0.0, 0.0];
-            for (bin, cell) in bins.iter().enumerate().take(bins.len() - 1) {
+            for (bin, cell) in self.bins.iter().enumerate().take(self.bins.len() - 1) {
                 left = [left[0] + cell[0], left[1] + cell[1]];
                 let right = [sums[0] - left[0], sums[1] - left[1]];
-                let min = self.growth.min_leaf_weight;
                 if left[1] < min || right[1] < min {
                     continue;
                 }
-                let gain = self.growth.score(left) + self.growth.score(right) - parent;
+                let gain = growth.score(left) + growth.score(right) - parent;
                 if gain > best.as_ref().map_or(0.0, |b| b.gain) {
                     best = Some(Split {
                         column: c,
@@ -244,24 +328,5 @@ impl<'a> Grower<'a> {
     }
 }
 
-/// A column's sums per bin, read from its bundle's table; its default bin holds what the
-/// column's other bins leave of the node's sums.
-fn column_histogram(column: &Column, table: &[[f64; 2]; 256], sums: [f64; 2]) -> Vec<[f64; 2]> {
-    let p = column.place;
-    let mut bins = Vec::with_capacity(p.bins);
-    bins.extend_from_slice(&table[p.offset..p.offset + p.default]);
-    bins.push([0.0, 0.0]);
-    bins.extend_from_slice(&table[p.offset + p.default..p.offset + p.bins - 1]);
-    let others = bins
-        .iter()
-        .fold([0.0, 0.0], |a, c| [a[0] + c[0], a[1] + c[1]]);
-    bins[p.default] = [sums[0] - others[0], sums[1] - others[1]];
-    bins
-}
-
-fn subtract(from: &mut Histogram, other: &Histogram) {
-    for (a, b) in from.iter_mut().flatten().zip(other.iter().flatten()) {
-        a[0] -= b[0];
-        a[1] -= b[1];
-    }
-}
+#[cfg(test)]
+mod tests;
