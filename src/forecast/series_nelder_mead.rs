@@ -69,7 +69,7 @@ pub(crate) struct Simplex {
 
 impl Simplex {
     /// The first simplex is `x0` (clipped) and, for each coordinate `i`, `x0` with coordinate
-    /// `i` times 1.05 (or 1e-4 where it is 0), clipped. `x0` has at least one coordinate.
+    /// `i` times 1.05 (or 1e-4 where it is under 1e-8 in size), clipped. `x0` has at least one coordinate.
     pub fn new(x0: &[f64], bounds: Bounds, max_iter: usize) -> Self {
         let n = x0.len();
         assert!(n >= 1, "Nelder-Mead needs at least one coordinate");
