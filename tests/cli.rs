@@ -377,3 +377,50 @@ fn backtest_replays_maven_quarters_and_forecast_series_reads_a_csv() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("horizon"));
 }
+
+#[tokio::test]
+async fn the_access_log_names_each_request_and_a_stopped_server_loses_none() {
+    let db = sqlite_db();
+    let log = db.dir.join("serve.log");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &db.url])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("serve prints its URL").unwrap();
+        if let Some(u) = line.strip_prefix("URL: ") {
+            break u.to_string();
+        }
+    };
+    let client = reqwest::Client::new();
+    let get = |path: &str| client.get(format!("{url}{path}")).send();
+    assert_eq!(get("/healthz").await.unwrap().status().as_u16(), 200);
+    assert_eq!(
+        get("/v1/leads?limit=3").await.unwrap().status().as_u16(),
+        401
+    );
+    // Stopped at once (SIGTERM): the access line kept in memory is written on the way out.
+    let stopped = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    assert!(child.wait().unwrap().success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    let access: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("revcast::access"))
+        .collect();
+    assert_eq!(access.len(), 1, "the probe is not logged:\n{text}");
+    assert!(
+        access[0].contains(
+            "  INFO revcast::access: request method=GET uri=/v1/leads?limit=3 status=401 micros="
+        ),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}'), "no colours in a file:\n{text}");
+}
